@@ -1,0 +1,419 @@
+"""Admin of the cases app: every case-scoped page shows only what the user's cases hold."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import Http404
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from cases import services
+from cases.choices import ROLE_RANK, IdentificationBasis, Role
+from cases.models import (
+    ApiToken,
+    Case,
+    CaseMembership,
+    Entity,
+    Incident,
+    SanctionsProvision,
+    SanctionsRegime,
+    WeaponSystem,
+)
+from cases.stats import case_statistics
+
+
+def role_at_least(user, case: Case | None, role: str) -> bool:
+    return case is not None and case.user_has_role(user, role)
+
+
+def cases_with_role(user, role: str):
+    """Cases where the user holds at least `role`: the choices offered in forms."""
+    if user.is_superuser:
+        return Case.objects.all()
+    roles = [name for name, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]
+    return Case.objects.filter(memberships__user=user, memberships__role__in=roles).distinct()
+
+
+class CaseScopedAdmin(admin.ModelAdmin):
+    """Visibility through visible_to(); outsiders get 404 on any object page, never a hint."""
+
+    write_role = Role.LEAD
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_("No such object on your cases."))
+        return obj
+
+    def case_of(self, obj):
+        return obj.case
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return self.has_module_permission(request)
+        return role_at_least(request.user, self.case_of(obj), self.write_role)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IncidentForm(forms.ModelForm):
+    identification_basis = forms.MultipleChoiceField(
+        label=_("identification basis"),
+        choices=IdentificationBasis.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["case", *services.INCIDENT_FIELDS, "entities"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = CaseMembership
+    extra = 0
+    fields = ["user", "role"]
+    autocomplete_fields = ["user"]
+
+    def _may_manage(self, request, obj):
+        return role_at_least(request.user, obj, Role.LEAD)
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_manage(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_manage(request, obj)
+
+
+class IncidentInline(admin.TabularInline):
+    model = Incident
+    form = IncidentForm
+    extra = 0
+    fields = ["kind", "occurred_at", "place_name", "region", "weapon_system", "outcome", "killed", "wounded"]
+    show_change_link = True
+    ordering = ["occurred_at"]
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return role_at_least(request.user, obj, Role.ANALYST)
+
+    def has_change_permission(self, request, obj=None):
+        return role_at_least(request.user, obj, Role.ANALYST)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RegionFilter(admin.SimpleListFilter):
+    title = _("region")
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        regions = (
+            Incident.objects.visible_to(request.user)
+            .exclude(region="")
+            .order_by("region")
+            .values_list("region", flat=True)
+            .distinct()
+        )
+        return [(region, region) for region in regions]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(pk__in=Incident.objects.filter(region=self.value()).values("case_id"))
+        return queryset
+
+
+@admin.register(Case)
+class CaseAdmin(CaseScopedAdmin):
+    list_display = ["reference", "title", "status", "opened_on", "lead", "updated_at"]
+    list_filter = ["status", RegionFilter]
+    search_fields = ["reference", "title", "summary"]
+    filter_horizontal = ["legal_basis"]
+    autocomplete_fields = ["entities"]
+    readonly_fields = ["statistics", "created_at", "updated_at"]
+    inlines = [MembershipInline, IncidentInline]
+    fieldsets = [
+        (None, {"fields": ["reference", "title", "summary", "status", "opened_on", "closed_on", "lead"]}),
+        (_("Legal basis and entities"), {"fields": ["legal_basis", "entities"]}),
+        (_("Statistics"), {"fields": ["statistics"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def case_of(self, obj):
+        return obj
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "reference"] if obj is not None else fields
+
+    def get_changeform_initial_data(self, request):
+        return {"lead": request.user.pk}
+
+    def has_add_permission(self, request):
+        return request.user.is_staff and request.user.has_perm("cases.add_case")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "reference" in form.base_fields:
+            form.base_fields["reference"].required = False
+            form.base_fields["reference"].help_text = _("Leave empty to generate one, e.g. PGO-2024-0001.")
+        return form
+
+    @admin.display(description=_("statistics"))
+    def statistics(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        stats = case_statistics(obj)
+        share = stats["failed_in_flight_share"]
+        rows = [
+            (_("Incidents"), stats["incidents"]),
+            (_("Killed / wounded"), f"{stats['killed']} / {stats['wounded']}"),
+            (_("Launches"), stats["launches"]),
+            (
+                _("Failed in flight"),
+                f"{stats['launches_failed_in_flight']} ({share:.0%})" if share is not None else 0,
+            ),
+            (_("Identified by debris"), stats["launches_identified_by_debris"]),
+            (
+                _("Identified by trajectory, speed or launch site"),
+                stats["launches_identified_by_trajectory_speed_or_launch_site"],
+            ),
+            (_("By kind"), ", ".join(f"{k}: {v}" for k, v in stats["by_kind"].items()) or "—"),
+            (_("By outcome"), ", ".join(f"{k}: {v}" for k, v in stats["by_outcome"].items()) or "—"),
+            (_("By region"), ", ".join(f"{k or '?'}: {v}" for k, v in stats["by_region"].items()) or "—"),
+        ]
+        return format_html(
+            '<table class="attest-stats">{}</table>',
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        legal_basis = data.pop("legal_basis", None)
+        entities = data.pop("entities", None)
+        if change:
+            services.update_case(
+                actor=request.user, case=obj, legal_basis=legal_basis, entities=entities, **data
+            )
+        else:
+            data.pop("reference", None)
+            saved = services.create_case(
+                actor=request.user,
+                reference=form.cleaned_data.get("reference") or None,
+                legal_basis=legal_basis or (),
+                entities=entities or (),
+                **data,
+            )
+            obj.pk, obj.reference = saved.pk, saved.reference
+            obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # Many-to-many fields went through the service already; inlines go through theirs.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
+    def save_formset(self, request, form, formset, change):
+        case = form.instance
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+                continue
+            data = inline_form.cleaned_data
+            if formset.model is CaseMembership:
+                services.set_membership(actor=request.user, case=case, user=data["user"], role=data["role"])
+            elif inline_form.instance.pk:
+                changes = {name: data[name] for name in inline_form.changed_data}
+                services.update_incident(actor=request.user, incident=inline_form.instance, **changes)
+            else:
+                fields = {name: data[name] for name in IncidentInline.fields if name in data}
+                services.create_incident(actor=request.user, case=case, **fields)
+        for deleted in formset.deleted_forms:
+            if formset.model is CaseMembership and deleted.instance.pk:
+                services.remove_membership(actor=request.user, membership=deleted.instance)
+
+
+@admin.register(Incident)
+class IncidentAdmin(CaseScopedAdmin):
+    form = IncidentForm
+    write_role = Role.ANALYST
+    list_display = ["__str__", "case", "kind", "occurred_at", "region", "weapon_system", "outcome", "killed"]
+    list_filter = ["weapon_system", "kind", "outcome", "region"]
+    list_select_related = ["case", "weapon_system"]
+    date_hierarchy = "occurred_at"
+    search_fields = ["place_name", "region", "description", "case__reference"]
+    autocomplete_fields = ["entities"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "case" in form.base_fields:
+            form.base_fields["case"].queryset = cases_with_role(request.user, Role.ANALYST)
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["case", "created_at", "updated_at"] if obj is not None else ["created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request) and cases_with_role(request.user, Role.ANALYST).exists()
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        entities = data.pop("entities", None)
+        if change:
+            services.update_incident(actor=request.user, incident=obj, entities=entities, **data)
+        else:
+            case = data.pop("case")
+            saved = services.create_incident(actor=request.user, case=case, entities=entities or (), **data)
+            obj.pk = saved.pk
+            obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        """Entities went through the service in save_model."""
+
+
+@admin.register(CaseMembership)
+class CaseMembershipAdmin(CaseScopedAdmin):
+    list_display = ["case", "user", "role", "updated_at"]
+    list_filter = ["role"]
+    search_fields = ["case__reference", "user__username"]
+    list_select_related = ["case", "user"]
+    autocomplete_fields = ["user"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "case" in form.base_fields:
+            form.base_fields["case"].queryset = cases_with_role(request.user, Role.LEAD)
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["case", "user"] if obj is not None else []
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request) and cases_with_role(request.user, Role.LEAD).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and role_at_least(request.user, obj.case, Role.LEAD)
+
+    def save_model(self, request, obj, form, change):
+        saved = services.set_membership(actor=request.user, case=obj.case, user=obj.user, role=obj.role)
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.remove_membership(actor=request.user, membership=obj)
+
+
+class StaffEditsReferenceData(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    has_view_permission = has_add_permission = has_module_permission
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(WeaponSystem)
+class WeaponSystemAdmin(StaffEditsReferenceData):
+    list_display = ["name", "category", "country_of_origin"]
+    list_filter = ["category", "country_of_origin"]
+    search_fields = ["name", "aliases"]
+
+
+class ProvisionInline(admin.TabularInline):
+    model = SanctionsProvision
+    extra = 0
+    fields = ["instrument", "paragraph", "adopted_on", "authority"]
+    show_change_link = True
+
+
+@admin.register(SanctionsRegime)
+class SanctionsRegimeAdmin(StaffEditsReferenceData):
+    list_display = ["name", "authority", "established_on"]
+    search_fields = ["name", "authority"]
+    inlines = [ProvisionInline]
+
+
+@admin.register(SanctionsProvision)
+class SanctionsProvisionAdmin(StaffEditsReferenceData):
+    list_display = ["__str__", "regime", "adopted_on", "authority"]
+    list_filter = ["regime", "instrument"]
+    search_fields = ["instrument", "paragraph", "text"]
+
+
+@admin.register(Entity)
+class EntityAdmin(StaffEditsReferenceData):
+    list_display = ["name", "kind", "sanctioned", "list_name", "list_id"]
+    list_filter = ["kind", "sanctioned", "list_name"]
+    search_fields = ["name", "aliases", "list_id", "remarks"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens of the signed-in user (superusers see all). The value appears once, after adding."""
+
+    list_display = ["name", "prefix", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    fields = ["name", "expires_at"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("user")
+        return queryset if request.user.is_superuser else queryset.filter(user=request.user)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    has_view_permission = has_add_permission = has_module_permission
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_changeform_initial_data(self, request):
+        from django.conf import settings
+        from django.utils import timezone
+
+        return {"expires_at": timezone.now() + settings.ATTEST_API_TOKEN_LIFETIME}
+
+    def save_model(self, request, obj, form, change):
+        token, raw = services.create_api_token(
+            actor=request.user, name=form.cleaned_data["name"], expires_at=form.cleaned_data["expires_at"]
+        )
+        obj.pk = token.pk
+        obj._state.adding = False
+        self.message_user(
+            request,
+            format_html(_("Token created. Copy it now, it is shown only once: <code>{}</code>"), raw),
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            services.revoke_api_token(actor=request.user, token=token)
+        self.message_user(request, _("%(count)d tokens revoked.") % {"count": queryset.count()})

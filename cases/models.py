@@ -1,0 +1,372 @@
+"""Cases, their teams and incidents, reference data, and API access records."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.choices import (
+    ROLE_RANK,
+    CaseStatus,
+    DatePrecision,
+    EntityKind,
+    IncidentKind,
+    Outcome,
+    Role,
+    WeaponCategory,
+)
+
+LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
+LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
+
+
+def _member_case_ids(user):
+    return CaseMembership.objects.filter(user=user).values("case_id")
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CaseQuerySet:
+        """The one rule of visibility: members see their cases, superusers see all."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(pk__in=_member_case_ids(user))
+
+
+class CaseScopedQuerySet(models.QuerySet):
+    """For every model under a case: visible exactly when its case is."""
+
+    case_lookup = "case_id"
+
+    def visible_to(self, user):
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(**{f"{self.case_lookup}__in": _member_case_ids(user)})
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class WeaponSystem(models.Model):
+    """A weapon type, with the other names it goes by (Hwasong-11 is also KN-23)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    category = models.CharField(_("category"), max_length=32, choices=WeaponCategory.choices)
+    country_of_origin = models.CharField(_("country of origin"), max_length=80, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("weapon system")
+        verbose_name_plural = _("weapon systems")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SanctionsRegime(models.Model):
+    """A body of sanctions, e.g. the UN Security Council measures on the DPRK."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    authority = models.CharField(_("authority"), max_length=200)
+    established_on = models.DateField(_("established on"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("sanctions regime")
+        verbose_name_plural = _("sanctions regimes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SanctionsProvision(models.Model):
+    """One provision, e.g. UNSC resolution 1718 (2006), paragraph 8(a)."""
+
+    regime = models.ForeignKey(
+        SanctionsRegime, on_delete=models.PROTECT, related_name="provisions", verbose_name=_("regime")
+    )
+    instrument = models.CharField(_("instrument"), max_length=200, help_text=_("e.g. Resolution 1718 (2006)"))
+    paragraph = models.CharField(_("paragraph"), max_length=40, blank=True)
+    text = models.TextField(_("text"))
+    adopted_on = models.DateField(_("adopted on"))
+    authority = models.CharField(_("authority"), max_length=200)
+
+    class Meta:
+        verbose_name = _("sanctions provision")
+        verbose_name_plural = _("sanctions provisions")
+        ordering = ["adopted_on", "instrument", "paragraph"]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "paragraph"], name="provision_unique_paragraph"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument}, para. {self.paragraph}" if self.paragraph else self.instrument
+
+
+class Entity(TimestampedModel):
+    """A sanctioned or suspected person, organisation, vessel or aircraft."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=EntityKind.choices)
+    name = models.CharField(_("name"), max_length=350)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    identifiers = models.JSONField(
+        _("identifiers"), default=list, blank=True, help_text=_('e.g. [{"type": "IMO", "value": "8712362"}]')
+    )
+    programs = models.JSONField(_("sanctions programmes"), default=list, blank=True)
+    sanctioned = models.BooleanField(_("sanctioned"), default=False)
+    list_name = models.CharField(_("list"), max_length=40, blank=True, help_text=_("e.g. OFAC SDN"))
+    list_id = models.CharField(_("identifier on the list"), max_length=40, blank=True)
+    remarks = models.TextField(_("remarks"), blank=True)
+
+    class Meta:
+        verbose_name = _("entity")
+        verbose_name_plural = _("entities")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["list_name", "list_id"], condition=~Q(list_id=""), name="entity_unique_list_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Case(TimestampedModel):
+    """The unit of work and of access: everything under a case is visible only to its team."""
+
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    summary = models.TextField(_("summary"), blank=True)
+    status = models.CharField(_("status"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    opened_on = models.DateField(_("opened on"), default=timezone.localdate)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    legal_basis = models.ManyToManyField(
+        SanctionsProvision, blank=True, related_name="cases", verbose_name=_("legal basis")
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_cases",
+        verbose_name=_("lead"),
+    )
+    entities = models.ManyToManyField(Entity, blank=True, related_name="cases", verbose_name=_("entities"))
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-opened_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
+                name="case_closed_after_opened",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+    def role_of(self, user) -> str | None:
+        """The user's role on this case; superusers act as leads; None for outsiders."""
+        if not (user and user.is_authenticated and user.is_active):
+            return None
+        if user.is_superuser:
+            return Role.LEAD
+        membership = self.memberships.filter(user=user).only("role").first()
+        return membership.role if membership else None
+
+    def user_has_role(self, user, role: str) -> bool:
+        actual = self.role_of(user)
+        return actual is not None and ROLE_RANK[actual] >= ROLE_RANK[role]
+
+
+class CaseMembership(TimestampedModel):
+    """A user on a case's team, with one role."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("case")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="case_memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    objects = CaseScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case membership")
+        verbose_name_plural = _("case memberships")
+        ordering = ["case", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="membership_unique_user_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) on {self.case.reference}"
+
+
+class Incident(TimestampedModel):
+    """A dated event of a case: a strike, a launch, a failure in flight, a shipment …"""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("case"))
+    kind = models.CharField(_("kind"), max_length=24, choices=IncidentKind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    occurred_precision = models.CharField(
+        _("precision of the date"), max_length=8, choices=DatePrecision.choices, default=DatePrecision.EXACT
+    )
+    place_name = models.CharField(_("place"), max_length=200, blank=True)
+    region = models.CharField(_("region (oblast)"), max_length=120, blank=True, db_index=True)
+    country = models.CharField(_("country"), max_length=80, blank=True, default="Ukraine")
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True, validators=LATITUDE_VALIDATORS
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True, validators=LONGITUDE_VALIDATORS
+    )
+    weapon_system = models.ForeignKey(
+        WeaponSystem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("weapon system"),
+    )
+    launch_site = models.CharField(_("launch site"), max_length=200, blank=True)
+    launch_latitude = models.DecimalField(
+        _("launch site latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=LATITUDE_VALIDATORS,
+    )
+    launch_longitude = models.DecimalField(
+        _("launch site longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=LONGITUDE_VALIDATORS,
+    )
+    outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, default=Outcome.UNKNOWN)
+    killed = models.PositiveIntegerField(_("killed"), default=0)
+    wounded = models.PositiveIntegerField(_("wounded"), default=0)
+    damage = models.TextField(_("damage"), blank=True)
+    identification_basis = models.JSONField(
+        _("identification basis"), default=list, blank=True, help_text=_("any of the identification bases")
+    )
+    description = models.TextField(_("description"), blank=True)
+    entities = models.ManyToManyField(
+        Entity, blank=True, related_name="incidents", verbose_name=_("entities")
+    )
+
+    objects = CaseScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["case", "occurred_at"], name="incident_case_occurred")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="incident_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="incident_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(launch_latitude__isnull=True)
+                | Q(launch_latitude__gte=-90, launch_latitude__lte=90),
+                name="incident_launch_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(launch_longitude__isnull=True)
+                | Q(launch_longitude__gte=-180, launch_longitude__lte=180),
+                name="incident_launch_longitude_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = timezone.localtime(self.occurred_at).date().isoformat()
+        return f"{self.get_kind_display()}, {self.place_name or self.region or '?'}, {when}"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A named, expiring, revocable API token. Only its SHA-256 is stored; the value is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(
+        _("prefix"), max_length=12, editable=False, help_text=_("to recognise the token")
+    )
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an Idempotency-Key, replayed on retries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user"))
+    key = models.CharField(_("key"), max_length=200)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64, editable=False)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True)
+    response_body = models.JSONField(_("response body"), null=True)
+    response_headers = models.JSONField(_("response headers"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

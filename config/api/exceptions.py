@@ -1,0 +1,81 @@
+"""One error format for every 4xx: {"error": {"code", "message", "fields"}}."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object changed since you read it: fetch it again and reapply your change."
+    default_code = "precondition_failed"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _flatten(value)]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _flatten(value)]
+    return [str(detail)]
+
+
+def _field_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """{"field": [...], "nested.field": [...]}; errors not about one field go under "non_field_errors"."""
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for name, value in detail.items():
+            key = f"{prefix}{name}"
+            if isinstance(value, dict) and value and all(isinstance(index, int) for index in value):
+                # Errors of list items stay under the list's own name.
+                fields[key] = [
+                    f"item {index}: {message}" for index, item in value.items() for message in _flatten(item)
+                ]
+            elif isinstance(value, dict):
+                fields.update(_field_errors(value, f"{key}."))
+            else:
+                fields[key] = _flatten(value)
+    elif isinstance(detail, list) and any(isinstance(item, dict) for item in detail):
+        for index, item in enumerate(detail):
+            if item:
+                fields.update(_field_errors(item, f"{prefix}{index}."))
+    else:
+        fields[prefix.rstrip(".") or "non_field_errors"] = _flatten(detail)
+    return fields
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args[:1])
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _field_errors(exc.detail)
+        described = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
+        body = error_body("invalid", f"Invalid input. {described}", fields)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
+        body = error_body(code, " ".join(_flatten(detail)))
+    response.data = body
+    return response

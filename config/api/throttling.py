@@ -1,0 +1,18 @@
+from rest_framework.throttling import SimpleRateThrottle
+
+from cases.models import ApiToken
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """A budget per API token (per user for browser sessions), answering 429 with Retry-After."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiToken):
+            ident = f"token-{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = f"anon-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

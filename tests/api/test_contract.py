@@ -1,0 +1,60 @@
+"""Schemathesis fuzzes every operation of the OpenAPI schema through the WSGI app.
+
+It must find no 5xx and no response that breaks the schema, with a valid token and anonymously.
+"""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from config.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+FUZZ = settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+
+@pytest.fixture
+def member_token(team):
+    from cases.services import create_api_token
+    from tests.factories import IncidentFactory
+
+    IncidentFactory(case=team.case)
+    _token, raw = create_api_token(actor=team.alice, name="contract")
+    return raw
+
+
+@pytest.mark.django_db(transaction=False)
+@schema.parametrize()
+@FUZZ
+def test_api_contract_with_a_token(case, member_token):
+    case.call_and_validate(headers={"Authorization": f"Token {member_token}"}, checks=CHECKS)
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@FUZZ
+def test_api_contract_anonymous(case):
+    response = case.call_and_validate(checks=CHECKS)
+    assert response.status_code in (401, 403, 404, 405, 406, 415, 400)

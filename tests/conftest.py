@@ -1,0 +1,176 @@
+"""Test harness.
+
+Without CELERY_BROKER_URL the suite runs on the embedded default and tests marked
+`integration` are skipped with their reason. With it (CI), those tests run a real
+Celery worker process consuming from the real broker and sharing the test database.
+ATTEST_REQUIRE_INTEGRATION=1 turns any skipped integration test into a failure, so
+a green CI run can never come from skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests import processes
+
+REQUIRE_INTEGRATION = os.environ.get("ATTEST_REQUIRE_INTEGRATION") == "1"
+
+
+def pytest_configure(config):
+    # Real hashing costs ~0.3 s a user; tests create many users and check no hash strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def broker_configured() -> bool:
+    return not settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def pytest_collection_modifyitems(config, items):
+    if broker_configured():
+        return
+    skip = pytest.mark.skip(reason="integration: CELERY_BROKER_URL is not set, so no real broker and worker")
+    for item in items:
+        if item.get_closest_marker("integration"):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if REQUIRE_INTEGRATION and report.skipped and item.get_closest_marker("integration"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"integration test skipped in a run that requires them: {reason}"
+    return report
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    """One media root for the session, shared with any worker or server process a test starts."""
+    root = tmp_path_factory.mktemp("media")
+    previous = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = root
+    yield root
+    settings.MEDIA_ROOT = previous
+
+
+@pytest.fixture(scope="session")
+def celery_queue() -> str:
+    """A queue of this test session's own, so that no other worker on the broker takes its tasks."""
+    from config.celery import app
+
+    queue = f"attest-test-{os.getpid()}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    yield queue
+    app.conf.task_default_queue = previous
+
+
+@pytest.fixture(scope="session")
+def subprocess_env(django_db_setup, media_root, celery_queue) -> dict[str, str]:
+    """The environment that points a child process at this session's database, media and queue."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3") and ("memory" in str(db["NAME"]) or db["NAME"] == ":memory:"):
+        pytest.skip("child processes cannot share an in-memory SQLite test database; use PostgreSQL")
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=processes.database_url(db),
+        MEDIA_ROOT=str(media_root),
+        CELERY_QUEUE=celery_queue,
+        DEBUG="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def worker_process(subprocess_env, log_dir):
+    """A real Celery worker process for the whole session, started on first use."""
+    from config.health import check_broker
+
+    worker = processes.celery_worker(subprocess_env, log_dir, name="session-worker")
+    try:
+        processes.wait_until(
+            lambda: check_broker(timeout=2).ok or not worker.running, timeout=60, message="worker ready"
+        )
+        if not worker.running:
+            pytest.fail(f"the Celery worker exited:\n{worker.log()[-3000:]}")
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker(worker_process, transactional_db):
+    """Use in integration tests: committed rows are visible to the worker process."""
+    if not worker_process.running:
+        pytest.fail(f"the Celery worker died:\n{worker_process.log()[-3000:]}")
+    return worker_process
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run tasks in-process, as on the embedded default, whatever broker this run has."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+# --- Personas: alice leads the case, bob is her teammate, charlie is an outsider. ---
+
+
+@pytest.fixture
+def team(db):
+    """A case with one member of each role, an outsider with a case of his own, and a superuser."""
+    from cases.choices import Role
+    from tests.factories import CaseFactory, MembershipFactory, UserFactory
+
+    alice = UserFactory(username="alice")
+    case = CaseFactory(lead=alice, reference="PGO-2024-0001")
+    members = {"lead": alice}
+    for username, role in (("bob", Role.ANALYST), ("ivan", Role.INVESTIGATOR), ("vera", Role.VIEWER)):
+        members[role] = MembershipFactory(case=case, user=UserFactory(username=username), role=role).user
+    charlie = UserFactory(username="charlie")
+    other_case = CaseFactory(lead=charlie, reference="PGO-2024-0002")
+    root = UserFactory(username="root", is_superuser=True)
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        case=case,
+        other_case=other_case,
+        alice=alice,
+        bob=members[Role.ANALYST],
+        ivan=members[Role.INVESTIGATOR],
+        vera=members[Role.VIEWER],
+        charlie=charlie,
+        root=root,
+    )
+
+
+@pytest.fixture
+def api():
+    """An API client that signs in as a given user with a real token."""
+    from rest_framework.test import APIClient
+
+    from cases.services import create_api_token
+
+    def client_for(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            _token, raw = create_api_token(actor=user, name="test")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+        return client
+
+    return client_for

@@ -1,0 +1,97 @@
+"""factory-boy factories for test rows."""
+
+from datetime import UTC, datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from cases.choices import CaseStatus, IncidentKind, Outcome, Role
+from cases.models import Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@attest.invalid")
+    is_staff = True
+    password = factory.django.Password(PASSWORD)
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+        skip_postgeneration_save = True
+
+    reference = factory.Sequence(lambda n: f"PGO-2024-{n + 1:04d}")
+    title = factory.Sequence(lambda n: f"North Korean missiles, strike series {n}")
+    summary = "Hwasong-11 (KN-23) launches against Ukrainian cities."
+    status = CaseStatus.UNDER_INVESTIGATION
+    lead = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def lead_membership(case, create, extracted, **kwargs):
+        if create and case.lead_id:
+            CaseMembership.objects.get_or_create(case=case, user=case.lead, defaults={"role": Role.LEAD})
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseMembership
+
+    case = factory.SubFactory(CaseFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.VIEWER
+
+
+class WeaponSystemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WeaponSystem
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Test missile {n}")
+    aliases = factory.LazyFunction(list)
+    category = "ballistic_missile"
+    country_of_origin = "DPRK"
+
+
+class EntityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Entity
+
+    kind = "organisation"
+    name = factory.Sequence(lambda n: f"Trading corporation {n}")
+    sanctioned = True
+
+
+class ProvisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SanctionsProvision
+
+    regime = factory.LazyFunction(lambda: SanctionsProvision.objects.first().regime)
+    instrument = factory.Sequence(lambda n: f"Resolution {3000 + n} (2030)")
+    paragraph = "1"
+    text = "Test provision."
+    adopted_on = datetime(2030, 1, 1).date()
+    authority = "UN Security Council"
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Incident
+        skip_postgeneration_save = True
+
+    case = factory.SubFactory(CaseFactory)
+    kind = IncidentKind.MISSILE_STRIKE
+    occurred_at = factory.Sequence(lambda n: datetime(2024, 1, 1, 6, 0, tzinfo=UTC).replace(minute=n % 60))
+    place_name = "Kharkiv"
+    region = "Kharkiv"
+    latitude = "49.993500"
+    longitude = "36.230400"
+    outcome = Outcome.IMPACT
+    identification_basis = factory.LazyFunction(lambda: ["debris"])

@@ -1,0 +1,34 @@
+"""What the route-driven tests need to make one row of each kind. A new model or route adds one line here;
+the tests that walk the router and the admin find it on their own and fail until it has one."""
+
+from cases.models import ApiToken, Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
+from tests import factories
+
+
+def _token(team):
+    from cases.services import create_api_token
+
+    return create_api_token(actor=team.alice, name="row")[0]
+
+
+# model -> a function making one row that belongs to team.case (or, for reference data, to everyone)
+ROW_MAKERS = {
+    Case: lambda team: factories.CaseFactory(lead=team.alice),
+    CaseMembership: lambda team: factories.MembershipFactory(case=team.case),
+    Incident: lambda team: factories.IncidentFactory(case=team.case),
+    WeaponSystem: lambda team: factories.WeaponSystemFactory(),
+    SanctionsProvision: lambda team: factories.ProvisionFactory(),
+    Entity: lambda team: factories.EntityFactory(),
+    ApiToken: _token,
+}
+
+# The object of team.case that an outsider must not reach, per case-scoped model.
+CASE_OBJECT = {
+    Case: lambda team: team.case,
+    CaseMembership: lambda team: factories.MembershipFactory(case=team.case),
+    Incident: lambda team: factories.IncidentFactory(case=team.case),
+}
+
+
+def is_case_scoped(model) -> bool:
+    return hasattr(model._default_manager.get_queryset(), "visible_to")

@@ -1,0 +1,39 @@
+"""The harness itself: a run that requires integration tests fails when they are skipped."""
+
+import os
+import subprocess
+import sys
+
+from tests.processes import PROJECT_DIR
+
+WORKER_TEST = "tests/integration/test_worker.py::test_worker_answers_the_ping_task"
+
+
+def run_inner_pytest(**env_overrides: str) -> subprocess.CompletedProcess:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CELERY_BROKER_URL", "DATABASE_URL", "ATTEST_REQUIRE_INTEGRATION")
+    }
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", WORKER_TEST],
+        env=env,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_integration_tests_skip_with_a_reason_without_a_broker():
+    result = run_inner_pytest()
+    assert result.returncode == 0, result.stdout
+    assert "1 skipped" in result.stdout
+    assert "CELERY_BROKER_URL is not set" in result.stdout
+
+
+def test_a_run_that_requires_integration_fails_when_they_are_skipped():
+    result = run_inner_pytest(ATTEST_REQUIRE_INTEGRATION="1")
+    assert result.returncode == 1, result.stdout
+    assert "integration test skipped in a run that requires them" in result.stdout
