@@ -5,6 +5,7 @@ machine with nothing else installed: SQLite in the project folder, Celery tasks
 run in-process after commit. See the settings table in README.md.
 """
 
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -21,7 +22,9 @@ except EnvError as exc:
 
 _DEV_SECRET_KEY = "django-insecure-attest-development-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY") or _DEV_SECRET_KEY
-if not DEBUG and not is_real_secret_key(SECRET_KEY):
+# makemigrations only compares models with migration files; it needs no secret to do so.
+_NEEDS_NO_SECRET = sys.argv[1:2] == ["makemigrations"]
+if not DEBUG and not is_real_secret_key(SECRET_KEY) and not _NEEDS_NO_SECRET:
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is off "
         "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))')."
@@ -147,7 +150,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5
 CELERY_REDIS_SOCKET_TIMEOUT = 10
-CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -228,3 +230,27 @@ from datetime import timedelta  # noqa: E402
 ATTEST_CASE_REFERENCE_PREFIX = env_str("ATTEST_CASE_REFERENCE_PREFIX", "PGO")
 ATTEST_API_TOKEN_LIFETIME = timedelta(days=env_int("ATTEST_API_TOKEN_DAYS", 90))
 ATTEST_API_TOKEN_MAX_LIFETIME = timedelta(days=365)
+
+# The Ed25519 key that signs ledger checkpoints. Kept outside the database on purpose: someone
+# with database access alone cannot forge a checkpoint. `make run` creates a development key.
+ATTEST_SIGNING_KEY_PATH = Path(
+    env_str("ATTEST_SIGNING_KEY_PATH") or VAR_DIR / "keys" / "ledger-signing-key.pem"
+)
+# Public keys (PEM files) of retired signing keys, whose old checkpoints must still verify.
+ATTEST_TRUSTED_PUBLIC_KEYS = env_list("ATTEST_TRUSTED_PUBLIC_KEYS")
+# How often beat signs a checkpoint of every ledger that grew, and when the daily fixity check runs.
+ATTEST_CHECKPOINT_INTERVAL_MINUTES = env_int("ATTEST_CHECKPOINT_INTERVAL_MINUTES", 60)
+ATTEST_FIXITY_CHECK_HOUR = env_int("ATTEST_FIXITY_CHECK_HOUR", 3)
+
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "sign-ledger-checkpoints": {
+        "task": "evidence.tasks.sign_checkpoints",
+        "schedule": timedelta(minutes=ATTEST_CHECKPOINT_INTERVAL_MINUTES),
+    },
+    "daily-fixity-check": {
+        "task": "evidence.tasks.verify_all_cases",
+        "schedule": crontab(hour=ATTEST_FIXITY_CHECK_HOUR, minute=15),
+    },
+}

@@ -3,7 +3,7 @@
 Without CELERY_BROKER_URL the suite runs on the embedded default and tests marked
 `integration` are skipped with their reason. With it (CI), those tests run a real
 Celery worker process consuming from the real broker and sharing the test database.
-ATTEST_REQUIRE_INTEGRATION=1 turns any skipped integration test into a failure, so
+ATTEST_REQUIRE_INTEGRATION=1 turns any skipped integration or postgres test into a failure, so
 a green CI run can never come from skipping.
 """
 
@@ -29,23 +29,42 @@ def broker_configured() -> bool:
     return not settings.CELERY_TASK_ALWAYS_EAGER
 
 
+def on_postgresql() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+REQUIRED_MARKERS = ("integration", "postgres")
+
+
 def pytest_collection_modifyitems(config, items):
-    if broker_configured():
-        return
-    skip = pytest.mark.skip(reason="integration: CELERY_BROKER_URL is not set, so no real broker and worker")
+    skips = {}
+    if not broker_configured():
+        skips["integration"] = "integration: CELERY_BROKER_URL is not set, so no real broker and worker"
+    if not on_postgresql():
+        skips["postgres"] = "postgres: DATABASE_URL does not point at PostgreSQL"
     for item in items:
-        if item.get_closest_marker("integration"):
-            item.add_marker(skip)
+        for marker, reason in skips.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    if REQUIRE_INTEGRATION and report.skipped and item.get_closest_marker("integration"):
+    required = any(item.get_closest_marker(marker) for marker in REQUIRED_MARKERS)
+    if REQUIRE_INTEGRATION and report.skipped and required:
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"integration test skipped in a run that requires them: {reason}"
     return report
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttle counters live in the cache; on SQLite, row ids repeat between tests and would share them."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +82,18 @@ def media_root(tmp_path_factory):
     settings.MEDIA_ROOT = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def signing_key(tmp_path_factory):
+    """A ledger signing key of the session's own, shared with child processes."""
+    from evidence.custody import ensure_signing_key
+
+    path = ensure_signing_key(tmp_path_factory.mktemp("keys") / "ledger-signing-key.pem")
+    previous = settings.ATTEST_SIGNING_KEY_PATH
+    settings.ATTEST_SIGNING_KEY_PATH = path
+    yield path
+    settings.ATTEST_SIGNING_KEY_PATH = previous
+
+
 @pytest.fixture(scope="session")
 def celery_queue() -> str:
     """A queue of this test session's own, so that no other worker on the broker takes its tasks."""
@@ -76,7 +107,7 @@ def celery_queue() -> str:
 
 
 @pytest.fixture(scope="session")
-def subprocess_env(django_db_setup, media_root, celery_queue) -> dict[str, str]:
+def subprocess_env(django_db_setup, media_root, signing_key, celery_queue) -> dict[str, str]:
     """The environment that points a child process at this session's database, media and queue."""
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3") and ("memory" in str(db["NAME"]) or db["NAME"] == ":memory:"):
@@ -85,6 +116,7 @@ def subprocess_env(django_db_setup, media_root, celery_queue) -> dict[str, str]:
     env.update(
         DATABASE_URL=processes.database_url(db),
         MEDIA_ROOT=str(media_root),
+        ATTEST_SIGNING_KEY_PATH=str(signing_key),
         CELERY_QUEUE=celery_queue,
         DEBUG="1",
         PYTHONUNBUFFERED="1",

@@ -95,3 +95,25 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     longitude = "36.230400"
     outcome = Outcome.IMPACT
     identification_basis = factory.LazyFunction(lambda: ["debris"])
+
+
+class EvidenceItemFactory(factory.django.DjangoModelFactory):
+    """Items are made through the service, so each one has its custody event as in real use."""
+
+    class Meta:
+        model = "evidence.EvidenceItem"
+
+    case = factory.SubFactory(CaseFactory)
+    kind = "physical_debris"
+    title = factory.Sequence(lambda n: f"Missile debris fragment {n}")
+    description = "Fragment of a rocket motor casing with a stamped plate."
+    recovered_by = "Regional police explosives team"
+    recovery_place = "Kharkiv, Saltivka district"
+    custodian = "Kharkiv regional prosecutor's office"
+
+    @classmethod
+    def _create(cls, model_class, *args, actor=None, **kwargs):
+        from evidence.services import create_item
+
+        case = kwargs.pop("case")
+        return create_item(actor=actor or case.lead, case=case, **kwargs)

@@ -24,6 +24,7 @@ class Command(BaseCommand):
                 "in production use createsuperuser."
             )
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("create_signing_key", stdout=self.stdout, stderr=self.stderr)
         if "load_demo" in get_commands():
             call_command("load_demo", stdout=self.stdout, stderr=self.stderr)
         self._ensure_admin(options["base_url"].rstrip("/"))

@@ -1,0 +1,348 @@
+"""The custody ledger: appending events, signing checkpoints, verifying a case.
+
+Appends serialise per case on the case row's lock, so concurrent writers never fork the
+chain or reuse a sequence number. The hash encoding lives in evidence.lib.ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from cases.models import Case
+from evidence import filestore
+from evidence.lib import ledger
+from evidence.models import Checkpoint, CustodyEvent, StoredFile
+
+# --- Snapshots: the payload's "full new state" of a subject ------------------------------
+
+
+def json_value(value: Any) -> Any:
+    """A model value as the ledger encodes it: no floats, times in UTC, decimals as strings."""
+    if isinstance(value, dt.datetime):
+        return ledger.format_timestamp(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal | float):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return value
+
+
+def snapshot(instance: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """Every concrete field of a row (foreign keys by id), ready for the ledger."""
+    skipped = set(exclude)
+    state = {}
+    for model_field in instance._meta.concrete_fields:
+        if model_field.name in skipped:
+            continue
+        state[model_field.attname] = json_value(getattr(instance, model_field.attname))
+    return state
+
+
+# --- Appending -------------------------------------------------------------------------
+
+
+def lock_case(case: Case) -> Case:
+    """Take the case's row lock for the rest of the transaction: the ledger's append lock."""
+    return Case.objects.select_for_update().only("id", "reference").get(pk=case.pk)
+
+
+def append_event(
+    *,
+    case: Case,
+    event_type: str,
+    subject_type: str,
+    subject_id: int,
+    subject_label: str,
+    actor,
+    payload: dict[str, Any],
+    occurred_at: dt.datetime | None = None,
+    corrects: CustodyEvent | None = None,
+) -> CustodyEvent:
+    """Append one event to the case's ledger. Call inside the transaction that makes the change."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("append_event must run inside the transaction of the change it records")
+    locked = lock_case(case)
+    last = CustodyEvent.objects.filter(case=locked).order_by("-sequence").only("sequence", "hash").first()
+    sequence = last.sequence + 1 if last else 1
+    prev_hash = last.hash if last else ledger.GENESIS_HASH
+    recorded_at = timezone.now()
+    occurred_at = occurred_at or recorded_at
+    if corrects is not None and corrects.case_id != locked.pk:
+        raise ValueError("a correction must name an event of the same case")
+    actor_id = actor.pk if actor is not None else None
+    actor_name = actor.get_username() if actor is not None else ""
+    payload_text = ledger.canonical_json(payload).decode("utf-8")
+    record = ledger.event_record(
+        case=locked.reference,
+        seq=sequence,
+        event_type=str(event_type),
+        subject={"type": str(subject_type), "id": subject_id, "label": subject_label},
+        actor=None if actor_id is None else {"id": actor_id, "name": actor_name},
+        occurred_at=ledger.format_timestamp(occurred_at),
+        recorded_at=ledger.format_timestamp(recorded_at),
+        corrects=corrects.sequence if corrects is not None else None,
+        payload=json.loads(payload_text),
+        prev=prev_hash,
+    )
+    # Round through the encoding so the stored timestamps equal the hashed ones to the microsecond.
+    return CustodyEvent.objects.create(
+        case=locked,
+        sequence=sequence,
+        event_type=event_type,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        subject_label=subject_label,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        corrects=corrects,
+        payload=payload_text,
+        prev_hash=prev_hash,
+        hash=ledger.event_hash(record),
+    )
+
+
+def head(case: Case) -> tuple[int, str]:
+    last = CustodyEvent.objects.filter(case=case).order_by("-sequence").only("sequence", "hash").first()
+    return (last.sequence, last.hash) if last else (0, ledger.GENESIS_HASH)
+
+
+# --- Keys and checkpoints -----------------------------------------------------------------
+
+
+def signing_key_path() -> Path:
+    return Path(settings.ATTEST_SIGNING_KEY_PATH)
+
+
+def ensure_signing_key(path: Path | None = None) -> Path:
+    """Create an Ed25519 key at `path` if none is there (development); never replace one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = path or signing_key_path()
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    try:
+        fd = path.open("xb")  # exclusive: two processes starting at once keep the first key
+    except FileExistsError:
+        return path
+    with fd:
+        fd.write(pem)
+    path.chmod(0o600)
+    return path
+
+
+class SigningKeyMissing(RuntimeError):
+    pass
+
+
+def load_private_key():
+    from cryptography.hazmat.primitives import serialization
+
+    path = signing_key_path()
+    if not path.exists():
+        raise SigningKeyMissing(
+            f"no ledger signing key at {path} (ATTEST_SIGNING_KEY_PATH); "
+            "create one with: python manage.py create_signing_key"
+        )
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+def public_key_raw(private_key=None) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    private_key = private_key or load_private_key()
+    return private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def public_key_pem(private_key=None) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    private_key = private_key or load_private_key()
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def trusted_public_keys() -> dict[str, bytes]:
+    """The signing key's public half, plus retired keys listed in ATTEST_TRUSTED_PUBLIC_KEYS."""
+    from cryptography.hazmat.primitives import serialization
+
+    keys = {}
+    if signing_key_path().exists():
+        raw = public_key_raw()
+        keys[ledger.key_id(raw)] = raw
+    for extra in settings.ATTEST_TRUSTED_PUBLIC_KEYS:
+        public = serialization.load_pem_public_key(Path(extra).read_bytes())
+        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        keys[ledger.key_id(raw)] = raw
+    return keys
+
+
+@transaction.atomic
+def sign_checkpoint(*, case: Case, reason: str) -> Checkpoint:
+    """Sign the case's current ledger head. Runs under the append lock, so the head cannot move."""
+    locked = lock_case(case)
+    size, head_hash = head(locked)
+    latest = Checkpoint.objects.filter(case=locked).order_by("-size").first()
+    if latest is not None and latest.size > size:
+        raise ValueError(f"the ledger of {locked.reference} is shorter than its last checkpoint")
+    signed_at = timezone.now()
+    signed = ledger.sign_checkpoint(
+        load_private_key(),
+        case=locked.reference,
+        size=size,
+        head=head_hash,
+        signed_at=ledger.format_timestamp(signed_at),
+    )
+    return Checkpoint.objects.create(
+        case=locked,
+        size=size,
+        head_hash=head_hash,
+        signed_at=signed_at,
+        key_id=signed["key"],
+        signature=signed["signature"],
+        reason=reason,
+    )
+
+
+# --- Verification --------------------------------------------------------------------------
+
+
+@dataclass
+class CaseReport:
+    """The verdict on one case: intact, or the first broken event, checkpoint or file."""
+
+    case: str
+    size: int = 0
+    head: str = ledger.GENESIS_HASH
+    checkpoints: int = 0
+    files: int = 0
+    problems: list[ledger.Problem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "intact": self.intact,
+            "size": self.size,
+            "head": self.head,
+            "checkpoints_checked": self.checkpoints,
+            "files_checked": self.files,
+            "problems": [
+                {"where": problem.where, "reason": problem.reason, "seq": problem.seq}
+                for problem in self.problems
+            ],
+        }
+
+
+def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
+    """The case's events as hashed records with their hash, straight from the rows."""
+    sequences = dict(CustodyEvent.objects.filter(case=case).values_list("pk", "sequence"))
+    for event in CustodyEvent.objects.filter(case=case).order_by("sequence", "pk").iterator(chunk_size=2000):
+        try:
+            record = event.record(case.reference, sequences.get(event.corrects_id))
+        except (ValueError, ledger.LedgerFormatError) as exc:
+            record = {"seq": event.sequence, "unreadable": str(exc)}
+        record["hash"] = event.hash
+        # A payload column that is not canonical text was edited outside the encoder.
+        if "payload" in record and ledger.canonical_json(record["payload"]).decode() != event.payload:
+            record["payload"] = {"non_canonical_payload": event.payload}
+        yield record
+
+
+def case_files(case: Case) -> models.QuerySet[StoredFile]:
+    """Every stored file that belongs to the case: photo originals, archived sources, exports."""
+    from django.db.models import Q
+
+    condition = Q(pk__in=[])
+    for relation in FILE_RELATIONS:
+        condition |= Q(**{f"{relation}__isnull": False, f"{relation}__{CASE_PATH[relation]}": case})
+    return StoredFile.objects.filter(condition).distinct().order_by("pk")
+
+
+# Reverse relations from StoredFile to the rows that use it, and each one's path to the case.
+# Photos, sources and exports register here as they are added.
+FILE_RELATIONS: list[str] = []
+CASE_PATH: dict[str, str] = {}
+
+
+def register_file_relation(relation: str, case_path: str) -> None:
+    if relation not in FILE_RELATIONS:
+        FILE_RELATIONS.append(relation)
+        CASE_PATH[relation] = case_path
+
+
+def check_file(stored: StoredFile) -> ledger.Problem | None:
+    path = filestore.absolute(stored.path)
+    where = f"file {stored.path}"
+    if not path.exists():
+        return ledger.Problem(where, "the file is missing")
+    digest, size = filestore.hash_file(path)
+    if digest != stored.sha256:
+        return ledger.Problem(where, f"its SHA-256 is {digest}, not the recorded {stored.sha256}")
+    if size != stored.size:
+        return ledger.Problem(where, f"its size is {size}, not the recorded {stored.size}")
+    return None
+
+
+def verify_case(
+    case: Case, *, published_heads: Iterable[tuple[int, str]] = (), files: bool = True
+) -> CaseReport:
+    """Recompute the chain, check every checkpoint and published head, re-hash every file."""
+    report = CaseReport(case=case.reference)
+    hashes: dict[int, str] = {}
+
+    def entries():
+        for entry in ledger_entries(case):
+            if isinstance(entry.get("seq"), int):
+                hashes.setdefault(entry["seq"], entry["hash"])
+            yield entry
+
+    chain = ledger.verify_chain(entries(), case=case.reference)
+    report.size, report.head = chain.size, chain.head
+    if chain.problem:
+        report.problems.append(chain.problem)
+    # Heads and checkpoints are judged against the verified prefix only.
+    intact_hashes = {seq: digest for seq, digest in hashes.items() if seq <= chain.size}
+    checkpoints = [item.as_signed(case.reference) for item in Checkpoint.objects.filter(case=case)]
+    report.checkpoints = len(checkpoints)
+    if checkpoints:
+        problem = ledger.verify_checkpoints(
+            checkpoints, intact_hashes, case=case.reference, public_keys=trusted_public_keys()
+        )
+        if problem:
+            report.problems.append(problem)
+    for size, head_hash in published_heads:
+        reason = ledger.head_problem(size, head_hash, intact_hashes)
+        if reason:
+            report.problems.append(ledger.Problem(f"published head {size}:{head_hash[:12]}…", reason, size))
+    if files:
+        for stored in case_files(case).iterator():
+            report.files += 1
+            problem = check_file(stored)
+            if problem:
+                report.problems.append(problem)
+    return report

@@ -1,0 +1,338 @@
+"""The custody ledger's encoding, hashing, signing and verification: pure functions.
+
+docs/custody-format.md is the specification; this module is its reference implementation,
+and the standalone verify.py shipped in evidence packages repeats it with the standard library.
+Nothing here touches the database, so a third party can run exactly this code offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+FORMAT_VERSION = 1
+GENESIS_HASH = "0" * 64
+EVENT_DOMAIN = b"attest-custody-event/v1\n"
+CHECKPOINT_DOMAIN = b"attest-checkpoint/v1\n"
+# JSON numbers beyond this lose precision in many parsers (IEEE 754 doubles).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+EVENT_FIELDS = (
+    "v",
+    "case",
+    "seq",
+    "type",
+    "subject",
+    "actor",
+    "occurred_at",
+    "recorded_at",
+    "corrects",
+    "payload",
+    "prev",
+)
+SUBJECT_FIELDS = ("type", "id", "label")
+ACTOR_FIELDS = ("id", "name")
+CHECKPOINT_FIELDS = ("v", "case", "size", "head", "signed_at", "key")
+
+
+class LedgerFormatError(ValueError):
+    """A value cannot be encoded canonically, or a record does not have the required shape."""
+
+
+def _check_canonical_value(value: Any, path: str) -> None:
+    if value is None or isinstance(value, bool | str):
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise LedgerFormatError(f"{path}: a string with a lone surrogate") from None
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise LedgerFormatError(f"{path}: integer beyond ±(2^53-1)")
+        return
+    if isinstance(value, float):
+        # Floats have more than one textual form; decimals travel as strings.
+        raise LedgerFormatError(f"{path}: floats are not allowed, use a string")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise LedgerFormatError(f"{path}: object keys must be strings")
+            _check_canonical_value(item, f"{path}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_canonical_value(item, f"{path}[{index}]")
+        return
+    raise LedgerFormatError(f"{path}: {type(value).__name__} is not a JSON value")
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte sequence for a JSON value: sorted keys, no spaces, UTF-8, no floats."""
+    _check_canonical_value(value, "$")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def format_timestamp(moment: datetime) -> str:
+    """UTC, microseconds, trailing Z: 2024-01-02T05:40:00.000000Z."""
+    if moment.tzinfo is None:
+        raise LedgerFormatError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_record(
+    *,
+    case: str,
+    seq: int,
+    event_type: str,
+    subject: Mapping[str, Any],
+    actor: Mapping[str, Any] | None,
+    occurred_at: str,
+    recorded_at: str,
+    corrects: int | None,
+    payload: Mapping[str, Any],
+    prev: str,
+) -> dict[str, Any]:
+    """The hashed fields of one event, in the shape the specification gives."""
+    return {
+        "v": FORMAT_VERSION,
+        "case": case,
+        "seq": seq,
+        "type": event_type,
+        "subject": {name: subject[name] for name in SUBJECT_FIELDS},
+        "actor": None if actor is None else {name: actor[name] for name in ACTOR_FIELDS},
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+        "corrects": corrects,
+        "payload": dict(payload),
+        "prev": prev,
+    }
+
+
+def event_hash(record: Mapping[str, Any]) -> str:
+    return hashlib.sha256(EVENT_DOMAIN + canonical_json(record)).hexdigest()
+
+
+def ledger_line(record: Mapping[str, Any], hash_hex: str) -> bytes:
+    """One line of the exported ledger (JSON Lines): the record plus its hash, canonical."""
+    return canonical_json({**record, "hash": hash_hex})
+
+
+# --- Checkpoints -------------------------------------------------------------------
+
+
+def checkpoint_message(*, case: str, size: int, head: str, signed_at: str, key: str) -> bytes:
+    body = {"v": FORMAT_VERSION, "case": case, "size": size, "head": head, "signed_at": signed_at, "key": key}
+    return CHECKPOINT_DOMAIN + canonical_json(body)
+
+
+def key_id(public_key_raw: bytes) -> str:
+    """A short, stable name for an Ed25519 public key: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(public_key_raw).hexdigest()[:16]
+
+
+def sign_checkpoint(private_key, *, case: str, size: int, head: str, signed_at: str) -> dict[str, Any]:
+    """A checkpoint of a ledger head, signed with an Ed25519 private key (cryptography)."""
+    from cryptography.hazmat.primitives import serialization
+
+    raw_public = private_key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    kid = key_id(raw_public)
+    message = checkpoint_message(case=case, size=size, head=head, signed_at=signed_at, key=kid)
+    return {
+        "v": FORMAT_VERSION,
+        "case": case,
+        "size": size,
+        "head": head,
+        "signed_at": signed_at,
+        "key": kid,
+        "signature": base64.b64encode(private_key.sign(message)).decode("ascii"),
+    }
+
+
+def checkpoint_signature_ok(checkpoint: Mapping[str, Any], public_keys: Mapping[str, bytes]) -> str | None:
+    """None when the signature verifies under a trusted key, else the reason it does not."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    raw = public_keys.get(checkpoint.get("key", ""))
+    if raw is None:
+        return f"signed with key {checkpoint.get('key')!r}, which is not a trusted key"
+    try:
+        message = checkpoint_message(**{name: checkpoint[name] for name in CHECKPOINT_FIELDS[1:]})
+        signature = base64.b64decode(checkpoint["signature"], validate=True)
+        Ed25519PublicKey.from_public_bytes(raw).verify(signature, message)
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        return "the checkpoint signature does not verify"
+    return None
+
+
+# --- Verification ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first thing found wrong: where (an event's sequence number, a checkpoint, a file) and why."""
+
+    where: str
+    reason: str
+    seq: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    case: str
+    size: int
+    head: str
+    problem: Problem | None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def _shape_problem(entry: Mapping[str, Any]) -> str | None:
+    missing = [name for name in (*EVENT_FIELDS, "hash") if name not in entry]
+    if missing:
+        return f"missing field(s) {', '.join(missing)}"
+    extra = sorted(set(entry) - {*EVENT_FIELDS, "hash"})
+    if extra:
+        return f"unknown field(s) {', '.join(extra)}"
+    if entry["v"] != FORMAT_VERSION:
+        return f"format version {entry['v']!r} is not {FORMAT_VERSION}"
+    if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool):
+        return "seq is not an integer"
+    subject = entry["subject"]
+    if not isinstance(subject, Mapping) or set(subject) != set(SUBJECT_FIELDS):
+        return "subject must hold exactly type, id and label"
+    actor = entry["actor"]
+    if actor is not None and (not isinstance(actor, Mapping) or set(actor) != set(ACTOR_FIELDS)):
+        return "actor must be null or hold exactly id and name"
+    if not isinstance(entry["payload"], Mapping):
+        return "payload is not an object"
+    for name in ("prev", "hash"):
+        value = entry[name]
+        if not (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
+            return f"{name} is not 64 lowercase hex digits"
+    return None
+
+
+def verify_chain(entries: Iterable[Mapping[str, Any]], *, case: str) -> ChainReport:
+    """Recompute every hash and link of one case's ledger, in order; report the first break.
+
+    `entries` are event records with their "hash" (as parsed from the exported lines, or as
+    built from database rows). Sequence numbers must run 1, 2, 3 … with no gap.
+    """
+    expected_seq, prev = 1, GENESIS_HASH
+    for index, entry in enumerate(entries):
+        seq = entry.get("seq") if isinstance(entry, Mapping) else None
+        where = f"event {seq}" if isinstance(seq, int) else f"entry #{index + 1}"
+        shape = _shape_problem(entry) if isinstance(entry, Mapping) else "not an object"
+        if shape:
+            return ChainReport(case, expected_seq - 1, prev, Problem(where, shape, expected_seq))
+        if entry["case"] != case:
+            return ChainReport(case, expected_seq - 1, prev, Problem(where, "belongs to another case", seq))
+        if seq != expected_seq:
+            reason = (
+                f"sequence number {seq} where {expected_seq} was expected (events missing or out of order)"
+            )
+            return ChainReport(case, expected_seq - 1, prev, Problem(where, reason, expected_seq))
+        if entry["prev"] != prev:
+            return ChainReport(
+                case,
+                expected_seq - 1,
+                prev,
+                Problem(where, "its link to the previous event is broken (prev hash differs)", seq),
+            )
+        record = {name: entry[name] for name in EVENT_FIELDS}
+        try:
+            recomputed = event_hash(record)
+        except LedgerFormatError as exc:
+            return ChainReport(case, expected_seq - 1, prev, Problem(where, f"not encodable: {exc}", seq))
+        if recomputed != entry["hash"]:
+            return ChainReport(
+                case,
+                expected_seq - 1,
+                prev,
+                Problem(where, "its content does not match its hash (the event was altered)", seq),
+            )
+        expected_seq, prev = seq + 1, entry["hash"]
+    return ChainReport(case, expected_seq - 1, prev, None)
+
+
+def verify_checkpoints(
+    checkpoints: Sequence[Mapping[str, Any]],
+    hashes_by_seq: Mapping[int, str],
+    *,
+    case: str,
+    public_keys: Mapping[str, bytes],
+) -> Problem | None:
+    """Each checkpoint must verify under a trusted key, never shrink, and name a head the chain holds."""
+    largest = 0
+    for checkpoint in sorted(checkpoints, key=lambda item: item.get("signed_at", "")):
+        where = f"checkpoint of size {checkpoint.get('size')} signed {checkpoint.get('signed_at')}"
+        if checkpoint.get("case") != case:
+            return Problem(where, "belongs to another case")
+        reason = checkpoint_signature_ok(checkpoint, public_keys)
+        if reason:
+            return Problem(where, reason)
+        size = checkpoint["size"]
+        if size < largest:
+            return Problem(where, f"the ledger shrank: an earlier checkpoint had size {largest}")
+        largest = size
+        problem = head_problem(size, checkpoint["head"], hashes_by_seq)
+        if problem:
+            return Problem(where, problem, size)
+    return None
+
+
+def head_problem(size: int, head: str, hashes_by_seq: Mapping[int, str]) -> str | None:
+    """None when the chain still holds `head` as its event number `size` (a published head)."""
+    if size == 0:
+        return None if head == GENESIS_HASH else "size 0 must have the genesis head"
+    if size not in hashes_by_seq:
+        return f"the ledger has {len(hashes_by_seq)} events but a head of size {size} was published"
+    if hashes_by_seq[size] != head:
+        return f"event {size} no longer has the published hash (the chain was rewritten)"
+    return None
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """SIZE:SHA256 as printed in a dossier, e.g. 42:9f86d0…"""
+    size_text, _, head = text.partition(":")
+    try:
+        size = int(size_text)
+    except ValueError:
+        raise LedgerFormatError(f"{text!r} is not SIZE:SHA256") from None
+    head = head.strip().lower()
+    if size < 0 or len(head) != 64 or any(c not in "0123456789abcdef" for c in head):
+        raise LedgerFormatError(f"{text!r} is not SIZE:SHA256")
+    return size, head
+
+
+def parse_ledger_lines(lines: Iterable[bytes]) -> list[dict[str, Any]]:
+    """Parse exported ledger lines, refusing any that is not in canonical form."""
+    entries = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip(b"\n")
+        try:
+            entry = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise LedgerFormatError(f"line {number}: not JSON ({exc})") from None
+        try:
+            canonical = canonical_json(entry)
+        except LedgerFormatError as exc:
+            raise LedgerFormatError(f"line {number}: {exc}") from None
+        if canonical != line:
+            raise LedgerFormatError(f"line {number}: not in canonical form")
+        entries.append(entry)
+    return entries

@@ -1,0 +1,220 @@
+"""The ledger encoding, hashing, checkpoints and verification: pure, no database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evidence.lib import ledger
+
+CASE = "PGO-2024-0001"
+
+
+def build_chain(payloads: list[dict], case: str = CASE) -> list[dict]:
+    entries, prev = [], ledger.GENESIS_HASH
+    for seq, payload in enumerate(payloads, start=1):
+        record = ledger.event_record(
+            case=case,
+            seq=seq,
+            event_type="item.updated",
+            subject={"type": "evidence_item", "id": 7, "label": "EX-0001"},
+            actor={"id": 3, "name": "ivan"},
+            occurred_at=f"2024-01-02T05:4{seq % 10}:00.000000Z",
+            recorded_at="2024-01-03T09:00:00.123456Z",
+            corrects=None,
+            payload=payload,
+            prev=prev,
+        )
+        digest = ledger.event_hash(record)
+        entries.append({**record, "hash": digest})
+        prev = digest
+    return entries
+
+
+PAYLOADS = [
+    {"item": {"title": "Rocket motor casing", "seal": "UA-0042"}},
+    {"item": {"title": "Guidance section", "note": "Маркування: 주체112"}},
+    {"transfer": {"from": "Police", "to": "Lab", "seal_intact": True}},
+    {"examination": {"findings": "Stamp reads 2312", "lines": ["a", "b\nc"]}},
+]
+
+
+class TestCanonicalEncoding:
+    def test_keys_sorted_no_spaces_utf8(self):
+        assert ledger.canonical_json({"b": 1, "a": "Київ 평양"}) == '{"a":"Київ 평양","b":1}'.encode()
+
+    def test_floats_and_huge_integers_are_refused(self):
+        with pytest.raises(ledger.LedgerFormatError, match="floats"):
+            ledger.canonical_json({"lat": 49.99})
+        with pytest.raises(ledger.LedgerFormatError, match="2\\^53"):
+            ledger.canonical_json({"n": 2**60})
+
+    def test_event_hash_is_sha256_of_domain_and_canonical_record(self):
+        record = build_chain(PAYLOADS[:1])[0]
+        body = {name: record[name] for name in ledger.EVENT_FIELDS}
+        expected = hashlib.sha256(
+            b"attest-custody-event/v1\n"
+            + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        ).hexdigest()
+        assert record["hash"] == expected
+
+    def test_timestamps_are_utc_with_microseconds(self):
+        from datetime import datetime, timedelta, timezone
+
+        kyiv = timezone(timedelta(hours=2))
+        moment = datetime(2024, 1, 2, 7, 40, 0, 5, tzinfo=kyiv)
+        assert ledger.format_timestamp(moment) == "2024-01-02T05:40:00.000005Z"
+        with pytest.raises(ledger.LedgerFormatError):
+            ledger.format_timestamp(datetime(2024, 1, 2))
+
+
+class TestVerifyChain:
+    def test_an_untouched_chain_is_intact(self):
+        chain = build_chain(PAYLOADS)
+        report = ledger.verify_chain(chain, case=CASE)
+        assert report.intact
+        assert (report.size, report.head) == (4, chain[-1]["hash"])
+
+    def test_an_empty_ledger_is_intact_at_genesis(self):
+        report = ledger.verify_chain([], case=CASE)
+        assert report.intact
+        assert report.head == ledger.GENESIS_HASH
+
+    def test_an_edited_payload_names_its_event(self):
+        chain = build_chain(PAYLOADS)
+        chain[1]["payload"]["item"]["title"] = "Something else"
+        problem = ledger.verify_chain(chain, case=CASE).problem
+        assert problem.seq == 2
+        assert "does not match its hash" in problem.reason
+
+    def test_a_missing_middle_event(self):
+        chain = build_chain(PAYLOADS)
+        del chain[1]
+        problem = ledger.verify_chain(chain, case=CASE).problem
+        assert problem.seq == 2
+        assert "missing" in problem.reason
+
+    def test_reordered_events(self):
+        chain = build_chain(PAYLOADS)
+        chain[1], chain[2] = chain[2], chain[1]
+        problem = ledger.verify_chain(chain, case=CASE).problem
+        assert problem.seq == 2
+        assert "out of order" in problem.reason
+
+    def test_an_event_of_another_case(self):
+        chain = build_chain(PAYLOADS)
+        chain[2] = build_chain(PAYLOADS, case="PGO-2024-0099")[2]
+        assert ledger.verify_chain(chain, case=CASE).problem.seq == 3
+
+    def test_a_relinked_forgery_breaks_at_the_following_event(self):
+        chain = build_chain(PAYLOADS)
+        forged = build_chain([PAYLOADS[0], {"item": {"title": "Planted"}}])[1]
+        # A forged event whose hash is right, inserted as number 2: event 3's link no longer fits.
+        chain[1] = forged
+        problem = ledger.verify_chain(chain, case=CASE).problem
+        assert problem.seq == 3
+        assert "link" in problem.reason
+
+
+def export_lines(chain: list[dict]) -> list[bytes]:
+    return [ledger.ledger_line({k: v for k, v in e.items() if k != "hash"}, e["hash"]) for e in chain]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_any_single_byte_changed_in_an_exported_ledger_is_detected(data):
+    lines = export_lines(build_chain(PAYLOADS))
+    index = data.draw(st.integers(0, len(lines) - 1), label="line")
+    position = data.draw(st.integers(0, len(lines[index]) - 1), label="byte")
+    replacement = data.draw(st.integers(0, 255).filter(lambda b: b != lines[index][position]), label="value")
+    changed = bytearray(lines[index])
+    changed[position] = replacement
+    lines[index] = bytes(changed)
+    try:
+        entries = ledger.parse_ledger_lines(lines)
+    except ledger.LedgerFormatError:
+        return  # refused as unreadable or non-canonical: detected
+    assert not ledger.verify_chain(entries, case=CASE).intact
+
+
+class TestCheckpoints:
+    @pytest.fixture
+    def key(self):
+        return Ed25519PrivateKey.generate()
+
+    @pytest.fixture
+    def trusted(self, key):
+        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {ledger.key_id(raw): raw}
+
+    def sign(self, key, chain, size, signed_at="2024-02-01T00:00:00.000000Z"):
+        head = chain[size - 1]["hash"] if size else ledger.GENESIS_HASH
+        return ledger.sign_checkpoint(key, case=CASE, size=size, head=head, signed_at=signed_at)
+
+    def test_a_checkpoint_verifies_against_its_chain(self, key, trusted):
+        chain = build_chain(PAYLOADS)
+        hashes = {e["seq"]: e["hash"] for e in chain}
+        checkpoint = self.sign(key, chain, 3)
+        assert ledger.verify_checkpoints([checkpoint], hashes, case=CASE, public_keys=trusted) is None
+
+    def test_truncation_below_a_checkpoint_is_caught(self, key, trusted):
+        chain = build_chain(PAYLOADS)
+        checkpoint = self.sign(key, chain, 4)
+        hashes = {e["seq"]: e["hash"] for e in chain[:2]}
+        problem = ledger.verify_checkpoints([checkpoint], hashes, case=CASE, public_keys=trusted)
+        assert "has 2 events but a head of size 4" in problem.reason
+
+    def test_a_chain_rewritten_without_the_key_no_longer_matches(self, key, trusted):
+        chain = build_chain(PAYLOADS)
+        checkpoint = self.sign(key, chain, 4)
+        rewritten = build_chain([PAYLOADS[0], {"item": {"title": "Rewritten"}}, *PAYLOADS[2:]])
+        assert ledger.verify_chain(rewritten, case=CASE).intact  # internally consistent …
+        hashes = {e["seq"]: e["hash"] for e in rewritten}
+        problem = ledger.verify_checkpoints([checkpoint], hashes, case=CASE, public_keys=trusted)
+        assert "rewritten" in problem.reason  # … but not what was signed
+
+    def test_a_forged_checkpoint_or_an_untrusted_key_fails(self, key, trusted):
+        chain = build_chain(PAYLOADS)
+        hashes = {e["seq"]: e["hash"] for e in chain}
+        forged = {**self.sign(key, chain, 3), "size": 4, "head": chain[3]["hash"]}
+        assert (
+            "does not verify"
+            in ledger.verify_checkpoints([forged], hashes, case=CASE, public_keys=trusted).reason
+        )
+        stranger = self.sign(Ed25519PrivateKey.generate(), chain, 3)
+        assert (
+            "not a trusted key"
+            in ledger.verify_checkpoints([stranger], hashes, case=CASE, public_keys=trusted).reason
+        )
+
+    def test_checkpoints_never_shrink(self, key, trusted):
+        chain = build_chain(PAYLOADS)
+        hashes = {e["seq"]: e["hash"] for e in chain}
+        first = self.sign(key, chain, 4, signed_at="2024-02-01T00:00:00.000000Z")
+        later = self.sign(key, chain, 2, signed_at="2024-02-02T00:00:00.000000Z")
+        problem = ledger.verify_checkpoints([later, first], hashes, case=CASE, public_keys=trusted)
+        assert "shrank" in problem.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3:" + "ab" * 32, (3, "ab" * 32)),
+        ("0:" + "0" * 64, (0, "0" * 64)),
+        (" 12:" + "AB" * 32, (12, "ab" * 32)),
+    ],
+)
+def test_parse_head(text, expected):
+    assert ledger.parse_head(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "3", "x:" + "ab" * 32, "3:abc", "-1:" + "ab" * 32])
+def test_parse_head_refuses_malformed(text):
+    with pytest.raises(ledger.LedgerFormatError):
+        ledger.parse_head(text)
