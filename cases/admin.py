@@ -35,6 +35,19 @@ def cases_with_role(user, role: str):
     return Case.objects.filter(memberships__user=user, memberships__role__in=roles).distinct()
 
 
+class VisibleCaseFilter(admin.SimpleListFilter):
+    """Filter by case, offering only the cases the user may see (a plain FK filter would list all)."""
+
+    title = _("case")
+    parameter_name = "case"
+
+    def lookups(self, request, model_admin):
+        return [(case.pk, case.reference) for case in Case.objects.visible_to(request.user).only("reference")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(case_id=self.value()) if self.value() else queryset
+
+
 class CaseScopedAdmin(admin.ModelAdmin):
     """Visibility through visible_to(); outsiders get 404 on any object page, never a hint."""
 
@@ -150,12 +163,13 @@ class CaseAdmin(CaseScopedAdmin):
     search_fields = ["reference", "title", "summary"]
     filter_horizontal = ["legal_basis"]
     autocomplete_fields = ["entities"]
-    readonly_fields = ["statistics", "created_at", "updated_at"]
+    readonly_fields = ["statistics", "integrity", "created_at", "updated_at"]
     inlines = [MembershipInline, IncidentInline]
     fieldsets = [
         (None, {"fields": ["reference", "title", "summary", "status", "opened_on", "closed_on", "lead"]}),
         (_("Legal basis and entities"), {"fields": ["legal_basis", "entities"]}),
         (_("Statistics"), {"fields": ["statistics"]}),
+        (_("Chain of custody"), {"fields": ["integrity"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -205,6 +219,35 @@ class CaseAdmin(CaseScopedAdmin):
         return format_html(
             '<table class="attest-stats">{}</table>',
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description=_("integrity"))
+    def integrity(self, obj):
+        """The ledger's head and the verdict of the last fixity check, failures first and loud."""
+        from evidence.custody import head
+        from evidence.models import CustodyEvent
+
+        if obj is None or obj.pk is None:
+            return "—"
+        size, head_hash = head(obj)
+        last = (
+            CustodyEvent.objects.filter(case=obj, event_type="fixity.checked").order_by("-sequence").first()
+        )
+        if last is None:
+            verdict = _("not checked yet")
+        elif last.payload_data.get("intact"):
+            verdict = format_html(
+                '<span style="color:green">{}</span>', _("intact at %(when)s") % {"when": last.recorded_at}
+            )
+        else:
+            reasons = "; ".join(f"{p['where']}: {p['reason']}" for p in last.payload_data.get("problems", []))
+            verdict = format_html(
+                '<strong style="color:#ba2121">{} {}</strong>',
+                _("BROKEN at %(when)s:") % {"when": last.recorded_at},
+                reasons,
+            )
+        return format_html(
+            "{}<br>{} <code>{}:{}</code>", verdict, _("Ledger head (size:hash):"), size, head_hash
         )
 
     def save_model(self, request, obj, form, change):

@@ -201,7 +201,7 @@ class CustodyEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id}#{self.sequence} {self.event_type} {self.subject_label}"
+        return f"#{self.sequence} {self.event_type} {self.subject_label}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

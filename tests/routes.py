@@ -2,6 +2,7 @@
 the tests that walk the router and the admin find it on their own and fail until it has one."""
 
 from cases.models import ApiToken, Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
+from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
 from tests import factories
 
 
@@ -9,6 +10,11 @@ def _token(team):
     from cases.services import create_api_token
 
     return create_api_token(actor=team.alice, name="row")[0]
+
+
+def _event(team):
+    item = factories.EvidenceItemFactory(case=team.case)
+    return CustodyEvent.objects.filter(subject_id=item.pk, subject_type="evidence_item").get()
 
 
 # model -> a function making one row that belongs to team.case (or, for reference data, to everyone)
@@ -20,6 +26,8 @@ ROW_MAKERS = {
     SanctionsProvision: lambda team: factories.ProvisionFactory(),
     Entity: lambda team: factories.EntityFactory(),
     ApiToken: _token,
+    EvidenceItem: lambda team: factories.EvidenceItemFactory(case=team.case),
+    CustodyEvent: lambda team: _event(team),
 }
 
 # The object of team.case that an outsider must not reach, per case-scoped model.
@@ -27,7 +35,17 @@ CASE_OBJECT = {
     Case: lambda team: team.case,
     CaseMembership: lambda team: factories.MembershipFactory(case=team.case),
     Incident: lambda team: factories.IncidentFactory(case=team.case),
+    EvidenceItem: lambda team: factories.EvidenceItemFactory(case=team.case),
+    CustodyEvent: lambda team: _event(team),
+    Checkpoint: lambda team: _checkpoint(team),
 }
+
+
+def _checkpoint(team):
+    from evidence.custody import sign_checkpoint
+
+    _event(team)
+    return sign_checkpoint(case=team.case, reason="test")
 
 
 def is_case_scoped(model) -> bool:

@@ -15,6 +15,7 @@ from config.api.viewsets import (
     IfMatchDestroyMixin,
     VisibleQuerysetMixin,
 )
+from evidence.api.serializers import VerificationReportSerializer
 
 
 class CaseViewSet(AttestModelViewSet):
@@ -39,6 +40,18 @@ class CaseViewSet(AttestModelViewSet):
             actor=self.request.user, case=serializer.instance, **serializer.validated_data
         )
         serializer.instance = self.get_queryset().get(pk=case.pk)
+
+    @extend_schema(request=None, responses=VerificationReportSerializer)
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def verify(self, request, pk=None):
+        """Recompute the case's custody chain, check its checkpoints, re-hash its files; record the check."""
+        from evidence import custody
+        from evidence.services import record_fixity_check
+
+        case = self.get_object()
+        report = custody.verify_case(case)
+        record_fixity_check(case=case, report=report, actor=request.user)
+        return Response(report.as_dict())
 
     @extend_schema(responses=serializers.CaseStatisticsSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -34,7 +34,8 @@ def test_list_queries_do_not_grow_with_page_size(api, team, prefix, viewset):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(f"/api/v1/{prefix}/", {"page_size": page_size})
         assert response.status_code == 200, response.content
-        assert len(response.json()["results"]) == (1 if page_size == 1 else response.json()["count"])
+        total = response.json().get("count", model._default_manager.count())  # cursor pages: no count
+        assert len(response.json()["results"]) == (1 if page_size == 1 else total)
         counts.append(len(queries))
     assert counts[0] == counts[1], (
         f"/api/v1/{prefix}/ runs {counts[0]} queries for 1 row, {counts[1]} for 100"

@@ -371,6 +371,8 @@ def test_any_single_byte_changed_in_a_ledger_row_is_detected(ledger_of_five, dat
                         new_value = datetime.strptime(new_text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
                     except ValueError:
                         return  # not a time the column can hold
+                    if new_value == original:
+                        return  # another spelling of the same instant: nothing changed in the row
                 elif isinstance(original, int):
                     if not new_text.isdigit() or int(new_text) == original:
                         return

@@ -1,0 +1,31 @@
+import django_filters
+
+from evidence.choices import EventType, ItemKind, ItemStatus, SubjectType
+from evidence.models import CustodyEvent, EvidenceItem
+
+
+class EvidenceItemFilter(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=ItemKind.choices)
+    status = django_filters.MultipleChoiceFilter(choices=ItemStatus.choices)
+    recovered_after = django_filters.IsoDateTimeFilter(field_name="recovered_at", lookup_expr="gte")
+    recovered_before = django_filters.IsoDateTimeFilter(field_name="recovered_at", lookup_expr="lte")
+    region = django_filters.CharFilter(field_name="incident__region", lookup_expr="iexact")
+
+    class Meta:
+        model = EvidenceItem
+        fields = ["case", "kind", "status", "incident", "parent", "exhibit_number"]
+
+
+class CustodyEventFilter(django_filters.FilterSet):
+    event_type = django_filters.MultipleChoiceFilter(choices=EventType.choices)
+    subject_type = django_filters.ChoiceFilter(choices=SubjectType.choices)
+    recorded_after = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
+    recorded_before = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="lte")
+    item = django_filters.NumberFilter(method="filter_item", help_text="Events about this evidence item.")
+
+    class Meta:
+        model = CustodyEvent
+        fields = ["case", "event_type", "subject_type", "subject_id", "actor"]
+
+    def filter_item(self, queryset, name, value):
+        return queryset.filter(subject_type=SubjectType.EVIDENCE_ITEM, subject_id=value)
