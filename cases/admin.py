@@ -230,9 +230,7 @@ class CaseAdmin(CaseScopedAdmin):
         if obj is None or obj.pk is None:
             return "—"
         size, head_hash = head(obj)
-        last = (
-            CustodyEvent.objects.filter(case=obj, event_type="fixity.checked").order_by("-sequence").first()
-        )
+        last = CustodyEvent.objects.filter(case=obj, event_type="fixity.checked").order_by("-sequence").first()
         if last is None:
             verdict = _("not checked yet")
         elif last.payload_data.get("intact"):
@@ -246,18 +244,14 @@ class CaseAdmin(CaseScopedAdmin):
                 _("BROKEN at %(when)s:") % {"when": last.recorded_at},
                 reasons,
             )
-        return format_html(
-            "{}<br>{} <code>{}:{}</code>", verdict, _("Ledger head (size:hash):"), size, head_hash
-        )
+        return format_html("{}<br>{} <code>{}:{}</code>", verdict, _("Ledger head (size:hash):"), size, head_hash)
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         legal_basis = data.pop("legal_basis", None)
         entities = data.pop("entities", None)
         if change:
-            services.update_case(
-                actor=request.user, case=obj, legal_basis=legal_basis, entities=entities, **data
-            )
+            services.update_case(actor=request.user, case=obj, legal_basis=legal_basis, entities=entities, **data)
         else:
             data.pop("reference", None)
             saved = services.create_case(

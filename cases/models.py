@@ -204,9 +204,7 @@ class Case(TimestampedModel):
 class CaseMembership(TimestampedModel):
     """A user on a case's team, with one role."""
 
-    case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("case")
-    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("case"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -280,9 +278,7 @@ class Incident(TimestampedModel):
         _("identification basis"), default=list, blank=True, help_text=_("any of the identification bases")
     )
     description = models.TextField(_("description"), blank=True)
-    entities = models.ManyToManyField(
-        Entity, blank=True, related_name="incidents", verbose_name=_("entities")
-    )
+    entities = models.ManyToManyField(Entity, blank=True, related_name="incidents", verbose_name=_("entities"))
 
     objects = CaseScopedQuerySet.as_manager()
 
@@ -301,13 +297,11 @@ class Incident(TimestampedModel):
                 name="incident_longitude_range",
             ),
             models.CheckConstraint(
-                condition=Q(launch_latitude__isnull=True)
-                | Q(launch_latitude__gte=-90, launch_latitude__lte=90),
+                condition=Q(launch_latitude__isnull=True) | Q(launch_latitude__gte=-90, launch_latitude__lte=90),
                 name="incident_launch_latitude_range",
             ),
             models.CheckConstraint(
-                condition=Q(launch_longitude__isnull=True)
-                | Q(launch_longitude__gte=-180, launch_longitude__lte=180),
+                condition=Q(launch_longitude__isnull=True) | Q(launch_longitude__gte=-180, launch_longitude__lte=180),
                 name="incident_launch_longitude_range",
             ),
         ]
@@ -328,9 +322,7 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("user")
     )
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(
-        _("prefix"), max_length=12, editable=False, help_text=_("to recognise the token")
-    )
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False, help_text=_("to recognise the token"))
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"))

@@ -31,8 +31,7 @@ def require_role(*, case: Case, actor, role: str) -> str:
         raise Http404("No such case.")
     if ROLE_RANK[actual] < ROLE_RANK[role]:
         raise PermissionDenied(
-            _("This needs the %(role)s role on case %(case)s.")
-            % {"role": Role(role).label, "case": case.reference}
+            _("This needs the %(role)s role on case %(case)s.") % {"role": Role(role).label, "case": case.reference}
         )
     return actual
 
@@ -91,9 +90,7 @@ def create_case(
             break
         except IntegrityError:
             if reference:
-                raise ValidationError(
-                    {"reference": _("A case with this reference exists already.")}
-                ) from None
+                raise ValidationError({"reference": _("A case with this reference exists already.")}) from None
     else:
         raise ValidationError({"reference": _("Could not allocate a case reference; try again.")})
     case.legal_basis.set(legal_basis)
@@ -161,9 +158,7 @@ def _check_identification_basis(value) -> None:
     from cases.choices import IdentificationBasis
 
     if not isinstance(value, list) or any(item not in IdentificationBasis.values for item in value):
-        raise ValidationError(
-            {"identification_basis": _("A list of: %s.") % ", ".join(IdentificationBasis.values)}
-        )
+        raise ValidationError({"identification_basis": _("A list of: %s.") % ", ".join(IdentificationBasis.values)})
 
 
 @transaction.atomic

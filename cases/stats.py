@@ -21,9 +21,7 @@ def compute_case_statistics(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]
     failed = sum(1 for row in launches if _is_failure_in_flight(row))
     bases = [set(row["identification_basis"] or ()) for row in launches]
     by_debris = sum(1 for basis in bases if IdentificationBasis.DEBRIS in basis)
-    by_flight_only = sum(
-        1 for basis in bases if IdentificationBasis.DEBRIS not in basis and basis & set(FLIGHT_BASES)
-    )
+    by_flight_only = sum(1 for basis in bases if IdentificationBasis.DEBRIS not in basis and basis & set(FLIGHT_BASES))
     return {
         "incidents": len(rows),
         "by_kind": dict(sorted(Counter(row["kind"] for row in rows).items())),

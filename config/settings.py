@@ -118,6 +118,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10_485_760)
 ATTEST_MAX_UPLOAD_BYTES = env_int("ATTEST_MAX_UPLOAD_BYTES", 2_147_483_648)
 ATTEST_MAX_IMAGE_PIXELS = env_int("ATTEST_MAX_IMAGE_PIXELS", 250_000_000)
+# Every upload streams to a temporary file beside the evidence store and is hashed on the way in.
+FILE_UPLOAD_HANDLERS = ["evidence.filestore.HashingUploadHandler"]
+FILE_UPLOAD_PERMISSIONS = 0o444
+# In production, nginx serves permission-checked files: the view answers with X-Accel-Redirect
+# to this internal location (e.g. /protected/ mapped to MEDIA_ROOT). Empty: the view streams them.
+ATTEST_X_ACCEL_REDIRECT_PREFIX = env_str("ATTEST_X_ACCEL_REDIRECT_PREFIX")
 
 # --- Celery -----------------------------------------------------------------
 # Without a broker, tasks run in-process; callers enqueue them on commit, so they
@@ -233,14 +239,18 @@ ATTEST_API_TOKEN_MAX_LIFETIME = timedelta(days=365)
 
 # The Ed25519 key that signs ledger checkpoints. Kept outside the database on purpose: someone
 # with database access alone cannot forge a checkpoint. `make run` creates a development key.
-ATTEST_SIGNING_KEY_PATH = Path(
-    env_str("ATTEST_SIGNING_KEY_PATH") or VAR_DIR / "keys" / "ledger-signing-key.pem"
-)
+ATTEST_SIGNING_KEY_PATH = Path(env_str("ATTEST_SIGNING_KEY_PATH") or VAR_DIR / "keys" / "ledger-signing-key.pem")
 # Public keys (PEM files) of retired signing keys, whose old checkpoints must still verify.
 ATTEST_TRUSTED_PUBLIC_KEYS = env_list("ATTEST_TRUSTED_PUBLIC_KEYS")
 # How often beat signs a checkpoint of every ledger that grew, and when the daily fixity check runs.
 ATTEST_CHECKPOINT_INTERVAL_MINUTES = env_int("ATTEST_CHECKPOINT_INTERVAL_MINUTES", 60)
 ATTEST_FIXITY_CHECK_HOUR = env_int("ATTEST_FIXITY_CHECK_HOUR", 3)
+# Photos: near-duplicate distance (bits of 64), and when the sweeper re-queues or gives up.
+ATTEST_NEAR_DUPLICATE_DISTANCE = env_int("ATTEST_NEAR_DUPLICATE_DISTANCE", 8)
+ATTEST_PHOTO_STUCK_MINUTES = env_int("ATTEST_PHOTO_STUCK_MINUTES", 15)
+ATTEST_PHOTO_MAX_ATTEMPTS = env_int("ATTEST_PHOTO_MAX_ATTEMPTS", 5)
+# Fault injection for the redelivery test: seconds a photo task waits before working. Leave at 0.
+ATTEST_PHOTO_PROCESSING_DELAY = env_int("ATTEST_PHOTO_PROCESSING_DELAY", 0)
 
 from celery.schedules import crontab  # noqa: E402
 
@@ -249,6 +259,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.sign_checkpoints",
         "schedule": timedelta(minutes=ATTEST_CHECKPOINT_INTERVAL_MINUTES),
     },
+    "sweep-stuck-photos": {"task": "evidence.tasks.sweep_photos", "schedule": timedelta(minutes=5)},
     "daily-fixity-check": {
         "task": "evidence.tasks.verify_all_cases",
         "schedule": crontab(hour=ATTEST_FIXITY_CHECK_HOUR, minute=15),

@@ -125,9 +125,7 @@ class EvidenceItemAdmin(CaseScopedAdmin):
         return form
 
     def has_add_permission(self, request):
-        return (
-            self.has_module_permission(request) and cases_with_role(request.user, Role.INVESTIGATOR).exists()
-        )
+        return self.has_module_permission(request) and cases_with_role(request.user, Role.INVESTIGATOR).exists()
 
     @admin.display(description=_("custody timeline"))
     def custody_history(self, obj):
@@ -190,9 +188,7 @@ class CustodyTransferForm(forms.Form):
     seal_intact = forms.BooleanField(label=_("seal intact"), required=False, initial=True)
     seal_number = forms.CharField(label=_("new seal number"), max_length=100, required=False)
     storage_location = forms.CharField(label=_("new storage location"), max_length=300, required=False)
-    status = forms.ChoiceField(
-        label=_("status after"), choices=ItemStatus.choices, initial=ItemStatus.TRANSFERRED
-    )
+    status = forms.ChoiceField(label=_("status after"), choices=ItemStatus.choices, initial=ItemStatus.TRANSFERRED)
     notes = forms.CharField(label=_("notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def clean(self):

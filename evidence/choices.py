@@ -57,3 +57,24 @@ class FileKind(models.TextChoices):
     ORIGINAL = "original", _("Photo original")
     SOURCE_ARCHIVE = "source_archive", _("Archived source")
     EXPORT = "export", _("Export")
+
+
+class PhotoStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PROCESSING = "processing", _("Processing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class PhotoFormat(models.TextChoices):
+    JPEG = "jpeg", "JPEG"
+    PNG = "png", "PNG"
+    TIFF = "tiff", "TIFF"
+    WEBP = "webp", "WebP"
+    HEIC = "heic", "HEIC/HEIF"
+
+
+class CapturedAtSource(models.TextChoices):
+    EXIF = "exif", _("from EXIF")
+    STATED = "stated", _("as stated")
+    UNKNOWN = "unknown", _("unknown")

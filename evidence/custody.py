@@ -252,8 +252,7 @@ class CaseReport:
             "checkpoints_checked": self.checkpoints,
             "files_checked": self.files,
             "problems": [
-                {"where": problem.where, "reason": problem.reason, "seq": problem.seq}
-                for problem in self.problems
+                {"where": problem.where, "reason": problem.reason, "seq": problem.seq} for problem in self.problems
             ],
         }
 
@@ -273,26 +272,16 @@ def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
         yield record
 
 
+# Reverse relations from a stored file to the rows that use it, with each one's path to the case.
+FILE_RELATIONS = {"photos": "item__case"}
+
+
 def case_files(case: Case) -> models.QuerySet[StoredFile]:
     """Every stored file that belongs to the case: photo originals, archived sources, exports."""
-    from django.db.models import Q
-
-    condition = Q(pk__in=[])
-    for relation in FILE_RELATIONS:
-        condition |= Q(**{f"{relation}__isnull": False, f"{relation}__{CASE_PATH[relation]}": case})
+    condition = models.Q(pk__in=[])
+    for relation, case_path in FILE_RELATIONS.items():
+        condition |= models.Q(**{f"{relation}__{case_path}": case})
     return StoredFile.objects.filter(condition).distinct().order_by("pk")
-
-
-# Reverse relations from StoredFile to the rows that use it, and each one's path to the case.
-# Photos, sources and exports register here as they are added.
-FILE_RELATIONS: list[str] = []
-CASE_PATH: dict[str, str] = {}
-
-
-def register_file_relation(relation: str, case_path: str) -> None:
-    if relation not in FILE_RELATIONS:
-        FILE_RELATIONS.append(relation)
-        CASE_PATH[relation] = case_path
 
 
 def check_file(stored: StoredFile) -> ledger.Problem | None:
@@ -308,9 +297,7 @@ def check_file(stored: StoredFile) -> ledger.Problem | None:
     return None
 
 
-def verify_case(
-    case: Case, *, published_heads: Iterable[tuple[int, str]] = (), files: bool = True
-) -> CaseReport:
+def verify_case(case: Case, *, published_heads: Iterable[tuple[int, str]] = (), files: bool = True) -> CaseReport:
     """Recompute the chain, check every checkpoint and published head, re-hash every file."""
     report = CaseReport(case=case.reference)
     hashes: dict[int, str] = {}

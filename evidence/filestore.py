@@ -7,8 +7,10 @@ same bytes map to the same path, so a second copy is simply not stored.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,7 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, TemporaryFileUploadHandler
 from django.db import IntegrityError, transaction
 
 from evidence.choices import FileKind
@@ -33,6 +36,10 @@ KIND_FOLDERS = {
 
 class FileTooLarge(ValueError):
     pass
+
+
+class StoreDamaged(RuntimeError):
+    """A file under its content address no longer has that content."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,7 @@ def absolute(path: str) -> Path:
 
 
 @contextmanager
-def hashed_copy(
-    source: BinaryIO | Iterable[bytes], *, max_bytes: int | None = None
-) -> Iterator[HashedTempFile]:
+def hashed_copy(source: BinaryIO | Iterable[bytes], *, max_bytes: int | None = None) -> Iterator[HashedTempFile]:
     """Stream `source` to a temporary file under MEDIA_ROOT, hashing on the way; removed on exit."""
     max_bytes = settings.ATTEST_MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     chunks = iter(lambda: source.read(CHUNK_SIZE), b"") if hasattr(source, "read") else iter(source)
@@ -99,7 +104,7 @@ def store(temp: HashedTempFile, *, kind: str) -> tuple[StoredFile, bool]:
     """Keep the bytes of `temp` for good. Returns the stored file and whether it is new.
 
     The temporary file is linked into place (never copied over an existing file). If the
-    surrounding transaction fails, call `discard_if_new` so no file outlives its row.
+    service raises, `files_removed_on_failure` removes it again so no file outlives its row.
     """
     existing = StoredFile.objects.filter(sha256=temp.sha256).first()
     if existing is not None:
@@ -108,14 +113,16 @@ def store(temp: HashedTempFile, *, kind: str) -> tuple[StoredFile, bool]:
     target = absolute(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     file_created = False
-    if not target.exists():
+    if target.exists():
+        # Same name means same bytes, unless someone altered the store: never build on a damaged copy.
+        if hash_file(target)[0] != temp.sha256:
+            raise StoreDamaged(f"the stored copy at {relative} does not match its SHA-256; run verify_custody")
+    else:
         try:
-            os.link(temp.path, target)  # fails rather than overwrite if another writer got there first
+            _place(temp.path, target)
             file_created = True
         except FileExistsError:
-            pass
-        else:
-            target.chmod(0o444)
+            pass  # another writer stored the same bytes first: they are the same bytes
     try:
         with transaction.atomic():
             stored = StoredFile.objects.create(sha256=temp.sha256, size=temp.size, path=relative, kind=kind)
@@ -125,6 +132,32 @@ def store(temp: HashedTempFile, *, kind: str) -> tuple[StoredFile, bool]:
     if file_created:
         _created_in_this_transaction().append(target)
     return stored, True
+
+
+def _place(source: Path, target: Path) -> None:
+    """Put a file at `target` without ever replacing one there; read-only afterwards."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        # Another filesystem: copy to a temporary name beside the target, then link it in place.
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        shutil.copyfile(source, partial)
+        try:
+            os.link(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+    target.chmod(0o444)
+
+
+def write_derivative(relative: str, data: bytes) -> None:
+    """Derivatives are rebuilt at will: written to a temporary name, then moved over the old one."""
+    target = absolute(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, target)
 
 
 def _created_in_this_transaction() -> list[Path]:
@@ -152,14 +185,32 @@ def files_removed_on_failure() -> Iterator[None]:
         del created[mark:]
 
 
-class HashingUploadHandler(TemporaryFileUploadHandler):
-    """Uploads stream to a temporary file and are hashed chunk by chunk as they arrive."""
+class IncomingFile(TemporaryUploadedFile):
+    """An upload's temporary file, under MEDIA_ROOT so that storing it is a link, not a copy."""
 
-    def new_file(self, *args, **kwargs):
-        super().new_file(*args, **kwargs)
-        self._digest = hashlib.sha256()
+    def __init__(self, name, content_type, size, charset, content_type_extra=None):
+        file = tempfile.NamedTemporaryFile(suffix=".upload", dir=incoming_dir())  # noqa: SIM115
+        UploadedFile.__init__(self, file, name, content_type, size, charset, content_type_extra)
+
+
+class HashingUploadHandler(TemporaryFileUploadHandler):
+    """Uploads stream to a temporary file under MEDIA_ROOT and are hashed chunk by chunk as they
+    arrive: one pass over the bytes, memory flat whatever the size. Files over the limit are
+    dropped as they stream and named in `request.upload_too_large`."""
+
+    def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
+        FileUploadHandler.new_file(
+            self, field_name, file_name, content_type, content_length, charset, content_type_extra
+        )
+        self.file = IncomingFile(self.file_name, self.content_type, 0, self.charset, self.content_type_extra)
+        self._digest, self._size = hashlib.sha256(), 0
 
     def receive_data_chunk(self, raw_data, start):
+        self._size += len(raw_data)
+        if self._size > settings.ATTEST_MAX_UPLOAD_BYTES:
+            self.request.upload_too_large = self.field_name
+            self.file.close()
+            raise SkipFile()
         self._digest.update(raw_data)
         return super().receive_data_chunk(raw_data, start)
 
@@ -167,3 +218,11 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         uploaded = super().file_complete(file_size)
         uploaded.sha256 = self._digest.hexdigest()
         return uploaded
+
+
+def from_upload(uploaded) -> HashedTempFile:
+    """The HashedTempFile of a file received by HashingUploadHandler (no second read)."""
+    sha256 = getattr(uploaded, "sha256", None)
+    if sha256 is None or not hasattr(uploaded, "temporary_file_path"):
+        raise TypeError("the upload did not go through HashingUploadHandler")
+    return HashedTempFile(Path(uploaded.temporary_file_path()), sha256, uploaded.size)

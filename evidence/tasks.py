@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from cases.models import Case
 from evidence import custody, services
+from evidence.choices import PhotoStatus
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="evidence.tasks.sign_checkpoints")
@@ -40,3 +48,31 @@ def verify_all_cases() -> dict[str, bool]:
         reference: verify_case(case_id)["intact"]
         for case_id, reference in Case.objects.values_list("id", "reference").iterator()
     }
+
+
+# Errors worth another try: the database or the broker went away for a moment.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+@shared_task(bind=True, name="evidence.tasks.process_photo", max_retries=5)
+def process_photo(self, photo_id: int) -> str:
+    """The photo pipeline for one photo: EXIF, derivatives, perceptual hashes. Safe to run twice."""
+    if settings.ATTEST_PHOTO_PROCESSING_DELAY:
+        time.sleep(settings.ATTEST_PHOTO_PROCESSING_DELAY)
+    try:
+        return services.process_photo(photo_id=photo_id).status
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            services.photos.mark_failed(photo_id=photo_id, error=f"gave up after retries: {exc}")
+            raise
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+    except Exception as exc:  # the file itself cannot be processed: retrying would not help
+        logger.exception("photo %s failed", photo_id)
+        services.photos.mark_failed(photo_id=photo_id, error=f"{type(exc).__name__}: {exc}")
+        return PhotoStatus.FAILED
+
+
+@shared_task(name="evidence.tasks.sweep_photos")
+def sweep_photos() -> dict[str, int]:
+    """Re-queue photos stuck in pending or processing (lost messages); give up after N attempts."""
+    return services.photos.sweep_stuck()

@@ -117,3 +117,37 @@ class EvidenceItemFactory(factory.django.DjangoModelFactory):
 
         case = kwargs.pop("case")
         return create_item(actor=actor or case.lead, case=case, **kwargs)
+
+
+class PhotoFactory(factory.django.DjangoModelFactory):
+    """A generated JPEG with a little EXIF, accepted through the service like an upload."""
+
+    class Meta:
+        model = "evidence.Photo"
+
+    item = factory.SubFactory(EvidenceItemFactory)
+    width, height = 64, 48
+    seed = factory.Sequence(lambda n: n)
+
+    @classmethod
+    def _create(cls, model_class, *args, item, width, height, seed, actor=None, **kwargs):
+        import io
+        import uuid
+
+        from PIL import Image
+
+        from evidence.filestore import hashed_copy
+        from evidence.services import add_photo
+
+        buffer = io.BytesIO()
+        image = Image.new("RGB", (width, height), (seed * 37 % 256, seed * 91 % 256, 120))
+        exif = Image.Exif()
+        exif[0x010F], exif[0x0110] = "Attest", "Test camera"
+        exif[0x010E] = uuid.uuid4().hex  # ImageDescription: unique bytes, so tests never share an original
+        image.save(buffer, "JPEG", quality=90, exif=exif)
+        buffer.seek(0)
+        with hashed_copy(buffer) as upload:
+            accepted = add_photo(
+                actor=actor or item.case.lead, item=item, upload=upload, original_name=f"debris-{seed}.jpg", **kwargs
+            )
+        return accepted.photo

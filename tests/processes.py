@@ -139,9 +139,7 @@ def wait_for_port(port: int, process: ManagedProcess, timeout: float) -> None:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.1)
-    raise TimeoutError(
-        f"{process.name} did not listen on {port} within {timeout} s:\n{process.log()[-3000:]}"
-    )
+    raise TimeoutError(f"{process.name} did not listen on {port} within {timeout} s:\n{process.log()[-3000:]}")
 
 
 def http_get(url: str, timeout: float = 30) -> tuple[int, bytes]:

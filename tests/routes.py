@@ -2,7 +2,7 @@
 the tests that walk the router and the admin find it on their own and fail until it has one."""
 
 from cases.models import ApiToken, Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
-from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
+from evidence.models import Checkpoint, CustodyEvent, EvidenceItem, Photo
 from tests import factories
 
 
@@ -28,6 +28,7 @@ ROW_MAKERS = {
     ApiToken: _token,
     EvidenceItem: lambda team: factories.EvidenceItemFactory(case=team.case),
     CustodyEvent: lambda team: _event(team),
+    Photo: lambda team: factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.case)),
 }
 
 # The object of team.case that an outsider must not reach, per case-scoped model.
@@ -38,6 +39,7 @@ CASE_OBJECT = {
     EvidenceItem: lambda team: factories.EvidenceItemFactory(case=team.case),
     CustodyEvent: lambda team: _event(team),
     Checkpoint: lambda team: _checkpoint(team),
+    Photo: lambda team: factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.case)),
 }
 
 

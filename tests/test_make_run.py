@@ -98,9 +98,7 @@ def test_make_run_twice_serves_admin_and_api_with_the_printed_login(tmp_path):
 
 
 @pytest.mark.integration
-def test_make_run_with_a_broker_starts_worker_and_beat_and_stops_them_on_ctrl_c(
-    tmp_path, celery_queue, worker_process
-):
+def test_make_run_with_a_broker_starts_worker_and_beat_and_stops_them_on_ctrl_c(tmp_path, celery_queue, worker_process):
     from django.conf import settings
 
     broker = settings.CELERY_BROKER_URL

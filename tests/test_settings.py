@@ -120,9 +120,7 @@ def test_a_broker_url_sends_tasks_to_the_broker():
 
 @pytest.mark.parametrize("time_limit", ["600", "7200"])
 def test_celery_is_json_only_acks_late_and_outlasts_the_longest_task(time_limit):
-    dumped = dump_settings(
-        DEBUG="1", CELERY_BROKER_URL="redis://127.0.0.1:6379/3", CELERY_TASK_TIME_LIMIT=time_limit
-    )
+    dumped = dump_settings(DEBUG="1", CELERY_BROKER_URL="redis://127.0.0.1:6379/3", CELERY_TASK_TIME_LIMIT=time_limit)
     assert dumped["serializer"] == dumped["result_serializer"] == "json"
     assert dumped["accept"] == ["json"]
     assert dumped["acks_late"] is True

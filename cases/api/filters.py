@@ -8,9 +8,7 @@ class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     opened_after = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte")
     opened_before = django_filters.DateFilter(field_name="opened_on", lookup_expr="lte")
-    region = django_filters.CharFilter(
-        method="filter_region", help_text="Cases with an incident in this region."
-    )
+    region = django_filters.CharFilter(method="filter_region", help_text="Cases with an incident in this region.")
 
     class Meta:
         model = Case

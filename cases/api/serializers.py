@@ -23,9 +23,7 @@ class VisibleCaseField(serializers.PrimaryKeyRelatedField):
 
 class UsernameField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
-        super().__init__(
-            slug_field="username", queryset=get_user_model().objects.filter(is_active=True), **kwargs
-        )
+        super().__init__(slug_field="username", queryset=get_user_model().objects.filter(is_active=True), **kwargs)
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -129,9 +127,7 @@ class SanctionsProvisionSerializer(serializers.ModelSerializer):
 
 class EntitySerializer(serializers.ModelSerializer):
     aliases = serializers.ListField(child=serializers.CharField(max_length=350), required=False)
-    identifiers = serializers.ListField(
-        child=serializers.DictField(child=serializers.CharField()), required=False
-    )
+    identifiers = serializers.ListField(child=serializers.DictField(child=serializers.CharField()), required=False)
     programs = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
 
     class Meta:

@@ -36,9 +36,7 @@ class CaseViewSet(AttestModelViewSet):
         serializer.instance = self.get_queryset().get(pk=case.pk)
 
     def perform_update(self, serializer):
-        case = services.update_case(
-            actor=self.request.user, case=serializer.instance, **serializer.validated_data
-        )
+        case = services.update_case(actor=self.request.user, case=serializer.instance, **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=case.pk)
 
     @extend_schema(request=None, responses=VerificationReportSerializer)
@@ -161,9 +159,7 @@ class ApiTokenViewSet(
         serializer.instance = token
 
     def get_serializer_class(self):
-        return (
-            serializers.NewApiTokenSerializer if self.action == "create" else super().get_serializer_class()
-        )
+        return serializers.NewApiTokenSerializer if self.action == "create" else super().get_serializer_class()
 
     def destroy(self, request, *args, **kwargs):
         services.revoke_api_token(actor=request.user, token=self.get_object())

@@ -34,9 +34,7 @@ def canonical_json(value: Any) -> bytes:
 
 def request_fingerprint(method: str, path: str, data: Any) -> str:
     """The same method, path and body give the same fingerprint, whatever the multipart boundary."""
-    return hashlib.sha256(
-        method.upper().encode() + b" " + path.encode() + b"\n" + canonical_json(data)
-    ).hexdigest()
+    return hashlib.sha256(method.upper().encode() + b" " + path.encode() + b"\n" + canonical_json(data)).hexdigest()
 
 
 def etag_for(representation: Any) -> str:

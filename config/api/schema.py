@@ -47,8 +47,6 @@ def document_errors(result, generator, request, public):
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": reference}}}
                 )
-            if method == "get" and "{" in next(
-                (p for p, item in result["paths"].items() if item is path_item), ""
-            ):
+            if method == "get" and "{" in next((p for p, item in result["paths"].items() if item is path_item), ""):
                 responses.setdefault("304", {"description": "Not modified (If-None-Match matched the ETag)."})
     return result

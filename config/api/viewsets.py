@@ -117,9 +117,7 @@ class IdempotentCreateMixin:
 
     def _replay(self, record: IdempotencyRecord, fingerprint: str) -> Response:
         if record.fingerprint != fingerprint:
-            raise Conflict(
-                f"This {IDEMPOTENCY_HEADER} was already used with a different request; use a new key."
-            )
+            raise Conflict(f"This {IDEMPOTENCY_HEADER} was already used with a different request; use a new key.")
         headers = {**record.response_headers, REPLAYED_HEADER: "true"}
         return Response(record.response_body, status=record.status_code, headers=headers)
 

@@ -1,7 +1,7 @@
 import django_filters
 
-from evidence.choices import EventType, ItemKind, ItemStatus, SubjectType
-from evidence.models import CustodyEvent, EvidenceItem
+from evidence.choices import EventType, ItemKind, ItemStatus, PhotoFormat, PhotoStatus, SubjectType
+from evidence.models import CustodyEvent, EvidenceItem, Photo
 
 
 class EvidenceItemFilter(django_filters.FilterSet):
@@ -29,3 +29,17 @@ class CustodyEventFilter(django_filters.FilterSet):
 
     def filter_item(self, queryset, name, value):
         return queryset.filter(subject_type=SubjectType.EVIDENCE_ITEM, subject_id=value)
+
+
+class PhotoFilter(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="item__case")
+    status = django_filters.MultipleChoiceFilter(choices=PhotoStatus.choices)
+    format = django_filters.MultipleChoiceFilter(choices=PhotoFormat.choices)
+    captured_after = django_filters.IsoDateTimeFilter(field_name="captured_at", lookup_expr="gte")
+    captured_before = django_filters.IsoDateTimeFilter(field_name="captured_at", lookup_expr="lte")
+    sha256 = django_filters.CharFilter(field_name="original__sha256", lookup_expr="iexact")
+    has_location = django_filters.BooleanFilter(field_name="gps_latitude", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Photo
+        fields = ["case", "item", "status", "format", "sha256"]

@@ -5,3 +5,4 @@ from evidence.api import views
 router = SimpleRouter()
 router.register("evidence-items", views.EvidenceItemViewSet)
 router.register("custody-events", views.CustodyEventViewSet)
+router.register("photos", views.PhotoViewSet)

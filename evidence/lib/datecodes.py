@@ -107,9 +107,7 @@ _FOUR = re.compile(r"[0-9]{4}")
 _THREE = re.compile(r"[0-9]{3}")
 
 
-def parse_date_code(
-    text: str, *, not_after: date | None = None, earliest_year: int = 1950
-) -> list[DateReading]:
+def parse_date_code(text: str, *, not_after: date | None = None, earliest_year: int = 1950) -> list[DateReading]:
     """Every plausible reading of `text`, sorted by start; `[]` when nothing matches."""
     if isinstance(not_after, datetime):
         not_after = not_after.date()  # a datetime does not compare with a date

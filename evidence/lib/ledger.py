@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -140,9 +141,7 @@ def sign_checkpoint(private_key, *, case: str, size: int, head: str, signed_at: 
     """A checkpoint of a ledger head, signed with an Ed25519 private key (cryptography)."""
     from cryptography.hazmat.primitives import serialization
 
-    raw_public = private_key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    raw_public = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     kid = key_id(raw_public)
     message = checkpoint_message(case=case, size=size, head=head, signed_at=signed_at, key=kid)
     return {
@@ -161,7 +160,10 @@ def checkpoint_signature_ok(checkpoint: Mapping[str, Any], public_keys: Mapping[
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    raw = public_keys.get(checkpoint.get("key", ""))
+    if type(checkpoint.get("v")) is not int or checkpoint.get("v") != FORMAT_VERSION:
+        return f"checkpoint format version {checkpoint.get('v')!r} is not {FORMAT_VERSION}"
+    key = checkpoint.get("key")
+    raw = public_keys.get(key) if isinstance(key, str) else None
     if raw is None:
         return f"signed with key {checkpoint.get('key')!r}, which is not a trusted key"
     try:
@@ -207,7 +209,7 @@ def _shape_problem(entry: Mapping[str, Any]) -> str | None:
     extra = sorted(set(entry) - {*EVENT_FIELDS, "hash"})
     if extra:
         return f"unknown field(s) {', '.join(extra)}"
-    if entry["v"] != FORMAT_VERSION:
+    if type(entry["v"]) is not int or entry["v"] != FORMAT_VERSION:  # true == 1 in Python, not in JSON
         return f"format version {entry['v']!r} is not {FORMAT_VERSION}"
     if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool):
         return "seq is not an integer"
@@ -242,9 +244,7 @@ def verify_chain(entries: Iterable[Mapping[str, Any]], *, case: str) -> ChainRep
         if entry["case"] != case:
             return ChainReport(case, expected_seq - 1, prev, Problem(where, "belongs to another case", seq))
         if seq != expected_seq:
-            reason = (
-                f"sequence number {seq} where {expected_seq} was expected (events missing or out of order)"
-            )
+            reason = f"sequence number {seq} where {expected_seq} was expected (events missing or out of order)"
             return ChainReport(case, expected_seq - 1, prev, Problem(where, reason, expected_seq))
         if entry["prev"] != prev:
             return ChainReport(
@@ -278,14 +278,16 @@ def verify_checkpoints(
 ) -> Problem | None:
     """Each checkpoint must verify under a trusted key, never shrink, and name a head the chain holds."""
     largest = 0
-    for checkpoint in sorted(checkpoints, key=lambda item: item.get("signed_at", "")):
+    for checkpoint in sorted(checkpoints, key=lambda item: (str(item.get("signed_at", "")), item.get("size", 0))):
         where = f"checkpoint of size {checkpoint.get('size')} signed {checkpoint.get('signed_at')}"
         if checkpoint.get("case") != case:
             return Problem(where, "belongs to another case")
+        size = checkpoint.get("size")
+        if type(size) is not int or size < 0 or not isinstance(checkpoint.get("head"), str):
+            return Problem(where, "size must be a whole number and head a hash")
         reason = checkpoint_signature_ok(checkpoint, public_keys)
         if reason:
             return Problem(where, reason)
-        size = checkpoint["size"]
         if size < largest:
             return Problem(where, f"the ledger shrank: an earlier checkpoint had size {largest}")
         largest = size
@@ -308,15 +310,10 @@ def head_problem(size: int, head: str, hashes_by_seq: Mapping[int, str]) -> str 
 
 def parse_head(text: str) -> tuple[int, str]:
     """SIZE:SHA256 as printed in a dossier, e.g. 42:9f86d0…"""
-    size_text, _, head = text.partition(":")
-    try:
-        size = int(size_text)
-    except ValueError:
-        raise LedgerFormatError(f"{text!r} is not SIZE:SHA256") from None
-    head = head.strip().lower()
-    if size < 0 or len(head) != 64 or any(c not in "0123456789abcdef" for c in head):
+    match = re.fullmatch(r"([0-9]+):([0-9a-fA-F]{64})", text.strip(), flags=re.ASCII)
+    if match is None:
         raise LedgerFormatError(f"{text!r} is not SIZE:SHA256")
-    return size, head
+    return int(match.group(1)), match.group(2).lower()
 
 
 def parse_ledger_lines(lines: Iterable[bytes]) -> list[dict[str, Any]]:
@@ -324,9 +321,11 @@ def parse_ledger_lines(lines: Iterable[bytes]) -> list[dict[str, Any]]:
     entries = []
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip(b"\n")
+        if not raw.endswith(b"\n"):
+            raise LedgerFormatError(f"line {number}: does not end with a newline")
         try:
             entry = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, absurd numbers or nesting
             raise LedgerFormatError(f"line {number}: not JSON ({exc})") from None
         try:
             canonical = canonical_json(entry)

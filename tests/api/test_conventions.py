@@ -26,9 +26,7 @@ class TestIdempotency:
     def test_the_same_key_with_another_body_is_a_conflict(self, api, team):
         client = api(team.bob)
         client.post(self.url, {**NEW_INCIDENT, "case": team.case.pk}, HTTP_IDEMPOTENCY_KEY="k")
-        response = client.post(
-            self.url, {**NEW_INCIDENT, "case": team.case.pk, "killed": 9}, HTTP_IDEMPOTENCY_KEY="k"
-        )
+        response = client.post(self.url, {**NEW_INCIDENT, "case": team.case.pk, "killed": 9}, HTTP_IDEMPOTENCY_KEY="k")
         assert_error(response, 409, "conflict")
         assert Incident.objects.count() == 1
 

@@ -55,9 +55,7 @@ class TestCases:
         response = client.get(f"{self.url}{team.case.pk}/")
         assert response.status_code == 200
         assert response.json()["my_role"] == "viewer"
-        assert_error(
-            client.patch(f"{self.url}{team.case.pk}/", {"status": "referred"}), 403, "permission_denied"
-        )
+        assert_error(client.patch(f"{self.url}{team.case.pk}/", {"status": "referred"}), 403, "permission_denied")
 
     def test_lead_changes_status(self, api, team):
         response = api(team.alice).patch(f"{self.url}{team.case.pk}/", {"status": "referred"})
@@ -93,9 +91,7 @@ class TestCases:
 
     def test_statistics(self, api, team):
         IncidentFactory(case=team.case, killed=3, wounded=4)
-        IncidentFactory(
-            case=team.case, kind="failure_in_flight", outcome="failed_in_flight", killed=0, wounded=0
-        )
+        IncidentFactory(case=team.case, kind="failure_in_flight", outcome="failed_in_flight", killed=0, wounded=0)
         stats = api(team.vera).get(f"{self.url}{team.case.pk}/stats/").json()
         assert (stats["launches"], stats["killed"], stats["wounded"]) == (2, 3, 4)
         assert stats["failed_in_flight_share"] == 0.5
@@ -136,9 +132,7 @@ class TestIncidents:
         bad = {**NEW_INCIDENT, "case": team.case.pk, "latitude": "91", "identification_basis": ["hunch"]}
         assert_error(client.post(self.url, bad), 400, "invalid", field="latitude")
         assert "identification_basis" in client.post(self.url, bad).json()["error"]["fields"]
-        assert_error(
-            client.post(self.url, {**NEW_INCIDENT, "case": team.case.pk, "kind": "?"}), 400, field="kind"
-        )
+        assert_error(client.post(self.url, {**NEW_INCIDENT, "case": team.case.pk, "kind": "?"}), 400, field="kind")
         assert not Incident.objects.exists()
 
     def test_no_delete(self, api, team):
@@ -153,10 +147,7 @@ class TestIncidents:
         assert client.get(self.url, {"region": "kyiv"}).json()["count"] == 1
         assert client.get(self.url, {"kind": "failure_in_flight"}).json()["count"] == 1
         assert (
-            client.get(self.url, {"case": team.case.pk, "occurred_after": "2023-12-31T00:00:00Z"}).json()[
-                "count"
-            ]
-            == 2
+            client.get(self.url, {"case": team.case.pk, "occurred_after": "2023-12-31T00:00:00Z"}).json()["count"] == 2
         )
         assert client.get(self.url, {"q": "kharkiv"}).json()["count"] == 1
 
@@ -189,9 +180,7 @@ class TestCaseMemberships:
         assert_error(api(team.alice).delete(f"{self.url}{lead.pk}/"), 400, field="role")
 
 
-@pytest.mark.parametrize(
-    "url", ["/api/v1/weapon-systems/", "/api/v1/sanctions-provisions/", "/api/v1/entities/"]
-)
+@pytest.mark.parametrize("url", ["/api/v1/weapon-systems/", "/api/v1/sanctions-provisions/", "/api/v1/entities/"])
 class TestReferenceData:
     def test_anonymous_is_refused(self, api, team, url):
         assert_error(api().get(url), 401)
@@ -252,9 +241,7 @@ class TestTokens:
         other = api()
         other.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
         assert_error(other.get("/api/v1/cases/"), 401, "authentication_failed")
-        ApiToken.objects.filter(user=team.bob).update(
-            revoked_at=None, expires_at=timezone.now() - timedelta(1)
-        )
+        ApiToken.objects.filter(user=team.bob).update(revoked_at=None, expires_at=timezone.now() - timedelta(1))
         assert_error(other.get("/api/v1/cases/"), 401)
 
     def test_others_tokens_are_invisible(self, api, team):

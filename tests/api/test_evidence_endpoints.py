@@ -82,9 +82,7 @@ class TestEvidenceItems:
         client = api(team.vera)
         kinds = [row["kind"] for row in client.get(self.url, {"kind": "component"}).json()["results"]]
         assert kinds == ["component"]
-        assert [row["title"] for row in client.get(self.url, {"q": "gyro"}).json()["results"]] == [
-            "Gyroscope"
-        ]
+        assert [row["title"] for row in client.get(self.url, {"q": "gyro"}).json()["results"]] == ["Gyroscope"]
 
 
 class TestCustodyEvents:
@@ -137,9 +135,7 @@ class TestCustodyEvents:
 
     def test_a_transfer_needs_a_recipient(self, api, team):
         item = EvidenceItemFactory(case=team.case)
-        assert_error(
-            api(team.ivan).post(self.url, self.transfer(item, to_custodian="  ")), 400, field="to_custodian"
-        )
+        assert_error(api(team.ivan).post(self.url, self.transfer(item, to_custodian="  ")), 400, field="to_custodian")
         assert CustodyEvent.objects.count() == 1
 
     def test_filtered_by_case_and_item_in_sequence_with_cursor_pages(self, api, team):

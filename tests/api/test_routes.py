@@ -11,9 +11,7 @@ from tests.routes import CASE_OBJECT, ROW_MAKERS, is_case_scoped
 
 pytestmark = pytest.mark.django_db
 
-LIST_ROUTES = [
-    (prefix, viewset) for prefix, viewset, _basename in router.registry if hasattr(viewset, "list")
-]
+LIST_ROUTES = [(prefix, viewset) for prefix, viewset, _basename in router.registry if hasattr(viewset, "list")]
 DETAIL_PATTERNS = [pattern for pattern in router.urls if "pk" in pattern.pattern.regex.pattern]
 
 
@@ -37,9 +35,7 @@ def test_list_queries_do_not_grow_with_page_size(api, team, prefix, viewset):
         total = response.json().get("count", model._default_manager.count())  # cursor pages: no count
         assert len(response.json()["results"]) == (1 if page_size == 1 else total)
         counts.append(len(queries))
-    assert counts[0] == counts[1], (
-        f"/api/v1/{prefix}/ runs {counts[0]} queries for 1 row, {counts[1]} for 100"
-    )
+    assert counts[0] == counts[1], f"/api/v1/{prefix}/ runs {counts[0]} queries for 1 row, {counts[1]} for 100"
 
 
 def _owned_by_someone(model) -> bool:

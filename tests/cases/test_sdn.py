@@ -17,9 +17,7 @@ SDN_FILE = (
     / "ofac-sdn-dprk"
     / ("sdn_dprk_2024-05-03.csv")
 )
-needs_sdn_file = pytest.mark.skipif(
-    not SDN_FILE.exists(), reason="../shared/data/sanctions is not beside the repo"
-)
+needs_sdn_file = pytest.mark.skipif(not SDN_FILE.exists(), reason="../shared/data/sanctions is not beside the repo")
 
 GOOD = (
     '9345,"KOREA MINING DEVELOPMENT TRADING CORPORATION",-0- ,"NPWMD] [DPRK2",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,'

@@ -240,8 +240,7 @@ class TestTamperMatrix:
     def test_payload_edited(self, ledger_of_five):
         with as_database_attacker() as cursor:
             cursor.execute(
-                "UPDATE evidence_custodyevent SET payload = REPLACE(payload, 'Cut open', 'Intact') "
-                "WHERE sequence = 4"
+                "UPDATE evidence_custodyevent SET payload = REPLACE(payload, 'Cut open', 'Intact') WHERE sequence = 4"
             )
         code, out = verify(ledger_of_five)
         assert code == 1

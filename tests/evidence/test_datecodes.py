@@ -192,12 +192,8 @@ def test_juche_year_n_is_gregorian_n_plus_1911(spelling: str) -> None:
 
 
 def test_explanations_are_human_phrases() -> None:
-    assert [r.explanation for r in parse_date_code("2312", not_after=RECOVERED)] == [
-        "week 12 of 2023 (ISO week)"
-    ]
-    assert [r.explanation for r in parse_date_code("주체112.3", not_after=RECOVERED)] == [
-        "March of Juche 112 (2023)"
-    ]
+    assert [r.explanation for r in parse_date_code("2312", not_after=RECOVERED)] == ["week 12 of 2023 (ISO week)"]
+    assert [r.explanation for r in parse_date_code("주체112.3", not_after=RECOVERED)] == ["March of Juche 112 (2023)"]
 
 
 def test_not_after_defaults_to_today() -> None:

@@ -123,7 +123,7 @@ class TestVerifyChain:
 
 
 def export_lines(chain: list[dict]) -> list[bytes]:
-    return [ledger.ledger_line({k: v for k, v in e.items() if k != "hash"}, e["hash"]) for e in chain]
+    return [ledger.ledger_line({k: v for k, v in e.items() if k != "hash"}, e["hash"]) + b"\n" for e in chain]
 
 
 @settings(max_examples=300, deadline=None)
@@ -183,14 +183,10 @@ class TestCheckpoints:
         chain = build_chain(PAYLOADS)
         hashes = {e["seq"]: e["hash"] for e in chain}
         forged = {**self.sign(key, chain, 3), "size": 4, "head": chain[3]["hash"]}
-        assert (
-            "does not verify"
-            in ledger.verify_checkpoints([forged], hashes, case=CASE, public_keys=trusted).reason
-        )
+        assert "does not verify" in ledger.verify_checkpoints([forged], hashes, case=CASE, public_keys=trusted).reason
         stranger = self.sign(Ed25519PrivateKey.generate(), chain, 3)
         assert (
-            "not a trusted key"
-            in ledger.verify_checkpoints([stranger], hashes, case=CASE, public_keys=trusted).reason
+            "not a trusted key" in ledger.verify_checkpoints([stranger], hashes, case=CASE, public_keys=trusted).reason
         )
 
     def test_checkpoints_never_shrink(self, key, trusted):

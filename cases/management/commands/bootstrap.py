@@ -13,9 +13,7 @@ class Command(BaseCommand):
     help = "Create the development admin login and load the demo data where it exists (DEBUG only)."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--base-url", default="http://127.0.0.1:8000", help="where the server will listen"
-        )
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the server will listen")
 
     def handle(self, *args, **options):
         if not settings.DEBUG:

@@ -14,9 +14,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "references", nargs="*", metavar="CASE_REF", help="cases to verify (default: all)"
-        )
+        parser.add_argument("references", nargs="*", metavar="CASE_REF", help="cases to verify (default: all)")
         parser.add_argument(
             "--head",
             action="append",

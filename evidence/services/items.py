@@ -1,5 +1,4 @@
-"""Business logic of evidence: every change to evidence goes through a function here and
-appends its custody event in the same transaction."""
+"""Evidence items: recording, describing, handing over and examining exhibits."""
 
 from __future__ import annotations
 

@@ -1,0 +1,252 @@
+"""Debris photos: accepting write-once originals and recording what the pipeline derives from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.choices import Role
+from cases.services import require_role
+from evidence import custody, filestore
+from evidence.choices import CapturedAtSource, EventType, FileKind, PhotoStatus, SubjectType
+from evidence.lib.exif import read_metadata
+from evidence.lib.imaging import ImageInfo, hamming_distance, inspect_image, make_derivatives
+from evidence.lib.sniff import PhotoRejected
+from evidence.models import EvidenceItem, Photo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PhotoAccepted:
+    photo: Photo
+    duplicate: bool  # the same bytes were already a photo of this item: nothing new was stored
+
+
+def photo_state(photo: Photo) -> dict:
+    """The photo's full state for the ledger, with its original's hash and size."""
+    state = custody.snapshot(photo, exclude=("status", "error", "attempts", "status_changed_at", "exif"))
+    state.update(sha256=photo.original.sha256, size=photo.original.size, exhibit=photo.item.exhibit_number)
+    return state
+
+
+def _photo_event(photo: Photo, event_type: str, actor, occurred_at=None):
+    return custody.append_event(
+        case=photo.item.case,
+        event_type=event_type,
+        subject_type=SubjectType.PHOTO,
+        subject_id=photo.pk,
+        subject_label=f"{photo.item.exhibit_number} photo {photo.original.sha256[:12]}",
+        actor=actor,
+        payload={"photo": photo_state(photo)},
+        occurred_at=occurred_at,
+    )
+
+
+def vet(path: Path) -> ImageInfo:
+    """What the photo is, or a ValidationError on `file` naming why it is refused."""
+    try:
+        return inspect_image(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
+    except PhotoRejected as rejected:
+        log.warning("photo refused (%s): %s", rejected.code, rejected.message)
+        raise ValidationError({"file": ValidationError(rejected.message, code=rejected.code)}) from None
+
+
+def add_photo(
+    *,
+    actor,
+    item: EvidenceItem,
+    upload: filestore.HashedTempFile,
+    original_name: str,
+    photographer: str = "",
+    captured_at: dt.datetime | None = None,
+    notes: str = "",
+) -> PhotoAccepted:
+    """Accept a photo of an exhibit: an investigator's right.
+
+    The bytes are vetted (decoded in full) before anything is stored, so a refused file leaves
+    no row and no file. The same bytes again on the same item are reported as a duplicate.
+    """
+    require_role(case=item.case, actor=actor, role=Role.INVESTIGATOR)
+    if upload.size == 0:
+        raise ValidationError({"file": ValidationError(_("The file is empty."), code="empty")})
+    info = vet(upload.path)
+    # A file name is a label only, never a path.
+    label = Path(original_name.replace("\\", "/")).name[:255] or "upload"
+    with transaction.atomic(), filestore.files_removed_on_failure():
+        item = EvidenceItem.objects.select_for_update().select_related("case").get(pk=item.pk)
+        existing = Photo.objects.filter(item=item, original__sha256=upload.sha256).first()
+        if existing is not None:
+            return PhotoAccepted(existing, duplicate=True)
+        stored, _created = filestore.store(upload, kind=FileKind.ORIGINAL)
+        photo = Photo(
+            item=item,
+            original=stored,
+            original_name=label,
+            format=info.format,
+            width=info.width,
+            height=info.height,
+            photographer=photographer,
+            captured_at=captured_at,
+            captured_at_source=CapturedAtSource.STATED if captured_at else CapturedAtSource.UNKNOWN,
+            notes=notes,
+            uploaded_by=actor,
+        )
+        photo.full_clean(exclude=["original", "uploaded_by", "item"])
+        photo.save()
+        _photo_event(photo, EventType.PHOTO_ADDED, actor, occurred_at=captured_at)
+        transaction.on_commit(lambda: enqueue_processing(photo.pk))
+    return PhotoAccepted(photo, duplicate=False)
+
+
+def enqueue_processing(photo_id: int) -> None:
+    """Queue the pipeline. A broker outage must not fail the upload: the sweeper re-queues later."""
+    from evidence.tasks import process_photo as task
+
+    try:
+        task.delay(photo_id)
+    except Exception:
+        log.exception("could not queue photo %s; the sweeper will retry", photo_id)
+
+
+def _exif_capture_time(taken_at: str | None) -> dt.datetime | None:
+    """EXIF time with its offset; without one, the camera's clock is taken as the configured zone's."""
+    if not taken_at:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(taken_at)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    return moment
+
+
+def _decimal(value: float | None, places: int) -> Decimal | None:
+    return None if value is None else round(Decimal(str(value)), places)
+
+
+def claim_for_processing(photo_id: int) -> Photo | None:
+    """Mark the photo as being processed; None when it is done already (a redelivered task)."""
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().get(pk=photo_id)
+        if photo.status == PhotoStatus.DONE:
+            return None
+        photo.status = PhotoStatus.PROCESSING
+        photo.attempts += 1
+        photo.status_changed_at = timezone.now()
+        photo.save(update_fields=["status", "attempts", "status_changed_at"])
+    return photo
+
+
+def process_photo(*, photo_id: int) -> Photo:
+    """Read EXIF, make the derivatives and hashes, and record the result in the ledger. Idempotent."""
+    photo = claim_for_processing(photo_id)
+    if photo is None:
+        return Photo.objects.get(pk=photo_id)
+    path = filestore.absolute(photo.original.path)
+    metadata = read_metadata(path)
+    derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
+    filestore.write_derivative(photo.derivative_path("preview"), derivatives.preview_jpeg)
+    filestore.write_derivative(photo.derivative_path("thumbnail"), derivatives.thumb_jpeg)
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().select_related("item__case", "original").get(pk=photo_id)
+        if photo.status == PhotoStatus.DONE:
+            return photo  # another delivery of the same task finished first
+        photo.camera_make = (metadata.make or "")[:120]
+        photo.camera_model = (metadata.model or "")[:120]
+        photo.lens = (metadata.lens or "")[:200]
+        photo.exif_taken_at = metadata.taken_at or ""
+        photo.gps_latitude = _decimal(metadata.latitude, 6)
+        photo.gps_longitude = _decimal(metadata.longitude, 6)
+        photo.gps_altitude = _decimal(metadata.altitude_m, 2)
+        photo.orientation = metadata.orientation
+        photo.exif = metadata.tags
+        exif_time = _exif_capture_time(metadata.taken_at)
+        if exif_time is not None:
+            photo.captured_at, photo.captured_at_source = exif_time, CapturedAtSource.EXIF
+        photo.preview_width, photo.preview_height = derivatives.preview_width, derivatives.preview_height
+        photo.phash, photo.dhash = derivatives.phash, derivatives.dhash
+        photo.status, photo.error = PhotoStatus.DONE, ""
+        photo.processed_at = photo.status_changed_at = timezone.now()
+        photo.save()
+        _photo_event(photo, EventType.PHOTO_PROCESSED, actor=None)
+    return photo
+
+
+def mark_failed(*, photo_id: int, error: str) -> None:
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().get(pk=photo_id)
+        if photo.status == PhotoStatus.DONE:
+            return
+        photo.status, photo.error = PhotoStatus.FAILED, error[:2000]
+        photo.status_changed_at = timezone.now()
+        photo.save(update_fields=["status", "error", "status_changed_at"])
+
+
+def requeue(*, photos, reset_attempts: bool = False) -> int:
+    """Put photos back to pending and queue them (reprocess_photos, the sweeper)."""
+    count = 0
+    for photo in photos:
+        with transaction.atomic():
+            fields = {"status": PhotoStatus.PENDING, "error": "", "status_changed_at": timezone.now()}
+            if reset_attempts:
+                fields["attempts"] = 0
+            Photo.objects.filter(pk=photo.pk).update(**fields)
+            transaction.on_commit(lambda pk=photo.pk: enqueue_processing(pk))
+        count += 1
+    return count
+
+
+def sweep_stuck(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Re-queue photos stuck in pending or processing; give up on those out of attempts."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(minutes=settings.ATTEST_PHOTO_STUCK_MINUTES)
+    stuck = Photo.objects.filter(status__in=[PhotoStatus.PENDING, PhotoStatus.PROCESSING], status_changed_at__lt=cutoff)
+    gave_up = 0
+    for photo in stuck.filter(attempts__gte=settings.ATTEST_PHOTO_MAX_ATTEMPTS):
+        mark_failed(photo_id=photo.pk, error=_("Gave up after %(n)s attempts.") % {"n": photo.attempts})
+        gave_up += 1
+    requeued = requeue(photos=list(stuck.filter(attempts__lt=settings.ATTEST_PHOTO_MAX_ATTEMPTS)))
+    return {"requeued": requeued, "failed": gave_up}
+
+
+def near_duplicates(*, photo: Photo, viewer, max_distance: int | None = None) -> list[tuple[Photo, int]]:
+    """Photos the viewer can see whose pHash lies within the distance of this one, nearest first."""
+    if not photo.phash:
+        return []
+    max_distance = settings.ATTEST_NEAR_DUPLICATE_DISTANCE if max_distance is None else max_distance
+    candidates = (
+        Photo.objects.visible_to(viewer)
+        .exclude(pk=photo.pk)
+        .exclude(phash="")
+        .select_related("item__case", "original")
+        .only(
+            "id",
+            "phash",
+            "original_name",
+            "item__exhibit_number",
+            "item__case__reference",
+            "original__sha256",
+        )
+    )
+    found = [(other, hamming_distance(photo.phash, other.phash)) for other in candidates.iterator()]
+    return sorted(
+        [(other, distance) for other, distance in found if distance <= max_distance], key=lambda pair: pair[1]
+    )
+
+
+def add_photo_from_path(*, actor, item: EvidenceItem, path: Path, **details) -> PhotoAccepted:
+    """add_photo for a file already on this machine (ingest_photos, demo data): hashed as it is copied in."""
+    with path.open("rb") as source, filestore.hashed_copy(source) as upload:
+        return add_photo(actor=actor, item=item, upload=upload, original_name=path.name, **details)

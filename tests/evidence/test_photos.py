@@ -1,0 +1,249 @@
+"""Photos end to end on the embedded default: vetting, write-once originals, the pipeline, serving."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from PIL import Image
+
+from evidence import custody, filestore, services
+from evidence.choices import PhotoStatus
+from evidence.models import CustodyEvent, Photo, StoredFile
+from tests import corpus
+from tests.evidence.test_custody import verify
+from tests.factories import EvidenceItemFactory, PhotoFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def item(team):
+    return EvidenceItemFactory(case=team.case, actor=team.ivan)
+
+
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks, eager_tasks):
+    """Tasks run in-process when the transaction that queued them commits, as on the embedded default."""
+
+    def add(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            accepted = services.add_photo_from_path(**kwargs)
+        accepted.photo.refresh_from_db()
+        return accepted
+
+    return add
+
+
+def stored_files_on_disk(media_root: Path) -> list[Path]:
+    return [path for path in (media_root / "originals").rglob("*") if path.is_file()] if media_root.exists() else []
+
+
+@pytest.mark.parametrize("entry", corpus.params(corpus.VALID))
+def test_every_valid_corpus_photo_is_accepted_with_its_exif(team, item, run_tasks, entry):
+    accepted = run_tasks(actor=team.ivan, item=item, path=corpus.path_of(entry))
+    photo = accepted.photo
+    assert photo.status == PhotoStatus.DONE, photo.error
+    assert photo.original.sha256 == entry["sha256"]
+    assert photo.original.size == entry["bytes"]
+    assert (photo.camera_make or "") == (entry.get("make") or "").strip()
+    expected = entry.get("gps_latlon")
+    if expected and expected != [0.0, 0.0] and entry["file"] != "Issue 487.heic":
+        assert float(photo.gps_latitude) == pytest.approx(expected[0], abs=1e-3)
+        assert float(photo.gps_longitude) == pytest.approx(expected[1], abs=1e-3)
+    else:
+        assert photo.gps_latitude is None
+    for kind, limit in (("preview", 1600), ("thumbnail", 400)):
+        with Image.open(filestore.absolute(photo.derivative_path(kind))) as derivative:
+            assert max(derivative.size) <= limit
+            assert not derivative.getexif()
+    types = list(CustodyEvent.objects.filter(subject_type="photo").values_list("event_type", flat=True))
+    assert types == ["photo.added", "photo.processed"]
+
+
+@pytest.mark.parametrize("entry", corpus.params(corpus.INVALID))
+def test_every_malformed_corpus_file_is_refused_and_leaves_nothing(team, item, media_root, entry):
+    before = stored_files_on_disk(media_root)
+    with pytest.raises(ValidationError) as refused:
+        services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.path_of(entry))
+    assert "file" in refused.value.message_dict
+    assert not Photo.objects.exists()
+    assert not StoredFile.objects.exists()
+    assert stored_files_on_disk(media_root) == before
+    assert CustodyEvent.objects.count() == 1  # the item's own creation only
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty"),
+        (b"<!doctype html><html><script>alert(1)</script></html>", "not a photo"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "SVG"),
+        (b"%PDF-1.7\n1 0 obj", "not a photo"),
+    ],
+)
+def test_non_images_are_refused_whatever_their_name(team, item, tmp_path, content, reason):
+    path = tmp_path / "debris.jpg"
+    path.write_bytes(content)
+    with pytest.raises(ValidationError, match=reason):
+        services.add_photo_from_path(actor=team.ivan, item=item, path=path)
+    assert not Photo.objects.exists()
+
+
+def test_a_png_with_html_appended_is_refused(team, item, tmp_path):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "grey").save(buffer, "PNG")
+    path = tmp_path / "polyglot.png"
+    path.write_bytes(buffer.getvalue() + b"<html><script>alert(document.cookie)</script></html>")
+    with pytest.raises(ValidationError, match="refused"):
+        services.add_photo_from_path(actor=team.ivan, item=item, path=path)
+    assert not StoredFile.objects.exists()
+
+
+def test_the_same_bytes_on_the_same_item_are_a_duplicate(team, item, run_tasks):
+    path = corpus.photo("Landscape_1.jpg")
+    first = run_tasks(actor=team.ivan, item=item, path=path)
+    again = run_tasks(actor=team.ivan, item=item, path=path)
+    assert again.duplicate
+    assert again.photo.pk == first.photo.pk
+    assert Photo.objects.count() == 1
+    other = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    elsewhere = run_tasks(actor=team.ivan, item=other, path=path)
+    assert not elsewhere.duplicate
+    assert StoredFile.objects.count() == 1  # one write-once original serves both
+
+
+def test_originals_are_content_addressed_read_only_and_unchanged(team, item, run_tasks):
+    path = corpus.photo("Apple iPhone 4.jpg")
+    photo = run_tasks(actor=team.ivan, item=item, path=path).photo
+    stored = filestore.absolute(photo.original.path)
+    sha = photo.original.sha256
+    assert photo.original.path == f"originals/{sha[:2]}/{sha[2:4]}/{sha}"
+    assert stored.read_bytes() == path.read_bytes()  # EXIF and GPS kept in the original
+    assert stored.stat().st_mode & 0o222 == 0
+
+
+def test_capture_time_from_exif_with_offset_else_as_stated(team, item, run_tasks):
+    from datetime import UTC, datetime
+
+    stated = datetime(2024, 1, 2, 8, 0, tzinfo=UTC)
+    with_exif = run_tasks(actor=team.ivan, item=item, path=corpus.photo("Apple iPhone 4.jpg"), captured_at=stated)
+    assert with_exif.photo.captured_at_source == "exif"
+    assert with_exif.photo.exif_taken_at.startswith("2011-01-13T14:33:39")
+    without = run_tasks(actor=team.ivan, item=item, path=corpus.photo("Landscape_3.jpg"), captured_at=stated)
+    assert (without.photo.captured_at, without.photo.captured_at_source) == (stated, "stated")
+
+
+def test_only_investigators_add_photos(team, item):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.add_photo_from_path(actor=team.bob, item=item, path=corpus.photo("Landscape_1.jpg"))
+
+
+def test_near_duplicates_are_found_among_visible_photos_only(team, item, run_tasks, tmp_path):
+    original = corpus.photo("Landscape_1.jpg")
+    with Image.open(original) as image:
+        image.resize((900, 600)).save(tmp_path / "recompressed.jpg", quality=70)
+    first = run_tasks(actor=team.ivan, item=item, path=original).photo
+    copy = run_tasks(actor=team.ivan, item=item, path=tmp_path / "recompressed.jpg").photo
+    unrelated = run_tasks(actor=team.ivan, item=item, path=corpus.photo("Apple iPhone 4.jpg")).photo
+    foreign_item = EvidenceItemFactory(case=team.other_case)
+    run_tasks(actor=team.charlie, item=foreign_item, path=tmp_path / "recompressed.jpg")
+    found = services.near_duplicates(photo=first, viewer=team.vera)
+    assert [photo.pk for photo, _distance in found] == [copy.pk]
+    assert unrelated.pk not in [photo.pk for photo, _ in found]
+    assert len(services.near_duplicates(photo=first, viewer=team.root)) == 2
+
+
+def test_an_original_with_replaced_bytes_is_named_by_verify_custody(team, item):
+    photo = PhotoFactory(item=item, width=400, height=300)
+    stored = filestore.absolute(photo.original.path)
+    stored.chmod(0o644)
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    stored.write_bytes(bytes(data))
+    code, out = verify(team.case)
+    assert code == 1
+    assert f"file {photo.original.path}: its SHA-256 is" in out
+    assert not custody.verify_case(team.case).intact
+
+
+def test_processing_twice_changes_nothing(team, item, run_tasks):
+    photo = run_tasks(actor=team.ivan, item=item, path=corpus.photo("Landscape_6.jpg")).photo
+    events = CustodyEvent.objects.count()
+    services.process_photo(photo_id=photo.pk)
+    assert CustodyEvent.objects.count() == events
+
+
+def test_a_file_that_cannot_be_processed_is_marked_failed(team, item, django_capture_on_commit_callbacks, eager_tasks):
+    with django_capture_on_commit_callbacks(execute=False):
+        photo = PhotoFactory(item=item, width=400, height=300)
+    path = filestore.absolute(photo.original.path)
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes()[:600])  # damaged on disk after it was accepted
+    from evidence.tasks import process_photo
+
+    assert process_photo.delay(photo.pk).get() == PhotoStatus.FAILED
+    photo.refresh_from_db()
+    assert photo.status == PhotoStatus.FAILED
+    assert photo.error
+
+
+class TestSweeperAndCommands:
+    def test_stuck_photos_are_requeued_and_given_up_after_max_attempts(self, team, item, settings, eager_tasks):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        stuck = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_4.jpg")).photo
+        hopeless = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_5.jpg")).photo
+        old = timezone.now() - timedelta(hours=1)
+        Photo.objects.filter(pk=stuck.pk).update(status_changed_at=old, status=PhotoStatus.PROCESSING, attempts=1)
+        Photo.objects.filter(pk=hopeless.pk).update(status_changed_at=old, attempts=settings.ATTEST_PHOTO_MAX_ATTEMPTS)
+        from evidence.tasks import sweep_photos
+
+        assert sweep_photos() == {"requeued": 1, "failed": 1}
+        hopeless.refresh_from_db()
+        assert hopeless.status == PhotoStatus.FAILED
+        assert "Gave up after" in hopeless.error
+
+    def test_ingest_photos_reports_accepted_duplicates_and_refused(self, team, item, tmp_path, capsys, eager_tasks):
+        folder = tmp_path / "batch"
+        folder.mkdir()
+        for name in ("Landscape_1.jpg", "Landscape_1.jpg", "truncated_jpeg.jpg"):
+            source = corpus.photo(name)
+            (folder / f"{len(list(folder.iterdir()))}-{name}").write_bytes(source.read_bytes())
+        with pytest.raises(SystemExit) as exited:
+            call_command("ingest_photos", team.case.reference, item.exhibit_number, str(folder), "--as", "ivan")
+        assert exited.value.code == 1
+        out = capsys.readouterr().out
+        assert "1 accepted, 1 duplicates, 1 refused" in out
+        assert "truncated_jpeg.jpg: refused:" in out
+        assert Photo.objects.count() == 1
+
+    def test_ingest_photos_names_a_wrong_exhibit_in_one_line(self, team, item):
+        from django.core.management.base import CommandError
+
+        with pytest.raises(CommandError, match="no exhibit EX-0099 in case"):
+            call_command("ingest_photos", team.case.reference, "EX-0099", "/nonexistent", "--as", "ivan")
+
+    def test_reprocess_failed_photos(self, team, item, eager_tasks, django_capture_on_commit_callbacks):
+        photo = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_7.jpg")).photo
+        Photo.objects.filter(pk=photo.pk).update(status=PhotoStatus.FAILED, error="disk was full")
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("reprocess_photos", "--failed")
+        photo.refresh_from_db()
+        assert photo.status == PhotoStatus.DONE
+        assert photo.attempts == 1
+
+
+def test_gps_is_decimal_degrees_with_altitude(team, item, run_tasks):
+    photo = run_tasks(actor=team.ivan, item=item, path=corpus.photo("Apple iPhone 5.jpg")).photo
+    assert photo.gps_longitude < 0  # West
+    assert photo.gps_altitude is not None
+    assert isinstance(photo.gps_latitude, Decimal)
