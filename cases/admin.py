@@ -44,8 +44,10 @@ class VisibleCaseFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [(case.pk, case.reference) for case in Case.objects.visible_to(request.user).only("reference")]
 
+    case_field = "case_id"
+
     def queryset(self, request, queryset):
-        return queryset.filter(case_id=self.value()) if self.value() else queryset
+        return queryset.filter(**{self.case_field: self.value()}) if self.value() else queryset
 
 
 class CaseScopedAdmin(admin.ModelAdmin):

@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from cases.admin import CaseScopedAdmin, VisibleCaseFilter, cases_with_role, role_at_least
 from cases.choices import Role
 from cases.models import Incident
-from evidence import services
-from evidence.choices import ItemStatus, SubjectType
-from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
+from evidence import filestore, services
+from evidence.choices import ItemStatus, PhotoStatus, SubjectType
+from evidence.models import Checkpoint, CustodyEvent, EvidenceItem, Photo
 
 
 def custody_timeline(events) -> str:
@@ -68,6 +68,22 @@ def summarise(event: CustodyEvent) -> str:
     return ""
 
 
+class ItemCaseFilter(VisibleCaseFilter):
+    case_field = "item__case_id"
+
+
+def thumbnail_tag(photo: Photo, size: int = 80) -> str:
+    if photo.status != PhotoStatus.DONE:
+        return format_html('<span class="attest-status">{}</span>', photo.get_status_display())
+    return format_html(
+        '<img src="{}" alt="{}" style="max-width:{}px;max-height:{}px">',
+        reverse("photo-thumbnail", args=[photo.pk]),
+        photo.original_name,
+        size,
+        size,
+    )
+
+
 class EvidenceItemForm(forms.ModelForm):
     class Meta:
         model = EvidenceItem
@@ -86,7 +102,7 @@ class EvidenceItemAdmin(CaseScopedAdmin):
     list_filter = [VisibleCaseFilter, "kind", "status"]
     list_select_related = ["case"]
     search_fields = ["exhibit_number", "title", "description", "seal_number", "case__reference"]
-    readonly_fields = ["exhibit_number", "status", "custody_history", "created_at", "updated_at"]
+    readonly_fields = ["exhibit_number", "status", "photo_gallery", "custody_history", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["case", "exhibit_number", "kind", "title", "description", "incident", "parent"]}),
         (
@@ -102,6 +118,7 @@ class EvidenceItemAdmin(CaseScopedAdmin):
             },
         ),
         (_("Custody"), {"fields": ["status", "custodian", "storage_location", "seal_number", "condition"]}),
+        (_("Photos"), {"fields": ["photo_gallery"]}),
         (_("Chain of custody"), {"fields": ["custody_history"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -136,6 +153,22 @@ class EvidenceItemAdmin(CaseScopedAdmin):
         ).order_by("sequence")
         return custody_timeline(events)
 
+    @admin.display(description=_("photos"))
+    def photo_gallery(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        photos = obj.photos.select_related("original").order_by("uploaded_at", "pk")
+        if not photos:
+            return _("No photos yet.")
+        return format_html_join(
+            " ",
+            '<a href="{}" title="{}">{}</a>',
+            (
+                (reverse("admin:evidence_photo_change", args=[photo.pk]), photo.original_name, thumbnail_tag(photo))
+                for photo in photos
+            ),
+        )
+
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         if change:
@@ -153,7 +186,45 @@ class EvidenceItemAdmin(CaseScopedAdmin):
             self.admin_site.admin_view(self.transfer_view),
             name="evidence_evidenceitem_transfer",
         )
-        return [transfer, *super().get_urls()]
+        upload = path(
+            "<path:object_id>/photos/",
+            self.admin_site.admin_view(self.upload_view),
+            name="evidence_evidenceitem_upload",
+        )
+        return [transfer, upload, *super().get_urls()]
+
+    def upload_view(self, request, object_id):
+        """Several photos at once from the item page; each is vetted, stored and queued on its own."""
+        item = self.get_object(request, object_id)
+        if request.method != "POST" or not role_at_least(request.user, item.case, Role.INVESTIGATOR):
+            raise PermissionDenied
+        files = request.FILES.getlist("photos")
+        if not files and getattr(request, "upload_too_large", None):
+            self.message_user(request, _("The file is larger than the upload limit."), messages.ERROR)
+        accepted = duplicates = 0
+        for uploaded in files:
+            try:
+                result = services.add_photo(
+                    actor=request.user,
+                    item=item,
+                    upload=filestore.from_upload(uploaded),
+                    original_name=uploaded.name,
+                    photographer=request.POST.get("photographer", ""),
+                )
+            except ValidationError as error:
+                reason = " ".join(" ".join(m) for m in error.message_dict.values())
+                self.message_user(request, f"{uploaded.name}: {reason}", messages.ERROR)
+            else:
+                duplicates += result.duplicate
+                accepted += not result.duplicate
+        if accepted or duplicates:
+            self.message_user(
+                request,
+                _("%(accepted)s photo(s) accepted and queued for processing, %(dup)s duplicate(s).")
+                % {"accepted": accepted, "dup": duplicates},
+                messages.SUCCESS,
+            )
+        return redirect(reverse("admin:evidence_evidenceitem_change", args=[item.pk]))
 
     def transfer_view(self, request, object_id):
         """Record a custody transfer of one exhibit: the form of the ledger's custody.transfer event."""
@@ -250,3 +321,112 @@ class CheckpointAdmin(ReadOnlyLedgerAdmin):
     list_select_related = ["case"]
     fields = ["case", "size", "head_hash", "signed_at", "key_id", "signature", "reason"]
     readonly_fields = fields
+
+
+@admin.register(Photo)
+class PhotoAdmin(CaseScopedAdmin):
+    """Photos are write-once evidence: shown with their preview, EXIF and near-duplicates, never edited."""
+
+    list_display = ["thumbnail", "original_name", "exhibit", "status", "camera", "captured_at", "short_sha256"]
+    list_filter = [ItemCaseFilter, "status", "format", "camera_make"]
+    list_select_related = ["item__case", "original"]
+    search_fields = ["original_name", "original__sha256", "item__exhibit_number", "photographer", "camera_model"]
+    fieldsets = [
+        (None, {"fields": ["preview", "item", "original_name", "sha256", "download", "status", "error"]}),
+        (
+            _("Capture"),
+            {"fields": ["photographer", "captured_at", "captured_at_source", "camera", "lens", "location", "notes"]},
+        ),
+        (_("EXIF"), {"fields": ["exif_table"], "classes": ["collapse"]}),
+        (_("Near-duplicates"), {"fields": ["near_duplicate_links", "phash", "dhash"]}),
+        (_("Record"), {"fields": ["uploaded_by", "uploaded_at", "processed_at", "attempts"], "classes": ["collapse"]}),
+    ]
+    readonly_fields = [
+        "preview", "item", "original_name", "sha256", "download", "status", "error", "photographer", "captured_at",
+        "captured_at_source", "camera", "lens", "location", "notes", "exif_table", "near_duplicate_links", "phash",
+        "dhash", "uploaded_by", "uploaded_at", "processed_at", "attempts",
+    ]  # fmt: skip
+
+    def case_of(self, obj):
+        return obj.item.case
+
+    def has_add_permission(self, request):
+        return False  # photos arrive through the item page, the API or ingest_photos
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("thumbnail"))
+    def thumbnail(self, obj):
+        return thumbnail_tag(obj, 60)
+
+    @admin.display(description=_("exhibit"), ordering="item__exhibit_number")
+    def exhibit(self, obj):
+        return obj.item.exhibit_number
+
+    @admin.display(description=_("camera"))
+    def camera(self, obj):
+        return " ".join(part for part in (obj.camera_make, obj.camera_model) if part) or "—"
+
+    @admin.display(description=_("SHA-256"))
+    def sha256(self, obj):
+        return format_html("<code>{}</code>", obj.original.sha256)
+
+    @admin.display(description=_("SHA-256"))
+    def short_sha256(self, obj):
+        return format_html("<code>{}…</code>", obj.original.sha256[:12])
+
+    @admin.display(description=_("original"))
+    def download(self, obj):
+        return format_html(
+            '<a href="{}">{}</a> ({} bytes)', reverse("photo-original", args=[obj.pk]), _("download"), obj.original.size
+        )
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj):
+        if obj.status != PhotoStatus.DONE:
+            return obj.get_status_display()
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width:100%;max-height:800px">',
+            reverse("photo-preview", args=[obj.pk]),
+            obj.original_name,
+        )
+
+    @admin.display(description=_("location"))
+    def location(self, obj):
+        if obj.gps_latitude is None:
+            return _("none recorded")
+        altitude = f", {obj.gps_altitude} m" if obj.gps_altitude is not None else ""
+        return f"{obj.gps_latitude}, {obj.gps_longitude}{altitude}"
+
+    @admin.display(description=_("EXIF tags"))
+    def exif_table(self, obj):
+        rows = [(f"{ifd} {name}", value) for ifd, tags in (obj.exif or {}).items() for name, value in tags.items()]
+        if not rows:
+            return "—"
+        return format_html(
+            '<table class="attest-exif">{}</table>', format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        )
+
+    @admin.display(description=_("near-duplicates"))
+    def near_duplicate_links(self, obj):
+        pairs = services.near_duplicates(photo=obj, viewer=self._request.user)
+        if not pairs:
+            return _("none within the threshold")
+        return format_html_join(
+            ", ",
+            '<a href="{}">{} {}</a> ({} bits)',
+            (
+                (
+                    reverse("admin:evidence_photo_change", args=[other.pk]),
+                    other.item.case.reference,
+                    other.item.exhibit_number,
+                    distance,
+                )
+                for other, distance in pairs
+            ),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        self._request = request  # near_duplicate_links needs the viewer
+        return super().get_readonly_fields(request, obj)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from celery import shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from cases.models import Case
@@ -57,8 +55,6 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutEr
 @shared_task(bind=True, name="evidence.tasks.process_photo", max_retries=5)
 def process_photo(self, photo_id: int) -> str:
     """The photo pipeline for one photo: EXIF, derivatives, perceptual hashes. Safe to run twice."""
-    if settings.ATTEST_PHOTO_PROCESSING_DELAY:
-        time.sleep(settings.ATTEST_PHOTO_PROCESSING_DELAY)
     try:
         return services.process_photo(photo_id=photo_id).status
     except TRANSIENT_ERRORS as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
@@ -154,6 +155,8 @@ def process_photo(*, photo_id: int) -> Photo:
     photo = claim_for_processing(photo_id)
     if photo is None:
         return Photo.objects.get(pk=photo_id)
+    if settings.ATTEST_PHOTO_PROCESSING_DELAY:  # fault injection: lets a test kill a worker mid-task
+        time.sleep(settings.ATTEST_PHOTO_PROCESSING_DELAY)
     path = filestore.absolute(photo.original.path)
     metadata = read_metadata(path)
     derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
