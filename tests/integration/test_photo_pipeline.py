@@ -64,3 +64,33 @@ def test_a_worker_process_killed_mid_task_does_not_lose_the_photo(subprocess_env
     finally:
         app.conf.task_default_queue = previous_queue
         worker.stop()
+
+
+@pytest.mark.postgres
+def test_a_lost_database_connection_is_retried_with_backoff(subprocess_env, log_dir, transactional_db, team):
+    """A real transient error: PostgreSQL drops the worker's connection mid-task; the retry finishes it."""
+    from django.db import connection
+
+    from config.celery import app
+
+    queue = f"{subprocess_env['CELERY_QUEUE']}-retry"
+    env = {**subprocess_env, "ATTEST_PHOTO_PROCESSING_DELAY": "3", "CELERY_QUEUE": queue}
+    worker = processes.celery_worker(env, log_dir, name="retry-worker")
+    previous_queue, app.conf.task_default_queue = app.conf.task_default_queue, queue
+    try:
+        from config.health import check_broker
+
+        processes.wait_until(lambda: check_broker(timeout=2).ok, timeout=60, message="worker ready")
+        photo = PhotoFactory(item=EvidenceItemFactory(case=team.case), width=640, height=480)
+        wait_for_status(photo.pk, PhotoStatus.PROCESSING, timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        done = wait_for_status(photo.pk, PhotoStatus.DONE, timeout=90)
+        assert done.attempts == 2
+        assert "Retry in" in worker.log()
+    finally:
+        app.conf.task_default_queue = previous_queue
+        worker.stop()
