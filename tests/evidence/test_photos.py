@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from evidence import custody, filestore, services
@@ -247,3 +249,24 @@ def test_gps_is_decimal_degrees_with_altitude(team, item, run_tasks):
     assert photo.gps_longitude < 0  # West
     assert photo.gps_altitude is not None
     assert isinstance(photo.gps_latitude, Decimal)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_single_byte_changed_in_a_stored_file_is_detected(team, item, data):
+    photo = Photo.objects.filter(item=item).first() or PhotoFactory(item=item, width=120, height=90)
+    path = filestore.absolute(photo.original.path)
+    original = path.read_bytes()
+    position = data.draw(st.integers(0, len(original) - 1), label="byte")
+    value = data.draw(st.integers(0, 255).filter(lambda b: b != original[position]), label="value")
+    changed = bytearray(original)
+    changed[position] = value
+    path.chmod(0o644)
+    try:
+        path.write_bytes(bytes(changed))
+        problem = custody.check_file(photo.original)
+        assert problem is not None
+        assert "SHA-256" in problem.reason
+    finally:
+        path.write_bytes(original)
+        path.chmod(0o444)
