@@ -32,6 +32,7 @@ class EventType(models.TextChoices):
     MARKING_RECORDED = "marking.recorded", _("Marking recorded")
     MARKING_CORRECTED = "marking.corrected", _("Marking corrected")
     MARKING_VERIFIED = "marking.verified", _("Marking verified")
+    MARKING_WITHDRAWN = "marking.withdrawn", _("Marking withdrawn")
     SOURCE_ADDED = "source.added", _("Source added")
     SOURCE_UPDATED = "source.updated", _("Source updated")
     SOURCE_WITHDRAWN = "source.withdrawn", _("Source withdrawn")
@@ -78,3 +79,74 @@ class CapturedAtSource(models.TextChoices):
     EXIF = "exif", _("from EXIF")
     STATED = "stated", _("as stated")
     UNKNOWN = "unknown", _("unknown")
+
+
+class ManufacturePrecision(models.TextChoices):
+    YEAR = "year", _("Year")
+    MONTH = "month", _("Month")
+    WEEK = "week", _("Week")
+    DAY = "day", _("Day")
+
+
+class MarkingType(models.TextChoices):
+    MANUFACTURER = "manufacturer", _("Manufacturer name or logo")
+    PART_NUMBER = "part_number", _("Part number")
+    SERIAL_NUMBER = "serial_number", _("Serial number")
+    LOT = "lot", _("Lot / batch")
+    DATE_CODE = "date_code", _("Date code")
+    COUNTRY_OF_ORIGIN = "country_of_origin", _("Country-of-origin text")
+    INSPECTION_STAMP = "inspection_stamp", _("Inspection stamp")
+    OTHER = "other", _("Other")
+
+
+class Confidence(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    PROBABLE = "probable", _("Probable")
+    POSSIBLE = "possible", _("Possible")
+
+
+class SourceKind(models.TextChoices):
+    UN_REPORT = "un_report", _("UN report")
+    GOVERNMENT_STATEMENT = "government_statement", _("Government statement")
+    NEWS_REPORT = "news_report", _("News report")
+    COURT_DOCUMENT = "court_document", _("Court document")
+    LABORATORY_REPORT = "laboratory_report", _("Laboratory report")
+    WITNESS_STATEMENT = "witness_statement", _("Witness statement")
+    SATELLITE_IMAGERY = "satellite_imagery", _("Satellite imagery")
+    OPEN_SOURCE_POST = "open_source_post", _("Open-source post")
+    OTHER = "other", _("Other")
+
+
+class Reliability(models.TextChoices):
+    """Admiralty (NATO) scale: how reliable the source is, A to F."""
+
+    A = "A", _("A: completely reliable")
+    B = "B", _("B: usually reliable")
+    C = "C", _("C: fairly reliable")
+    D = "D", _("D: not usually reliable")
+    E = "E", _("E: unreliable")
+    F = "F", _("F: reliability cannot be judged")
+
+
+class Credibility(models.IntegerChoices):
+    """Admiralty scale: how credible this piece of information is, 1 to 6."""
+
+    CONFIRMED = 1, _("1: confirmed by other sources")
+    PROBABLY_TRUE = 2, _("2: probably true")
+    POSSIBLY_TRUE = 3, _("3: possibly true")
+    DOUBTFUL = 4, _("4: doubtful")
+    IMPROBABLE = 5, _("5: improbable")
+    CANNOT_JUDGE = 6, _("6: truth cannot be judged")
+
+
+class Stance(models.TextChoices):
+    SUPPORTS = "supports", _("Supports")
+    CONTRADICTS = "contradicts", _("Contradicts")
+
+
+class AttributionSubject(models.TextChoices):
+    CASE = "case", _("Case")
+    INCIDENT = "incident", _("Incident")
+    EVIDENCE_ITEM = "evidence_item", _("Evidence item")
+    MARKING = "marking", _("Marking")
+    ENTITY = "entity", _("Entity")

@@ -273,7 +273,7 @@ def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
 
 
 # Reverse relations from a stored file to the rows that use it, with each one's path to the case.
-FILE_RELATIONS = {"photos": "item__case"}
+FILE_RELATIONS = {"photos": "item__case", "sources": "case"}
 
 
 def case_files(case: Case) -> models.QuerySet[StoredFile]:

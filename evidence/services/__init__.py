@@ -9,6 +9,13 @@ from evidence.services.items import (
     transfer_custody,
     update_item,
 )
+from evidence.services.markings import (
+    correct_marking,
+    date_readings,
+    record_marking,
+    verify_marking,
+    withdraw_marking,
+)
 from evidence.services.photos import (
     PhotoAccepted,
     add_photo,
@@ -16,17 +23,42 @@ from evidence.services.photos import (
     near_duplicates,
     process_photo,
 )
+from evidence.services.reports import sanctions_report, sanctions_report_csv, seen_elsewhere
+from evidence.services.sources import (
+    add_attribution,
+    add_source,
+    add_source_from_path,
+    attributions_of,
+    update_source,
+    withdraw_attribution,
+    withdraw_source,
+)
 
 __all__ = [
     "PhotoAccepted",
+    "add_attribution",
     "add_photo",
     "add_photo_from_path",
+    "add_source",
+    "add_source_from_path",
+    "attributions_of",
     "correct_event",
+    "correct_marking",
     "create_item",
+    "date_readings",
     "near_duplicates",
     "process_photo",
     "record_examination",
     "record_fixity_check",
+    "record_marking",
+    "sanctions_report",
+    "sanctions_report_csv",
+    "seen_elsewhere",
     "transfer_custody",
     "update_item",
+    "update_source",
+    "verify_marking",
+    "withdraw_attribution",
+    "withdraw_marking",
+    "withdraw_source",
 ]

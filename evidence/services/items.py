@@ -13,14 +13,15 @@ from cases.choices import Role
 from cases.models import Case
 from cases.services import require_role
 from evidence import custody
-from evidence.choices import EventType, ItemStatus, SubjectType
+from evidence.choices import EventType, ItemKind, ItemStatus, SubjectType
 from evidence.models import CustodyEvent, EvidenceItem
 
 ITEM_FIELDS = (
     "kind", "title", "description", "incident", "parent", "recovered_at", "recovered_by", "recovery_place",
     "recovery_latitude", "recovery_longitude", "custodian", "storage_location", "seal_number", "condition",
-    "status",
+    "status", "manufacturer", "part_number", "country_of_origin", "manufactured_on", "manufactured_precision",
 )  # fmt: skip
+COMPONENT_FIELDS = ("manufacturer", "part_number", "country_of_origin", "manufactured_on", "manufactured_precision")
 # Custody changes go through transfer_custody, so the ledger says who handed what to whom.
 UPDATABLE_ITEM_FIELDS = tuple(name for name in ITEM_FIELDS if name not in ("custodian", "status"))
 
@@ -33,6 +34,10 @@ def _reject_unknown(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
 
 def _check_links(item: EvidenceItem) -> None:
     errors = {}
+    if item.kind != ItemKind.COMPONENT:
+        for name in COMPONENT_FIELDS:
+            if getattr(item, name) not in (None, ""):
+                errors[name] = _("Only a component records what it was identified as.")
     if item.incident_id and item.incident.case_id != item.case_id:
         errors["incident"] = _("The incident belongs to another case.")
     if item.parent_id:

@@ -1,0 +1,24 @@
+"""Models of the evidence app, one module per subject."""
+
+from evidence.models.base import EvidenceIsPermanent, UndeletableModel, UndeletableQuerySet
+from evidence.models.files import StoredFile
+from evidence.models.items import EvidenceItem
+from evidence.models.ledger import Checkpoint, CustodyEvent
+from evidence.models.markings import Manufacturer, Marking
+from evidence.models.photos import Photo
+from evidence.models.sources import Attribution, Source
+
+__all__ = [
+    "Attribution",
+    "Checkpoint",
+    "CustodyEvent",
+    "EvidenceIsPermanent",
+    "EvidenceItem",
+    "Manufacturer",
+    "Marking",
+    "Photo",
+    "Source",
+    "StoredFile",
+    "UndeletableModel",
+    "UndeletableQuerySet",
+]

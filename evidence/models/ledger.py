@@ -1,0 +1,154 @@
+"""The custody ledger and its signed checkpoints."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case, CaseScopedQuerySet
+from evidence.choices import EventType, SubjectType
+from evidence.lib import ledger
+from evidence.models.base import EvidenceIsPermanent
+
+
+class CustodyEventQuerySet(CaseScopedQuerySet):
+    """The ledger is append-only: rows are inserted, never updated or deleted."""
+
+    def update(self, **kwargs):
+        raise EvidenceIsPermanent(_("The custody ledger is append-only."))
+
+    def delete(self):
+        raise EvidenceIsPermanent(_("The custody ledger is append-only."))
+
+    def bulk_update(self, *args, **kwargs):
+        raise EvidenceIsPermanent(_("The custody ledger is append-only."))
+
+
+class CustodyEvent(models.Model):
+    """One entry of a case's hash-chained custody ledger (format: docs/custody-format.md).
+
+    Every field that the hash covers is stored as it was hashed, so the chain can be
+    recomputed from these rows alone. On PostgreSQL a trigger also refuses UPDATE and DELETE.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="custody_events", verbose_name=_("case"))
+    sequence = models.PositiveBigIntegerField(_("sequence number"), editable=False)
+    event_type = models.CharField(_("event type"), max_length=32, choices=EventType.choices, editable=False)
+    subject_type = models.CharField(_("subject type"), max_length=20, choices=SubjectType.choices, editable=False)
+    subject_id = models.BigIntegerField(_("subject id"), editable=False)
+    subject_label = models.CharField(_("subject"), max_length=120, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="custody_events",
+        verbose_name=_("actor"),
+        editable=False,
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True, editable=False)
+    occurred_at = models.DateTimeField(_("occurred at"), editable=False)
+    recorded_at = models.DateTimeField(_("recorded at"), editable=False)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects"),
+        editable=False,
+    )
+    # The canonical JSON text exactly as hashed (not a JSON column: jsonb would reorder it).
+    payload = models.TextField(_("payload"), editable=False)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
+
+    objects = CustodyEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("custody event")
+        verbose_name_plural = _("custody events")
+        ordering = ["case", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "sequence"], name="custody_unique_sequence_per_case"),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="custody_sequence_from_one"),
+        ]
+        indexes = [
+            models.Index(fields=["case", "subject_type", "subject_id"], name="custody_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.event_type} {self.subject_label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise EvidenceIsPermanent(_("The custody ledger is append-only."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise EvidenceIsPermanent(_("The custody ledger is append-only."))
+
+    @property
+    def payload_data(self) -> dict:
+        return json.loads(self.payload)
+
+    def record(self, case_reference: str, corrects_sequence: int | None) -> dict:
+        """The hashed fields, rebuilt from this row (see ledger.event_record)."""
+        return ledger.event_record(
+            case=case_reference,
+            seq=self.sequence,
+            event_type=self.event_type,
+            subject={"type": self.subject_type, "id": self.subject_id, "label": self.subject_label},
+            actor=None if self.actor_id is None else {"id": self.actor_id, "name": self.actor_name},
+            occurred_at=ledger.format_timestamp(self.occurred_at),
+            recorded_at=ledger.format_timestamp(self.recorded_at),
+            corrects=corrects_sequence,
+            payload=json.loads(self.payload),
+            prev=self.prev_hash,
+        )
+
+
+class Checkpoint(models.Model):
+    """A signed statement of a ledger's head (size and hash) at a moment. Sizes never shrink."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="checkpoints", verbose_name=_("case"))
+    size = models.PositiveBigIntegerField(_("size"), editable=False)
+    head_hash = models.CharField(_("head hash"), max_length=64, editable=False)
+    signed_at = models.DateTimeField(_("signed at"), editable=False)
+    key_id = models.CharField(_("key"), max_length=16, editable=False)
+    signature = models.CharField(_("signature"), max_length=200, editable=False)
+    reason = models.CharField(_("reason"), max_length=40, editable=False)
+
+    objects = CustodyEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        ordering = ["case", "signed_at"]
+        get_latest_by = "signed_at"
+
+    def __str__(self) -> str:
+        return f"{self.case_id} size {self.size} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise EvidenceIsPermanent(_("Checkpoints are never changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise EvidenceIsPermanent(_("Checkpoints are never deleted."))
+
+    def as_signed(self, case_reference: str) -> dict:
+        return {
+            "v": ledger.FORMAT_VERSION,
+            "case": case_reference,
+            "size": self.size,
+            "head": self.head_hash,
+            "signed_at": ledger.format_timestamp(self.signed_at),
+            "key": self.key_id,
+            "signature": self.signature,
+        }
