@@ -151,3 +151,71 @@ class PhotoFactory(factory.django.DjangoModelFactory):
                 actor=actor or item.case.lead, item=item, upload=upload, original_name=f"debris-{seed}.jpg", **kwargs
             )
         return accepted.photo
+
+
+class ManufacturerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evidence.Manufacturer"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Component maker {n}")
+    country = "United States"
+
+
+def _analyst_of(case):
+    """Someone with the analyst right on the case: its lead will do."""
+    return case.lead
+
+
+class MarkingFactory(factory.django.DjangoModelFactory):
+    """Markings are recorded through the service, so each one has its custody event."""
+
+    class Meta:
+        model = "evidence.Marking"
+
+    item = factory.SubFactory(EvidenceItemFactory, kind="component")
+    transcription = factory.Sequence(lambda n: f"AD7541A {2300 + n % 52:04d}")
+    marking_type = "part_number"
+    confidence = "probable"
+
+    @classmethod
+    def _create(cls, model_class, *args, item, actor=None, **kwargs):
+        from evidence.services import record_marking
+
+        return record_marking(actor=actor or _analyst_of(item.case), item=item, **kwargs)
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evidence.Source"
+
+    case = factory.SubFactory(CaseFactory)
+    kind = "un_report"
+    title = factory.Sequence(lambda n: f"Final report of the Panel of Experts, part {n}")
+    publisher = "United Nations Security Council"
+    document_reference = "S/2024/215"
+    reliability = "B"
+
+    @classmethod
+    def _create(cls, model_class, *args, case, actor=None, **kwargs):
+        from evidence.services import add_source
+
+        return add_source(actor=actor or _analyst_of(case), case=case, **kwargs)
+
+
+class AttributionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evidence.Attribution"
+
+    case = factory.SubFactory(CaseFactory)
+    claim = "The missile that struck Kharkiv on 2 January 2024 was a Hwasong-11."
+    subject_type = "case"
+    credibility = 2
+    stance = "supports"
+
+    @classmethod
+    def _create(cls, model_class, *args, case, actor=None, source=None, subject=None, **kwargs):
+        from evidence.services import add_attribution
+
+        source = source or SourceFactory(case=case)
+        return add_attribution(actor=actor or _analyst_of(case), case=case, source=source, subject=subject, **kwargs)

@@ -2,7 +2,7 @@
 the tests that walk the router and the admin find it on their own and fail until it has one."""
 
 from cases.models import ApiToken, Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
-from evidence.models import Checkpoint, CustodyEvent, EvidenceItem, Photo
+from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
 from tests import factories
 
 
@@ -25,10 +25,16 @@ ROW_MAKERS = {
     WeaponSystem: lambda team: factories.WeaponSystemFactory(),
     SanctionsProvision: lambda team: factories.ProvisionFactory(),
     Entity: lambda team: factories.EntityFactory(),
+    Manufacturer: lambda team: factories.ManufacturerFactory(),
     ApiToken: _token,
     EvidenceItem: lambda team: factories.EvidenceItemFactory(case=team.case),
     CustodyEvent: lambda team: _event(team),
     Photo: lambda team: factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.case)),
+    Marking: lambda team: factories.MarkingFactory(
+        item=factories.EvidenceItemFactory(case=team.case, kind="component")
+    ),
+    Source: lambda team: factories.SourceFactory(case=team.case),
+    Attribution: lambda team: factories.AttributionFactory(case=team.case),
 }
 
 # The object of team.case that an outsider must not reach, per case-scoped model.
@@ -40,6 +46,11 @@ CASE_OBJECT = {
     CustodyEvent: lambda team: _event(team),
     Checkpoint: lambda team: _checkpoint(team),
     Photo: lambda team: factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.case)),
+    Marking: lambda team: factories.MarkingFactory(
+        item=factories.EvidenceItemFactory(case=team.case, kind="component")
+    ),
+    Source: lambda team: factories.SourceFactory(case=team.case),
+    Attribution: lambda team: factories.AttributionFactory(case=team.case),
 }
 
 

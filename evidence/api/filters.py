@@ -1,7 +1,20 @@
 import django_filters
 
-from evidence.choices import EventType, ItemKind, ItemStatus, PhotoFormat, PhotoStatus, SubjectType
-from evidence.models import CustodyEvent, EvidenceItem, Photo
+from evidence.choices import (
+    AttributionSubject,
+    Confidence,
+    EventType,
+    ItemKind,
+    ItemStatus,
+    MarkingType,
+    PhotoFormat,
+    PhotoStatus,
+    Reliability,
+    SourceKind,
+    Stance,
+    SubjectType,
+)
+from evidence.models import Attribution, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
 
 
 class EvidenceItemFilter(django_filters.FilterSet):
@@ -43,3 +56,44 @@ class PhotoFilter(django_filters.FilterSet):
     class Meta:
         model = Photo
         fields = ["case", "item", "status", "format", "sha256"]
+
+
+class MarkingFilter(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="item__case")
+    marking_type = django_filters.MultipleChoiceFilter(choices=MarkingType.choices)
+    confidence = django_filters.MultipleChoiceFilter(choices=Confidence.choices)
+    country = django_filters.CharFilter(field_name="manufacturer__country", lookup_expr="iexact")
+    verified = django_filters.BooleanFilter(field_name="verified_by", lookup_expr="isnull", exclude=True)
+    withdrawn = django_filters.BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Marking
+        fields = ["case", "item", "photo", "marking_type", "manufacturer", "part_number", "confidence"]
+
+
+class SourceFilter(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=SourceKind.choices)
+    reliability = django_filters.MultipleChoiceFilter(choices=Reliability.choices)
+    published_after = django_filters.DateFilter(field_name="published_on", lookup_expr="gte")
+    published_before = django_filters.DateFilter(field_name="published_on", lookup_expr="lte")
+    withdrawn = django_filters.BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Source
+        fields = ["case", "kind", "reliability"]
+
+
+class AttributionFilter(django_filters.FilterSet):
+    stance = django_filters.ChoiceFilter(choices=Stance.choices)
+    subject_type = django_filters.ChoiceFilter(choices=AttributionSubject.choices)
+    withdrawn = django_filters.BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Attribution
+        fields = ["case", "subject_type", "incident", "item", "marking", "entity", "source", "stance", "credibility"]
+
+
+class ManufacturerFilter(django_filters.FilterSet):
+    class Meta:
+        model = Manufacturer
+        fields = ["country", "entity"]

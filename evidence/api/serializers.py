@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.api.serializers import VisibleCaseField
 from cases.models import Incident
 from evidence.choices import ItemStatus, PhotoStatus
-from evidence.models import CustodyEvent, EvidenceItem, Photo
+from evidence.models import Attribution, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
 
 
 class VisibleIncidentField(serializers.PrimaryKeyRelatedField):
@@ -36,7 +37,8 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
         fields = [
             "id", "case", "exhibit_number", "kind", "title", "description", "incident", "parent",
             "recovered_at", "recovered_by", "recovery_place", "recovery_latitude", "recovery_longitude",
-            "custodian", "storage_location", "seal_number", "condition", "status", "created_at", "updated_at",
+            "custodian", "storage_location", "seal_number", "condition", "status", "manufacturer", "part_number",
+            "country_of_origin", "manufactured_on", "manufactured_precision", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["exhibit_number", "created_at", "updated_at"]
 
@@ -166,3 +168,182 @@ class NearDuplicateSerializer(serializers.Serializer):
     sha256 = serializers.CharField(source="photo.original.sha256")
     original_name = serializers.CharField(source="photo.original_name")
     distance = serializers.IntegerField(help_text="Hamming distance of the 64-bit pHashes.")
+
+
+class VisibleMarkingField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return Marking.objects.visible_to(self.context["request"].user)
+
+
+class VisiblePhotoField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return Photo.objects.visible_to(self.context["request"].user)
+
+
+class VisibleSourceField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return Source.objects.visible_to(self.context["request"].user)
+
+
+class ManufacturerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Manufacturer
+        fields = ["id", "name", "aliases", "country", "entity", "notes", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class RegionSerializer(serializers.Serializer):
+    """A rectangle in the original's stored pixels (before any EXIF rotation)."""
+
+    x = serializers.IntegerField(min_value=0)
+    y = serializers.IntegerField(min_value=0)
+    width = serializers.IntegerField(min_value=1)
+    height = serializers.IntegerField(min_value=1)
+
+
+class DateReadingSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    precision = serializers.CharField()
+    format = serializers.CharField()
+    explanation = serializers.CharField()
+
+
+class MarkingSerializer(serializers.ModelSerializer):
+    item = VisibleItemField()
+    photo = VisiblePhotoField(required=False, allow_null=True)
+    region = RegionSerializer(required=False, allow_null=True)
+    exhibit_number = serializers.CharField(source="item.exhibit_number", read_only=True)
+    transcribed_by = serializers.CharField(source="transcribed_by.username", read_only=True)
+    verified_by = serializers.CharField(source="verified_by.username", read_only=True, allow_null=True)
+    date_readings = serializers.SerializerMethodField(help_text="Every reading of a date code; never a guess.")
+    reason = serializers.CharField(write_only=True, required=False, help_text="Why a marking is corrected.")
+
+    class Meta:
+        model = Marking
+        fields = [
+            "id", "item", "exhibit_number", "photo", "region", "transcription", "marking_type", "manufacturer",
+            "part_number", "interpreted_date", "interpreted_date_precision", "confidence", "transcribed_by",
+            "verified_by", "verified_at", "withdrawn_at", "withdrawal_reason", "date_readings", "reason",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["verified_at", "withdrawn_at", "withdrawal_reason", "created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["item"].read_only = True
+        return fields
+
+    def to_representation(self, marking):
+        data = super().to_representation(marking)
+        region = marking.region
+        data["region"] = dict(zip(("x", "y", "width", "height"), region, strict=True)) if region else None
+        return data
+
+    @extend_schema_field(DateReadingSerializer(many=True))
+    def get_date_readings(self, marking):
+        from evidence.services import date_readings
+
+        return DateReadingSerializer(date_readings(marking), many=True).data
+
+    def validate(self, attrs):
+        region = attrs.get("region")
+        if region is not None:
+            attrs["region"] = (region["x"], region["y"], region["width"], region["height"])
+        return attrs
+
+
+class WithdrawalSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    case = VisibleCaseField()
+    archive = serializers.FileField(write_only=True, required=False, help_text="An archived copy, stored write-once.")
+    archived_sha256 = serializers.CharField(source="archived_copy.sha256", read_only=True, allow_null=True)
+    archived_size = serializers.IntegerField(source="archived_copy.size", read_only=True, allow_null=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    reason = serializers.CharField(write_only=True, required=False, help_text="Why a source is changed.")
+
+    class Meta:
+        model = Source
+        fields = [
+            "id", "case", "kind", "title", "publisher", "author", "published_on", "url", "document_reference",
+            "reliability", "notes", "archive", "archived_sha256", "archived_size", "archived_copy_name",
+            "recorded_by", "withdrawn_at", "withdrawal_reason", "reason", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["archived_copy_name", "withdrawn_at", "withdrawal_reason", "created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["case"].read_only = True
+            fields["archive"].read_only = True
+        return fields
+
+
+class AttributionSerializer(serializers.ModelSerializer):
+    case = VisibleCaseField()
+    source = VisibleSourceField()
+    incident = VisibleIncidentField(required=False, allow_null=True)
+    item = VisibleItemField(required=False, allow_null=True)
+    marking = VisibleMarkingField(required=False, allow_null=True)
+    grade = serializers.CharField(read_only=True, help_text="Source reliability and claim credibility, e.g. B2.")
+    analyst = serializers.CharField(source="analyst.username", read_only=True)
+    source_withdrawn = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attribution
+        fields = [
+            "id", "case", "claim", "subject_type", "incident", "item", "marking", "entity", "source", "page",
+            "paragraph", "quote", "credibility", "stance", "grade", "analyst", "source_withdrawn", "withdrawn_at",
+            "withdrawal_reason", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["withdrawn_at", "withdrawal_reason", "created_at", "updated_at"]
+
+    def get_source_withdrawn(self, attribution) -> bool:
+        return attribution.source.withdrawn_at is not None
+
+
+class SubjectAttributionsSerializer(serializers.Serializer):
+    contradicted = serializers.BooleanField(help_text="True when active attributions both support and contradict.")
+    attributions = AttributionSerializer(many=True)
+
+
+class ReportGroupSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    count = serializers.IntegerField()
+    latest_manufacture = serializers.DateField(allow_null=True)
+    made_after = serializers.IntegerField()
+    exhibits = serializers.ListField(child=serializers.CharField())
+
+
+class ReportRowSerializer(serializers.Serializer):
+    exhibit = serializers.CharField()
+    title = serializers.CharField()
+    taken_from = serializers.CharField()
+    manufacturer = serializers.CharField()
+    sanctioned_entity = serializers.BooleanField()
+    part_number = serializers.CharField()
+    country_of_origin = serializers.CharField()
+    manufactured_on = serializers.DateField(allow_null=True)
+    manufactured_precision = serializers.CharField()
+    made_after = serializers.BooleanField()
+
+
+class SanctionsReportSerializer(serializers.Serializer):
+    case = serializers.CharField()
+    after = serializers.DateField(allow_null=True)
+    components = serializers.IntegerField()
+    by_country = ReportGroupSerializer(many=True)
+    by_manufacturer = ReportGroupSerializer(many=True)
+    rows = ReportRowSerializer(many=True)
+
+
+class SeenElsewhereSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    case = serializers.CharField()
+    exhibit = serializers.CharField()
+    match = serializers.CharField()
+    values = serializers.ListField(child=serializers.CharField())

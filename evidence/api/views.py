@@ -1,17 +1,23 @@
+import datetime as dt
+
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from cases.api.permissions import StaffWriteOrReadOnly
+from cases.models import Case
 from config.api.pagination import LedgerCursorPagination
 from config.api.viewsets import AttestModelViewSet, ETagMixin, IdempotentCreateMixin, VisibleQuerysetMixin
 from evidence import filestore, services
 from evidence.api import filters, serializers
 from evidence.choices import PhotoStatus
 from evidence.downloads import file_response
-from evidence.models import CustodyEvent, EvidenceItem, Photo
+from evidence.models import Attribution, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
 
 
 class EvidenceItemViewSet(AttestModelViewSet):
@@ -30,6 +36,21 @@ class EvidenceItemViewSet(AttestModelViewSet):
         serializer.instance = services.update_item(
             actor=self.request.user, item=serializer.instance, **serializer.validated_data
         )
+
+    @extend_schema(responses=serializers.SeenElsewhereSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="seen-elsewhere", filter_backends=[], pagination_class=None)
+    def seen_elsewhere(self, request, pk=None):
+        """The same part number or lot in other cases you can see."""
+        rows = services.seen_elsewhere(self.get_object(), viewer=request.user)
+        return Response(serializers.SeenElsewhereSerializer(rows, many=True).data)
+
+    @extend_schema(responses=serializers.SubjectAttributionsSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def attributions(self, request, pk=None):
+        """Active attributions about this item with their grades, and whether they contradict each other."""
+        found = services.attributions_of(self.get_object(), viewer=request.user)
+        body = {"contradicted": found.contradicted, "attributions": found.attributions}
+        return Response(serializers.SubjectAttributionsSerializer(body, context={"request": request}).data)
 
 
 class RecordTransferMixin:
@@ -166,8 +187,170 @@ class PhotoViewSet(
     def _derivative(self, kind: str):
         photo = self.get_object()
         if photo.status != PhotoStatus.DONE:
-            from rest_framework.exceptions import NotFound
-
             raise NotFound(f"The {kind} is not ready: the photo is {photo.status}.")
         name = f"{photo.item.exhibit_number}-{photo.original.sha256[:12]}-{kind}.jpg"
         return file_response(photo.derivative_path(kind), filename=name, content_type="image/jpeg")
+
+
+def withdrawal(viewset, request, service, name: str) -> Response:
+    """Withdraw a marking, source or attribution: the object first, so an outsider learns nothing else."""
+    obj = viewset.get_object()
+    body = serializers.WithdrawalSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    withdrawn = service(actor=request.user, reason=body.validated_data["reason"], **{name: obj})
+    return Response(viewset.get_serializer(viewset.get_queryset().get(pk=withdrawn.pk)).data)
+
+
+class ManufacturerViewSet(VisibleQuerysetMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Component makers: reference data every user reads and staff edit."""
+
+    queryset = Manufacturer.objects.select_related("entity")
+    serializer_class = serializers.ManufacturerSerializer
+    permission_classes = [StaffWriteOrReadOnly]
+    filterset_class = filters.ManufacturerFilter
+    search_fields = ["name", "aliases", "country", "notes"]
+    ordering_fields = ["name", "country"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+
+class MarkingViewSet(AttestModelViewSet):
+    """Markings read off components. POST records one; PATCH corrects it (give a `reason`)."""
+
+    queryset = Marking.objects.select_related(
+        "item__case", "item__parent", "photo__original", "transcribed_by", "verified_by", "manufacturer"
+    )
+    serializer_class = serializers.MarkingSerializer
+    filterset_class = filters.MarkingFilter
+    search_fields = ["transcription", "part_number", "manufacturer__name", "item__exhibit_number"]
+    ordering_fields = ["created_at", "marking_type", "confidence", "interpreted_date"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("reason", None)
+        serializer.instance = services.record_marking(actor=self.request.user, item=data.pop("item"), **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.correct_marking(
+            actor=self.request.user, marking=serializer.instance, reason=data.pop("reason", ""), **data
+        )
+
+    @extend_schema(request=None, responses=serializers.MarkingSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def verify(self, request, pk=None):
+        """Confirm the reading: another member of the case, never the transcriber (four eyes)."""
+        marking = services.verify_marking(actor=request.user, marking=self.get_object())
+        return Response(self.get_serializer(self.get_queryset().get(pk=marking.pk)).data)
+
+    @extend_schema(request=serializers.WithdrawalSerializer, responses=serializers.MarkingSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def withdraw(self, request, pk=None):
+        return withdrawal(self, request, services.withdraw_marking, "marking")
+
+
+class SourceViewSet(AttestModelViewSet):
+    """Sources with their Admiralty reliability (A to F). POST may carry an archived copy (multipart)."""
+
+    queryset = Source.objects.select_related("case", "archived_copy", "recorded_by")
+    serializer_class = serializers.SourceSerializer
+    filterset_class = filters.SourceFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    search_fields = ["title", "publisher", "author", "document_reference", "url", "notes"]
+    ordering_fields = ["published_on", "reliability", "created_at", "title"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("reason", None)
+        archive = data.pop("archive", None)
+        serializer.instance = services.add_source(
+            actor=self.request.user,
+            case=data.pop("case"),
+            archive=filestore.from_upload(archive) if archive else None,
+            archive_name=archive.name if archive else "",
+            **data,
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.update_source(
+            actor=self.request.user, source=serializer.instance, reason=data.pop("reason", ""), **data
+        )
+
+    @extend_schema(request=serializers.WithdrawalSerializer, responses=serializers.SourceSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def withdraw(self, request, pk=None):
+        return withdrawal(self, request, services.withdraw_source, "source")
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def archive(self, request, pk=None):
+        """The archived copy, byte for byte (its SHA-256 is in the source's record)."""
+        source = self.get_object()
+        if source.archived_copy is None:
+            raise NotFound("This source has no archived copy.")
+        return file_response(
+            source.archived_copy.path, filename=source.archived_copy_name, content_type="application/octet-stream"
+        )
+
+
+class AttributionViewSet(
+    VisibleQuerysetMixin, ETagMixin, IdempotentCreateMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
+    mixins.RetrieveModelMixin, viewsets.GenericViewSet,
+):  # fmt: skip
+    """Claims attributed to sources, graded e.g. B2. Attributions are withdrawn, never edited or deleted."""
+
+    queryset = Attribution.objects.select_related("case", "source", "analyst")
+    serializer_class = serializers.AttributionSerializer
+    filterset_class = filters.AttributionFilter
+    search_fields = ["claim", "quote", "source__title"]
+    ordering_fields = ["created_at", "credibility", "stance"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        subject_type = data["subject_type"]
+        subjects = {name: data.pop(name, None) for name in ("incident", "item", "marking", "entity")}
+        field = {"incident": "incident", "evidence_item": "item", "marking": "marking", "entity": "entity"}
+        subject = subjects.get(field.get(subject_type, ""))
+        serializer.instance = services.add_attribution(
+            actor=self.request.user,
+            case=data.pop("case"),
+            subject_type=data.pop("subject_type"),
+            source=data.pop("source"),
+            subject=subject,
+            **data,
+        )
+
+    @extend_schema(request=serializers.WithdrawalSerializer, responses=serializers.AttributionSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def withdraw(self, request, pk=None):
+        return withdrawal(self, request, services.withdraw_attribution, "attribution")
+
+
+class SanctionsReportViewSet(VisibleQuerysetMixin, viewsets.GenericViewSet):
+    """The sanctions question for a case: components by country of origin and by manufacturer."""
+
+    queryset = Case.objects.all()
+    serializer_class = serializers.SanctionsReportSerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.DATE, description="Highlight components made after this date."),
+            OpenApiParameter("export", str, enum=["csv"], description="csv: the rows as a CSV file."),
+        ],
+        responses={200: serializers.SanctionsReportSerializer, (200, "text/csv"): OpenApiTypes.STR},
+    )
+    def retrieve(self, request, pk=None):
+        case = self.get_object()
+        after = request.query_params.get("after")
+        try:
+            after_date = dt.date.fromisoformat(after) if after else None
+        except ValueError:
+            raise ValidationError({"after": ["A date, YYYY-MM-DD."]}) from None
+        report = services.sanctions_report(case, after=after_date)
+        if request.query_params.get("export") == "csv":
+            response = HttpResponse(services.sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{case.reference}-sanctions-report.csv"'
+            return response
+        return Response(serializers.SanctionsReportSerializer(report).data)

@@ -56,6 +56,8 @@ _TRANSPOSE: Final[dict[int, Image.Transpose]] = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+# require_supported_format looks at no more than the first 256 bytes.
+_SNIFF_BYTES: Final = 256
 _JPEG_QUALITY: Final = 85
 _HIGH_BIT_MODES: Final = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 
@@ -92,14 +94,17 @@ def inspect_image(path: Path, *, max_pixels: int) -> ImageInfo:
     too_many_pixels, truncated or corrupt. Pillow's own Image.MAX_IMAGE_PIXELS limit
     applies as well, so the effective limit is the smaller of the two.
     """
-    data = path.read_bytes()  # one read: the checks below need every byte anyway
-    fmt = require_supported_format(data)
-    check_not_polyglot(data, fmt)
-    if container_truncated(data, fmt):
-        raise PhotoRejected("truncated", f"The {fmt.upper()} file is shorter than its header declares.")
-    with _opened(io.BytesIO(data), PIL_FORMATS[fmt], max_pixels) as im:
-        _decode(im)
-        return ImageInfo(format=fmt, width=im.width, height=im.height, mode=im.mode)
+    # Uploads may be gigabytes: the checks read the file a piece at a time and Pillow
+    # decodes from the file, so memory does not grow with the file's size.
+    with path.open("rb") as fh:
+        fmt = require_supported_format(fh.read(_SNIFF_BYTES))
+        check_not_polyglot(fh, fmt)
+        if container_truncated(fh, fmt):
+            raise PhotoRejected("truncated", f"The {fmt.upper()} file is shorter than its header declares.")
+        fh.seek(0)
+        with _opened(fh, PIL_FORMATS[fmt], max_pixels) as im:
+            _decode(im)
+            return ImageInfo(format=fmt, width=im.width, height=im.height, mode=im.mode)
 
 
 def make_derivatives(
@@ -117,7 +122,7 @@ def make_derivatives(
     if preview_px < 1 or thumb_px < 1:
         raise ValueError("preview_px and thumb_px must be positive")
     with path.open("rb") as fh:
-        fmt = require_supported_format(fh.read(256))  # refuse GIF & co. by name, not "corrupt"
+        fmt = require_supported_format(fh.read(_SNIFF_BYTES))  # refuse GIF & co. by name, not "corrupt"
         fh.seek(0)
         derivatives = _derive(fh, fmt, preview_px, thumb_px, max_pixels)
     return derivatives

@@ -143,6 +143,7 @@ def add_attribution(*, actor, case: Case, subject_type: str, source: Source, sub
     _reject_unknown(fields, ATTRIBUTION_FIELDS)
     if subject_type not in AttributionSubject.values:
         raise ValidationError({"subject_type": _("Unknown subject type.")})
+    source = Source.objects.select_for_update().get(pk=source.pk)  # a withdrawal may have just happened
     if source.case_id != case.pk:
         raise ValidationError({"source": _("The source belongs to another case.")})
     if source.withdrawn_at:

@@ -11,6 +11,7 @@ import io
 import json
 import random
 import struct
+import tracemalloc
 import warnings
 import zlib
 from pathlib import Path
@@ -239,6 +240,32 @@ def test_truncated_images_cannot_slip_through_a_global_setting(monkeypatch: pyte
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     with pytest.raises(RuntimeError, match="LOAD_TRUNCATED_IMAGES"):
         inspect_image(landscape(1), max_pixels=MAX_PIXELS)
+
+
+@pytest.fixture(scope="module")
+def large_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid ~50 MB JPEG: 12 Mpx of noise at quality 100 without chroma subsampling."""
+    noise = np.random.default_rng(0).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
+    path = tmp_path_factory.mktemp("large") / "noise.jpg"
+    return saved(Image.fromarray(noise), path, "JPEG", quality=100, subsampling=0)
+
+
+def test_large_files_are_vetted_in_pieces(large_jpeg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def read_whole_file(self: Path) -> bytes:
+        raise AssertionError(f"{self} was read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", read_whole_file)
+    assert large_jpeg.stat().st_size > 40_000_000
+    tracemalloc.start()
+    try:
+        info = inspect_image(large_jpeg, max_pixels=MAX_PIXELS)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (info.format, info.width, info.height, info.mode) == ("jpeg", 4000, 3000, "RGB")
+    # Python's allocations only, which is where file contents would be held: Pillow
+    # decodes into C memory that tracemalloc does not see.
+    assert peak < 16_000_000, f"vetting held {peak:,} bytes of Python objects at once"
 
 
 # --- derivatives ------------------------------------------------------------------

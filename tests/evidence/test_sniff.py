@@ -1,4 +1,8 @@
-"""Format sniffing and polyglot detection (evidence.lib.sniff): pure bytes, no database."""
+"""Format sniffing and polyglot detection (evidence.lib.sniff): bytes and files, no database.
+
+Every test runs twice: with the real piece sizes, and with pieces of a few bytes, so
+that each marker, segment and box straddles the boundaries between pieces somewhere.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from evidence.lib import sniff
 from evidence.lib.sniff import (
     PhotoRejected,
     check_not_polyglot,
     container_truncated,
+    find_active_content,
     image_end,
     polyglot_reason,
     require_supported_format,
@@ -22,6 +28,13 @@ from evidence.lib.sniff import (
 
 PHOTOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "photos"
 MISSING = f"photo corpus not found at {PHOTOS} (the shared/ folder beside the repo root)"
+
+
+@pytest.fixture(autouse=True, params=["1MiB", "7B"], ids=lambda p: f"pieces={p}")
+def piece_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.param == "7B":
+        monkeypatch.setattr(sniff, "_CHUNK", 7)
+        monkeypatch.setattr(sniff, "_WINDOW", 5)
 
 
 def ftyp(major: bytes, *compatible: bytes) -> bytes:
@@ -214,3 +227,94 @@ def test_olympus_c2040z_block_padding_is_not_a_polyglot() -> None:
     assert end is not None
     assert len(data) - end > 3000
     assert polyglot_reason(data, "jpeg") is None
+
+
+# --- reading in pieces ------------------------------------------------------------
+
+
+def whole_search(data: bytes) -> tuple[int, bytes] | None:
+    found = sniff._ACTIVE_CONTENT.search(data)
+    return None if found is None else (found.start(), found.group()[:16])
+
+
+@pytest.mark.parametrize(
+    "marker", [b"<script", b"%PDF-", b"<!doctype html", b'<svg width="1" xmlns="http://www.w3.org/2000/svg"']
+)
+def test_markers_straddling_pieces_are_found_at_their_file_offset(marker: bytes) -> None:
+    filler = bytes(range(256)).replace(b"<", b"").replace(b"%", b"") * 4  # no markup of its own
+    for offset in range(60, 66 + len(marker)):  # across the first boundary of 64-byte pieces
+        data = filler[:offset] + marker + filler
+        assert find_active_content(data, chunk_size=64) == (offset, marker[:16])
+        assert find_active_content(data) == (offset, marker[:16])
+    assert find_active_content(filler * 10, chunk_size=64) is None
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        b"<!DOCTYPE" + b" " * 5000 + b"html>",
+        b"<svg onload" + b"\t" * 3000 + b"=alert(1)>",
+        b"<svg on" + b"x" * 4000 + b" =alert(1)>",
+        b"<svg " + b"a" * 250 + b"xmlns" + b"b" * 4000,  # SVG reaches 256 bytes into a long run
+    ],
+    ids=["doctype", "svg-spaces", "svg-letters", "svg-reach"],
+)
+def test_markup_padded_past_the_overlap_is_still_found(markup: bytes) -> None:
+    # Whitespace or letters longer than the overlap between pieces must not hide markup.
+    for offset in (0, 1000, 4095, 70_000):
+        data = b"\x01" * offset + markup + b"\x02" * 100
+        assert whole_search(data) == (offset, markup[:16])
+        for chunk_size in (1000, 4096, None):
+            assert find_active_content(data, chunk_size=chunk_size) == (offset, markup[:16])
+    inert = markup.replace(b"html", b"htm\x00").replace(b"=", b"\x00").replace(b"xmlns", b"xmlnz")
+    assert whole_search(inert) is find_active_content(inert, chunk_size=1000) is None
+
+
+def test_piecewise_search_agrees_with_searching_the_whole_file() -> None:
+    rng = random.Random(11)
+    parts = [b"<script", b"<html", b"<body", b">", b"<!doctype", b"html", b"<?php", b"%PDF-", b"<svg", b"xmlns"]
+    parts += [b"on", b"onload", b"=", b" ", b"/", b"\x00", b"9", b"<", b"%"]
+    found = 0
+    for _ in range(150):
+        pieces = []
+        for _ in range(rng.randint(1, 10)):
+            roll = rng.random()
+            if roll < 0.5:
+                pieces.append(rng.choice(parts))
+            elif roll < 0.75:
+                pieces.append(rng.choice([b"a", b"Z", b" ", b"\n"]) * rng.choice([1, 300, 512, 513, 2000]))
+            else:
+                pieces.append(rng.randbytes(rng.randint(0, 300)))
+        data = b"".join(pieces)
+        expected = whole_search(data)
+        found += expected is not None
+        for chunk_size in (97, 1500):
+            assert find_active_content(data, chunk_size=chunk_size) == expected, data
+    assert found > 30  # the generator does produce markup
+
+
+class PieceReader(io.BytesIO):
+    """A file that refuses to be read whole or in pieces larger than sniff._CHUNK."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        assert size is not None
+        assert 0 <= size <= max(sniff._CHUNK, sniff._ZIP_EOCD_WINDOW)
+        return super().read(size)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_file_objects_are_read_in_pieces(fmt: str) -> None:
+    clean = encoded(fmt, (300, 200))
+    for data in (clean, clean + b"\x00" * 20_000, clean + random.Random(1).randbytes(9000)):
+        assert polyglot_reason(PieceReader(data), fmt.lower()) == polyglot_reason(data, fmt.lower())
+        assert image_end(PieceReader(data), fmt.lower()) == image_end(data, fmt.lower())
+        assert container_truncated(PieceReader(data), fmt.lower()) == container_truncated(data, fmt.lower())
+    assert polyglot_reason(PieceReader(clean), fmt.lower()) is None
+
+
+def test_check_reads_the_whole_file_wherever_it_is_positioned(tmp_path: Path) -> None:
+    path = tmp_path / "x.png"
+    path.write_bytes(encoded("PNG") + b"<html><body>")
+    with path.open("rb") as fh:
+        fh.seek(0, io.SEEK_END)
+        assert "markup" in (polyglot_reason(fh, "png") or "")
