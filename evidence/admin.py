@@ -7,6 +7,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,12 +15,20 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from cases.admin import CaseScopedAdmin, VisibleCaseFilter, cases_with_role, role_at_least
+from cases.admin import (
+    CaseScopedAdmin,
+    IncidentAdmin,
+    StaffEditsReferenceData,
+    VisibleCaseFilter,
+    cases_with_role,
+    role_at_least,
+)
 from cases.choices import Role
 from cases.models import Incident
 from evidence import filestore, services
-from evidence.choices import ItemStatus, PhotoStatus, SubjectType
-from evidence.models import Checkpoint, CustodyEvent, EvidenceItem, Photo
+from evidence.choices import Confidence, ItemStatus, MarkingType, PhotoStatus, SubjectType
+from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
+from evidence.services.markings import region_from_preview, region_on_preview
 
 
 def custody_timeline(events) -> str:
@@ -430,3 +439,416 @@ class PhotoAdmin(CaseScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         self._request = request  # near_duplicate_links needs the viewer
         return super().get_readonly_fields(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        photo = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if photo.status == PhotoStatus.DONE and role_at_least(request.user, photo.item.case, Role.ANALYST):
+            extra_context["region_form"] = RegionMarkingForm(photo=photo, form_id="region-form")
+            extra_context["outlined"] = outlined_markings(photo)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        mark = path("<path:object_id>/mark/", self.admin_site.admin_view(self.mark_view), name="evidence_photo_mark")
+        return [mark, *super().get_urls()]
+
+    def mark_view(self, request, object_id):
+        """The region editor's form: a marking drawn on the upright preview, stored in original pixels."""
+        photo = self.get_object(request, object_id)
+        if request.method != "POST" or not role_at_least(request.user, photo.item.case, Role.ANALYST):
+            raise PermissionDenied
+        form = RegionMarkingForm(request.POST, photo=photo)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                rect = (data["x"], data["y"], data["width"], data["height"])
+                marking = services.record_marking(
+                    actor=request.user,
+                    item=data["item"],
+                    photo=photo,
+                    region=region_from_preview(photo=photo, rect=rect),
+                    transcription=data["transcription"],
+                    marking_type=data["marking_type"],
+                    confidence=data["confidence"],
+                )
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(request, _("Marking recorded."), messages.SUCCESS)
+                return redirect(reverse("admin:evidence_marking_change", args=[marking.pk]))
+        else:
+            self.message_user(request, form.errors.as_text(), messages.ERROR)
+        return redirect(reverse("admin:evidence_photo_change", args=[photo.pk]))
+
+
+class RegionMarkingForm(forms.Form):
+    """What the region editor posts: the rectangle in preview pixels and the marking's reading."""
+
+    item = forms.ModelChoiceField(label=_("on item"), queryset=EvidenceItem.objects.none())
+    transcription = forms.CharField(label=_("transcription, exactly as seen"), widget=forms.Textarea(attrs={"rows": 2}))
+    marking_type = forms.ChoiceField(label=_("marking type"), choices=MarkingType.choices)
+    confidence = forms.ChoiceField(label=_("confidence"), choices=Confidence.choices, initial=Confidence.PROBABLE)
+    x = forms.IntegerField(min_value=0, widget=forms.HiddenInput(attrs={"id": "region-x"}))
+    y = forms.IntegerField(min_value=0, widget=forms.HiddenInput(attrs={"id": "region-y"}))
+    width = forms.IntegerField(min_value=1, widget=forms.HiddenInput(attrs={"id": "region-width"}))
+    height = forms.IntegerField(min_value=1, widget=forms.HiddenInput(attrs={"id": "region-height"}))
+
+    def __init__(self, *args, photo: Photo, form_id: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The photo's own item, or the components taken out of it.
+        self.fields["item"].queryset = EvidenceItem.objects.filter(Q(pk=photo.item_id) | Q(parent_id=photo.item_id))
+        self.fields["item"].initial = photo.item_id
+        if form_id:
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
+
+
+def outlined_markings(photo: Photo) -> list[dict]:
+    """Existing markings on the photo, as percentages of the preview, to outline them."""
+    boxes = []
+    for marking in photo.markings.filter(withdrawn_at__isnull=True).select_related("item", "photo"):
+        box = region_on_preview(marking)
+        if box:
+            x, y, width, height = box
+            boxes.append(
+                {
+                    "label": str(marking),
+                    "left": round(100 * x / photo.preview_width, 3),
+                    "top": round(100 * y / photo.preview_height, 3),
+                    "width": round(100 * width / photo.preview_width, 3),
+                    "height": round(100 * height / photo.preview_height, 3),
+                }
+            )
+    return boxes
+
+
+@admin.register(Manufacturer)
+class ManufacturerAdmin(StaffEditsReferenceData):
+    list_display = ["name", "country", "entity"]
+    list_filter = ["country"]
+    search_fields = ["name", "aliases", "country"]
+    autocomplete_fields = ["entity"]
+
+
+class MarkingForm(forms.ModelForm):
+    reason = forms.CharField(label=_("reason for the correction"), required=False)
+
+    class Meta:
+        model = Marking
+        fields = [
+            "item", "photo", "region_x", "region_y", "region_width", "region_height", "transcription",
+            "marking_type", "manufacturer", "part_number", "interpreted_date", "interpreted_date_precision",
+            "confidence",
+        ]  # fmt: skip
+
+
+MARKING_FORM_FIELDS = [name for name in MarkingForm.Meta.fields if not name.startswith("region_") and name != "item"]
+
+
+def region_of(data: dict):
+    values = [data.get(name) for name in ("region_x", "region_y", "region_width", "region_height")]
+    return None if all(value is None for value in values) else tuple(values)
+
+
+@admin.register(Marking)
+class MarkingAdmin(CaseScopedAdmin):
+    form = MarkingForm
+    write_role = Role.ANALYST
+    list_display = ["__str__", "marking_type", "manufacturer", "part_number", "confidence", "verified", "withdrawn"]
+    list_filter = [ItemCaseFilter, "marking_type", "manufacturer", "manufacturer__country", "confidence"]
+    list_select_related = ["item__case", "manufacturer", "verified_by"]
+    search_fields = ["transcription", "part_number", "item__exhibit_number", "manufacturer__name"]
+    readonly_fields = ["outlined", "date_reading_list", "transcribed_by", "verified_by", "verified_at",
+                       "withdrawn_at", "withdrawal_reason", "attribution_list"]  # fmt: skip
+    actions = ["verify_selected"]
+
+    def case_of(self, obj):
+        return obj.item.case
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request) and cases_with_role(request.user, Role.ANALYST).exists()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "item" in form.base_fields:
+            form.base_fields["item"].queryset = EvidenceItem.objects.filter(
+                case__in=cases_with_role(request.user, Role.ANALYST)
+            )
+        if "photo" in form.base_fields:
+            form.base_fields["photo"].queryset = Photo.objects.visible_to(request.user)
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "item"] if obj is not None else fields
+
+    @admin.display(description=_("verified"), boolean=True)
+    def verified(self, obj):
+        return obj.verified_by_id is not None
+
+    @admin.display(description=_("withdrawn"), boolean=True)
+    def withdrawn(self, obj):
+        return obj.withdrawn_at is not None
+
+    @admin.display(description=_("region"))
+    def outlined(self, obj):
+        box = region_on_preview(obj) if obj and obj.pk else None
+        if box is None:
+            return "—"
+        x, y, width, height = box
+        photo = obj.photo
+        return format_html(
+            '<div class="attest-outlined" style="position:relative;display:inline-block">'
+            '<img src="{}" width="{}" height="{}" alt="">'
+            '<span style="position:absolute;left:{}px;top:{}px;width:{}px;height:{}px;'
+            'outline:3px solid #e00;box-sizing:border-box"></span></div>',
+            reverse("photo-preview", args=[photo.pk]), photo.preview_width, photo.preview_height, x, y, width, height,
+        )  # fmt: skip
+
+    @admin.display(description=_("readings of the date code"))
+    def date_reading_list(self, obj):
+        readings = services.date_readings(obj) if obj and obj.pk else []
+        return format_html_join(", ", "{}", ((reading.explanation,) for reading in readings)) or "—"
+
+    @admin.display(description=_("attributions"))
+    def attribution_list(self, obj):
+        return attributions_html(obj, self._viewer) if obj and obj.pk else "—"
+
+    def get_fields(self, request, obj=None):
+        self._viewer = request.user
+        return super().get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data.get(name) for name in MARKING_FORM_FIELDS}
+        data["region"] = region_of(form.cleaned_data)
+        if change:
+            changes = {name: data[name] for name in data if name in form.changed_data or name == "region"}
+            saved = services.correct_marking(
+                actor=request.user, marking=obj, reason=form.cleaned_data.get("reason") or "", **changes
+            )
+        else:
+            saved = services.record_marking(actor=request.user, item=form.cleaned_data["item"], **data)
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    @admin.action(description=_("Verify the selected markings (four eyes)"))
+    def verify_selected(self, request, queryset):
+        verified = 0
+        for marking in queryset:
+            try:
+                services.verify_marking(actor=request.user, marking=marking)
+                verified += 1
+            except (PermissionDenied, ValidationError) as error:
+                self.message_user(
+                    request, f"{marking}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
+                )
+        if verified:
+            self.message_user(request, _("%(n)s marking(s) verified.") % {"n": verified}, messages.SUCCESS)
+
+
+def attributions_html(subject, viewer) -> str:
+    found = services.attributions_of(subject, viewer=viewer)
+    if not found.attributions:
+        return "—"
+    rows = format_html_join(
+        "",
+        "<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((a.grade, a.get_stance_display(), a.claim, a.source.title) for a in found.attributions),
+    )
+    warning = (
+        format_html('<p style="color:#ba2121"><strong>{}</strong></p>', _("Sources contradict each other."))
+        if found.contradicted
+        else ""
+    )
+    return format_html('{}<table class="attest-attributions">{}</table>', warning, rows)
+
+
+class SourceForm(forms.ModelForm):
+    archive = forms.FileField(label=_("archived copy"), required=False)
+    reason = forms.CharField(label=_("reason for the change"), required=False)
+
+    class Meta:
+        model = Source
+        fields = [
+            "case", "kind", "title", "publisher", "author", "published_on", "url", "document_reference",
+            "reliability", "notes",
+        ]  # fmt: skip
+
+
+@admin.register(Source)
+class SourceAdmin(CaseScopedAdmin):
+    form = SourceForm
+    write_role = Role.ANALYST
+    list_display = ["title", "grade", "kind", "publisher", "published_on", "case", "archived", "withdrawn"]
+    list_filter = [VisibleCaseFilter, "reliability", "kind"]
+    list_select_related = ["case", "archived_copy"]
+    search_fields = ["title", "publisher", "document_reference", "url"]
+    readonly_fields = ["archived_sha256", "recorded_by", "withdrawn_at", "withdrawal_reason"]
+    actions = ["withdraw_selected"]
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request) and cases_with_role(request.user, Role.ANALYST).exists()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "case" in form.base_fields:
+            form.base_fields["case"].queryset = cases_with_role(request.user, Role.ANALYST)
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "case"] if obj is not None else fields
+
+    @admin.display(description=_("reliability"), ordering="reliability")
+    def grade(self, obj):
+        return obj.reliability
+
+    @admin.display(description=_("archived"), boolean=True)
+    def archived(self, obj):
+        return obj.archived_copy_id is not None
+
+    @admin.display(description=_("withdrawn"), boolean=True)
+    def withdrawn(self, obj):
+        return obj.withdrawn_at is not None
+
+    @admin.display(description=_("archived copy"))
+    def archived_sha256(self, obj):
+        if not obj.archived_copy_id:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> <code>{}</code>',
+            reverse("source-archive", args=[obj.pk]),
+            obj.archived_copy_name,
+            obj.archived_copy.sha256,
+        )
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data.get(name) for name in SourceForm.Meta.fields if name != "case"}
+        if change:
+            changes = {name: data[name] for name in form.changed_data if name in data}
+            saved = services.update_source(
+                actor=request.user, source=obj, reason=form.cleaned_data.get("reason") or "", **changes
+            )
+        else:
+            upload = form.cleaned_data.get("archive")
+            saved = services.add_source(
+                actor=request.user,
+                case=form.cleaned_data["case"],
+                archive=filestore.from_upload(upload) if upload else None,
+                archive_name=upload.name if upload else "",
+                **data,
+            )
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    @admin.action(description=_("Withdraw the selected sources"))
+    def withdraw_selected(self, request, queryset):
+        reason = _("withdrawn in the admin by %(user)s") % {"user": request.user.get_username()}
+        for source in queryset:
+            services.withdraw_source(actor=request.user, source=source, reason=reason)
+
+
+class AttributionForm(forms.ModelForm):
+    class Meta:
+        model = Attribution
+        fields = [
+            "case", "claim", "subject_type", "incident", "item", "marking", "entity", "source", "page",
+            "paragraph", "quote", "credibility", "stance",
+        ]  # fmt: skip
+
+
+@admin.register(Attribution)
+class AttributionAdmin(CaseScopedAdmin):
+    form = AttributionForm
+    write_role = Role.ANALYST
+    list_display = ["claim_text", "grade", "stance", "subject_type", "source", "case", "withdrawn"]
+    list_filter = [VisibleCaseFilter, "stance", "subject_type", "credibility", "source__reliability"]
+    list_select_related = ["case", "source"]
+    search_fields = ["claim", "quote", "source__title"]
+    readonly_fields = ["grade", "analyst", "withdrawn_at", "withdrawal_reason"]
+    autocomplete_fields = ["entity"]
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request) and cases_with_role(request.user, Role.ANALYST).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)  # attributions are withdrawn, not edited
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        cases = cases_with_role(request.user, Role.ANALYST)
+        for name, queryset in (
+            ("case", cases),
+            ("incident", Incident.objects.filter(case__in=cases)),
+            ("item", EvidenceItem.objects.filter(case__in=cases)),
+            ("marking", Marking.objects.filter(item__case__in=cases)),
+            ("source", Source.objects.filter(case__in=cases, withdrawn_at__isnull=True)),
+        ):
+            if name in form.base_fields:
+                form.base_fields[name].queryset = queryset
+        return form
+
+    @admin.display(description=_("claim"))
+    def claim_text(self, obj):
+        return obj.claim[:80]
+
+    @admin.display(description=_("withdrawn"), boolean=True)
+    def withdrawn(self, obj):
+        return obj.withdrawn_at is not None
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        subject_field = {"incident": "incident", "evidence_item": "item", "marking": "marking", "entity": "entity"}
+        subject = data.get(subject_field.get(data["subject_type"], ""), None)
+        fields = {name: data.get(name) for name in ("claim", "page", "paragraph", "quote", "credibility", "stance")}
+        saved = services.add_attribution(
+            actor=request.user,
+            case=data["case"],
+            subject_type=data["subject_type"],
+            source=data["source"],
+            subject=subject,
+            **{name: value if value is not None else "" for name, value in fields.items()},
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+
+class AttributionInline(admin.TabularInline):
+    """Attributions about the incident or item, with grades; added and withdrawn on their own pages."""
+
+    model = Attribution
+    extra = 0
+    can_delete = False
+    fields = ["grade", "stance", "claim", "source", "locator", "withdrawn_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("attributions")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("locator"))
+    def locator(self, obj):
+        return ", ".join(
+            part for part in (obj.page and f"p. {obj.page}", obj.paragraph and f"para. {obj.paragraph}") if part
+        )
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if obj is not None and services.attributions_of(obj, viewer=request.user).contradicted:
+            self.verbose_name_plural = _("attributions: the sources contradict each other")
+        return super().get_formset(request, obj, **kwargs)
+
+
+class IncidentAttributionInline(AttributionInline):
+    fk_name = "incident"
+
+
+class ItemAttributionInline(AttributionInline):
+    fk_name = "item"
+
+
+# The incident page lives in the cases app, which knows nothing of evidence; attach the inline here.
+IncidentAdmin.inlines = [*IncidentAdmin.inlines, IncidentAttributionInline]
+EvidenceItemAdmin.inlines = [*EvidenceItemAdmin.inlines, ItemAttributionInline]

@@ -212,7 +212,7 @@ class DateReadingSerializer(serializers.Serializer):
 class MarkingSerializer(serializers.ModelSerializer):
     item = VisibleItemField()
     photo = VisiblePhotoField(required=False, allow_null=True)
-    region = RegionSerializer(required=False, allow_null=True)
+    region = RegionSerializer(source="region_box", required=False, allow_null=True)
     exhibit_number = serializers.CharField(source="item.exhibit_number", read_only=True)
     transcribed_by = serializers.CharField(source="transcribed_by.username", read_only=True)
     verified_by = serializers.CharField(source="verified_by.username", read_only=True, allow_null=True)
@@ -235,12 +235,6 @@ class MarkingSerializer(serializers.ModelSerializer):
             fields["item"].read_only = True
         return fields
 
-    def to_representation(self, marking):
-        data = super().to_representation(marking)
-        region = marking.region
-        data["region"] = dict(zip(("x", "y", "width", "height"), region, strict=True)) if region else None
-        return data
-
     @extend_schema_field(DateReadingSerializer(many=True))
     def get_date_readings(self, marking):
         from evidence.services import date_readings
@@ -248,9 +242,9 @@ class MarkingSerializer(serializers.ModelSerializer):
         return DateReadingSerializer(date_readings(marking), many=True).data
 
     def validate(self, attrs):
-        region = attrs.get("region")
-        if region is not None:
-            attrs["region"] = (region["x"], region["y"], region["width"], region["height"])
+        if "region_box" in attrs:
+            box = attrs.pop("region_box")
+            attrs["region"] = None if box is None else (box["x"], box["y"], box["width"], box["height"])
         return attrs
 
 

@@ -325,6 +325,8 @@ def find_active_content(source: Source, *, chunk_size: int | None = None) -> tup
     before, in which runs of letters and whitespace are cut (see _RUN_CAP), so no match
     is longer than that overlap.
     """
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"chunk_size must be positive, got {chunk_size}")
     fh = _as_file(source)
     size = chunk_size or _CHUNK
     fh.seek(0)

@@ -139,5 +139,10 @@ class Marking(UndeletableModel, TimestampedModel):
         return (self.region_x, self.region_y, self.region_width, self.region_height)
 
     @property
+    def region_box(self) -> dict | None:
+        region = self.region
+        return dict(zip(("x", "y", "width", "height"), region, strict=True)) if region else None
+
+    @property
     def label(self) -> str:
         return f"{self.item.exhibit_number} marking {self.pk}"
