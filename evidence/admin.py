@@ -664,6 +664,7 @@ def attributions_html(subject, viewer) -> str:
 
 
 class SourceForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=1000, required=False, assume_scheme="https")
     archive = forms.FileField(label=_("archived copy"), required=False)
     reason = forms.CharField(label=_("reason for the change"), required=False)
 
