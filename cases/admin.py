@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.http import Http404
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +63,7 @@ class CaseScopedAdmin(admin.ModelAdmin):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404(_("No such object on your cases."))
+        obj.viewer = request.user  # for display fields that depend on who looks (a fresh object per request)
         return obj
 
     def case_of(self, obj):
@@ -246,7 +248,15 @@ class CaseAdmin(CaseScopedAdmin):
                 _("BROKEN at %(when)s:") % {"when": last.recorded_at},
                 reasons,
             )
-        return format_html("{}<br>{} <code>{}:{}</code>", verdict, _("Ledger head (size:hash):"), size, head_hash)
+        links = format_html(
+            '<a href="{}?case={}">{}</a> · <a href="{}?case={}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:evidence_evidenceitem_changelist"), obj.pk, _("exhibits"),
+            reverse("admin:evidence_custodyevent_changelist"), obj.pk, _("custody ledger"),
+            reverse("admin:evidence_sanctions_report", args=[obj.pk]), _("sanctions question"),
+        )  # fmt: skip
+        return format_html(
+            "{}<br>{} <code>{}:{}</code><br>{}", verdict, _("Ledger head (size:hash):"), size, head_hash, links
+        )
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}

@@ -1,0 +1,94 @@
+"""Helpers the evidence admin pages share: timelines, thumbnails, attribution tables."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from cases.admin import (
+    VisibleCaseFilter,
+)
+from evidence import services
+from evidence.choices import PhotoStatus
+from evidence.models import CustodyEvent, Photo
+
+
+def custody_timeline(events) -> str:
+    rows = [
+        (
+            event.sequence,
+            timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M"),
+            event.get_event_type_display(),
+            event.actor_name or _("system"),
+            summarise(event),
+            event.hash[:12],
+        )
+        for event in events
+    ]
+    if not rows:
+        return "—"
+    return format_html(
+        '<table class="attest-timeline"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+        "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+        _("occurred"),
+        _("event"),
+        _("by"),
+        _("details"),
+        _("hash"),
+        format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}…</code></td></tr>",
+            rows,
+        ),
+    )
+
+
+def summarise(event: CustodyEvent) -> str:
+    payload = event.payload_data
+    if "transfer" in payload:
+        transfer = payload["transfer"]
+        seal = _("seal intact") if transfer.get("seal_intact") else _("SEAL BROKEN")
+        route = f"{transfer.get('from') or '?'} → {transfer.get('to')}"
+        return f"{route} ({seal}) {transfer.get('purpose', '')}".strip()
+    if "examination" in payload:
+        return f"{payload['examination'].get('examiner')}: {payload['examination'].get('findings')}"
+    if "changed" in payload:
+        return ", ".join(payload["changed"])
+    if "reason" in payload:
+        return str(payload["reason"])
+    return ""
+
+
+class ItemCaseFilter(VisibleCaseFilter):
+    case_field = "item__case_id"
+
+
+def thumbnail_tag(photo: Photo, size: int = 80) -> str:
+    if photo.status != PhotoStatus.DONE:
+        return format_html('<span class="attest-status">{}</span>', photo.get_status_display())
+    return format_html(
+        '<img src="{}" alt="{}" style="max-width:{}px;max-height:{}px">',
+        reverse("photo-thumbnail", args=[photo.pk]),
+        photo.original_name,
+        size,
+        size,
+    )
+
+
+def attributions_html(subject, viewer) -> str:
+    found = services.attributions_of(subject, viewer=viewer)
+    if not found.attributions:
+        return "—"
+    rows = format_html_join(
+        "",
+        "<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((a.grade, a.get_stance_display(), a.claim, a.source.title) for a in found.attributions),
+    )
+    warning = (
+        format_html('<p style="color:#ba2121"><strong>{}</strong></p>', _("Sources contradict each other."))
+        if found.contradicted
+        else ""
+    )
+    return format_html('{}<table class="attest-attributions">{}</table>', warning, rows)

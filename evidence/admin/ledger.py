@@ -1,0 +1,67 @@
+"""The custody ledger and its checkpoints, shown and never edited."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from cases.admin import (
+    CaseScopedAdmin,
+    VisibleCaseFilter,
+)
+from evidence.models import Checkpoint, CustodyEvent
+
+
+class ReadOnlyLedgerAdmin(CaseScopedAdmin):
+    """The ledger is shown, never edited: not even superusers get add, change or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustodyEvent)
+class CustodyEventAdmin(ReadOnlyLedgerAdmin):
+    list_display = [
+        "sequence",
+        "case",
+        "event_type",
+        "subject_label",
+        "actor_name",
+        "occurred_at",
+        "short_hash",
+    ]
+    list_filter = [VisibleCaseFilter, "event_type", "subject_type"]
+    list_select_related = ["case"]
+    search_fields = ["subject_label", "actor_name", "case__reference", "hash"]
+    date_hierarchy = "recorded_at"
+    fields = [
+        "case", "sequence", "event_type", "subject_type", "subject_id", "subject_label", "actor_name",
+        "occurred_at", "recorded_at", "corrects", "pretty_payload", "prev_hash", "hash",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description=_("hash"))
+    def short_hash(self, obj):
+        return f"{obj.hash[:12]}…"
+
+    @admin.display(description=_("payload"))
+    def pretty_payload(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload_data, indent=2, ensure_ascii=False))
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyLedgerAdmin):
+    list_display = ["case", "size", "head_hash", "signed_at", "key_id", "reason"]
+    list_filter = [VisibleCaseFilter, "reason"]
+    list_select_related = ["case"]
+    fields = ["case", "size", "head_hash", "signed_at", "key_id", "signature", "reason"]
+    readonly_fields = fields
