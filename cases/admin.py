@@ -64,6 +64,9 @@ class CaseScopedAdmin(admin.ModelAdmin):
         if obj is None:
             raise Http404(_("No such object on your cases."))
         obj.viewer = request.user  # for display fields that depend on who looks (a fresh object per request)
+        from evidence.audit import mark
+
+        mark(request, obj)  # the access log records who saw it
         return obj
 
     def case_of(self, obj):

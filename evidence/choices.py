@@ -150,3 +150,31 @@ class AttributionSubject(models.TextChoices):
     EVIDENCE_ITEM = "evidence_item", _("Evidence item")
     MARKING = "marking", _("Marking")
     ENTITY = "entity", _("Entity")
+
+
+class ExportKind(models.TextChoices):
+    DOSSIER = "dossier", _("PDF dossier")
+    PACKAGE = "package", _("Evidence package (BagIt)")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class DossierLanguage(models.TextChoices):
+    ENGLISH = "en", _("English")
+    UKRAINIAN = "uk", _("Ukrainian")
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    LIST = "list", _("Listed")
+    DOWNLOAD = "download", _("Downloaded")
+    EXPORT = "export", _("Export requested")
+    DENIED = "denied", _("Refused")
+    SIGN_IN = "sign_in", _("Signed in")
+    SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+    SIGN_OUT = "sign_out", _("Signed out")

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case
 from evidence import filestore
@@ -115,6 +116,23 @@ def append_event(
         prev_hash=prev_hash,
         hash=ledger.event_hash(record),
     )
+
+
+def describe_event(event: CustodyEvent) -> str:
+    """One line about what an event records, for timelines in the admin and the dossier."""
+    payload = event.payload_data
+    if "transfer" in payload:
+        transfer = payload["transfer"]
+        seal = _("seal intact") if transfer.get("seal_intact") else _("SEAL BROKEN")
+        route = f"{transfer.get('from') or '?'} → {transfer.get('to')}"
+        return f"{route} ({seal}) {transfer.get('purpose', '')}".strip()
+    if "examination" in payload:
+        return f"{payload['examination'].get('examiner')}: {payload['examination'].get('findings')}"
+    if "changed" in payload:
+        return ", ".join(payload["changed"])
+    if "reason" in payload:
+        return str(payload["reason"])
+    return ""
 
 
 def head(case: Case) -> tuple[int, str]:
@@ -273,7 +291,7 @@ def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
 
 
 # Reverse relations from a stored file to the rows that use it, with each one's path to the case.
-FILE_RELATIONS = {"photos": "item__case", "sources": "case"}
+FILE_RELATIONS = {"photos": "item__case", "sources": "case", "exports": "case"}
 
 
 def case_files(case: Case) -> models.QuerySet[StoredFile]:

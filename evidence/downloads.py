@@ -20,7 +20,11 @@ SAFE_FILE_HEADERS = {
 }
 
 
-def file_response(relative_path: str, *, filename: str, content_type: str) -> HttpResponse:
+def file_response(request, obj, relative_path: str, *, filename: str, content_type: str) -> HttpResponse:
+    """The file as an attachment, after the caller checked access to `obj`; logged as a download."""
+    from evidence.audit import mark
+    from evidence.choices import AccessAction
+
     path = filestore.absolute(relative_path)
     if not path.is_file():
         raise Http404("The file is not available.")
@@ -34,4 +38,5 @@ def file_response(relative_path: str, *, filename: str, content_type: str) -> Ht
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     for name, value in SAFE_FILE_HEADERS.items():
         response[name] = value
+    mark(getattr(request, "_request", request), obj, AccessAction.DOWNLOAD)
     return response

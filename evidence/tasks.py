@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from cases.models import Case
 from evidence import custody, services
-from evidence.choices import PhotoStatus
+from evidence.choices import ExportStatus, PhotoStatus
 
 logger = logging.getLogger(__name__)
 
@@ -72,3 +72,12 @@ def process_photo(self, photo_id: int) -> str:
 def sweep_photos() -> dict[str, int]:
     """Re-queue photos stuck in pending or processing (lost messages); give up after N attempts."""
     return services.photos.sweep_stuck()
+
+
+@shared_task(name="evidence.tasks.build_export")
+def build_export(export_id: int) -> str:
+    """Build a dossier or package; a failure is recorded on the export, not retried blindly."""
+    try:
+        return services.exports.build_export(export_id=export_id).status
+    except Exception:
+        return ExportStatus.FAILED

@@ -219,3 +219,19 @@ class AttributionFactory(factory.django.DjangoModelFactory):
 
         source = source or SourceFactory(case=case)
         return add_attribution(actor=actor or _analyst_of(case), case=case, source=source, subject=subject, **kwargs)
+
+
+class ExportFactory(factory.django.DjangoModelFactory):
+    """An export as asked for; it is built only when the test runs the on-commit task."""
+
+    class Meta:
+        model = "evidence.Export"
+
+    case = factory.SubFactory(CaseFactory)
+    kind = "dossier"
+
+    @classmethod
+    def _create(cls, model_class, *args, case, actor=None, **kwargs):
+        from evidence.services import request_export
+
+        return request_export(actor=actor or case.lead, case=case, **kwargs)

@@ -2,7 +2,18 @@
 the tests that walk the router and the admin find it on their own and fail until it has one."""
 
 from cases.models import ApiToken, Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
-from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
+from evidence.models import (
+    AccessLog,
+    Attribution,
+    Checkpoint,
+    CustodyEvent,
+    EvidenceItem,
+    Export,
+    Manufacturer,
+    Marking,
+    Photo,
+    Source,
+)
 from tests import factories
 
 
@@ -35,6 +46,8 @@ ROW_MAKERS = {
     ),
     Source: lambda team: factories.SourceFactory(case=team.case),
     Attribution: lambda team: factories.AttributionFactory(case=team.case),
+    Export: lambda team: factories.ExportFactory(case=team.case),
+    AccessLog: lambda team: _access(team),
 }
 
 # The object of team.case that an outsider must not reach, per case-scoped model.
@@ -51,7 +64,16 @@ CASE_OBJECT = {
     ),
     Source: lambda team: factories.SourceFactory(case=team.case),
     Attribution: lambda team: factories.AttributionFactory(case=team.case),
+    Export: lambda team: factories.ExportFactory(case=team.case),
+    AccessLog: lambda team: _access(team),
 }
+
+
+def _access(team):
+    from evidence.audit import record
+
+    record(None, "view", obj=team.case, user=team.alice)
+    return AccessLog.objects.latest("pk")
 
 
 def _checkpoint(team):

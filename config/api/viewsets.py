@@ -29,6 +29,29 @@ class VisibleQuerysetMixin:
             queryset = queryset.visible_to(self.request.user)
         return queryset
 
+    def get_object(self):
+        obj = super().get_object()
+        if hasattr(obj, "case") or obj._meta.model_name == "case" or hasattr(obj, "item"):
+            from evidence.audit import mark
+
+            mark(self.request._request, obj)  # the access log records who saw it
+        return obj
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "action", None) != "list" or response.status_code != 200:
+            return response
+        model = self.queryset.model
+        if hasattr(model._default_manager.get_queryset(), "visible_to"):
+            case_id = request.query_params.get("case")
+            case = None
+            if case_id and case_id.isdigit():
+                from cases.models import Case
+
+                case = Case.objects.visible_to(request.user).filter(pk=case_id).first()
+            request._request.audit_list = (model, case)
+        return response
+
 
 class ETagMixin:
     """ETag on detail reads; If-Match on writes answers 412 when the object changed meanwhile."""

@@ -12,7 +12,8 @@ from cases.admin import (
 )
 from evidence import services
 from evidence.choices import PhotoStatus
-from evidence.models import CustodyEvent, Photo
+from evidence.custody import describe_event
+from evidence.models import Photo
 
 
 def custody_timeline(events) -> str:
@@ -22,7 +23,7 @@ def custody_timeline(events) -> str:
             timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M"),
             event.get_event_type_display(),
             event.actor_name or _("system"),
-            summarise(event),
+            describe_event(event),
             event.hash[:12],
         )
         for event in events
@@ -43,22 +44,6 @@ def custody_timeline(events) -> str:
             rows,
         ),
     )
-
-
-def summarise(event: CustodyEvent) -> str:
-    payload = event.payload_data
-    if "transfer" in payload:
-        transfer = payload["transfer"]
-        seal = _("seal intact") if transfer.get("seal_intact") else _("SEAL BROKEN")
-        route = f"{transfer.get('from') or '?'} → {transfer.get('to')}"
-        return f"{route} ({seal}) {transfer.get('purpose', '')}".strip()
-    if "examination" in payload:
-        return f"{payload['examination'].get('examiner')}: {payload['examination'].get('findings')}"
-    if "changed" in payload:
-        return ", ".join(payload["changed"])
-    if "reason" in payload:
-        return str(payload["reason"])
-    return ""
 
 
 class ItemCaseFilter(VisibleCaseFilter):

@@ -190,7 +190,9 @@ class AttributionInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         # Case rights, not Django model permissions, decide: whoever sees the page sees its attributions.
-        return request.user.is_active and request.user.is_staff
+        # A page that adds an incident or item has none yet: no inline there.
+        adding = bool(request.resolver_match and request.resolver_match.url_name.endswith("_add"))
+        return not adding and request.user.is_active and request.user.is_staff
 
     @admin.display(description=_("locator"))
     def locator(self, obj):

@@ -1,6 +1,7 @@
 import django_filters
 
 from evidence.choices import (
+    AccessAction,
     AttributionSubject,
     Confidence,
     EventType,
@@ -14,7 +15,7 @@ from evidence.choices import (
     Stance,
     SubjectType,
 )
-from evidence.models import Attribution, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
+from evidence.models import AccessLog, Attribution, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
 
 
 class EvidenceItemFilter(django_filters.FilterSet):
@@ -97,3 +98,13 @@ class ManufacturerFilter(django_filters.FilterSet):
     class Meta:
         model = Manufacturer
         fields = ["country", "entity"]
+
+
+class AccessLogFilter(django_filters.FilterSet):
+    after = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    before = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
+    action = django_filters.MultipleChoiceFilter(choices=AccessAction.choices)
+
+    class Meta:
+        model = AccessLog
+        fields = ["case", "user", "action", "object_type", "object_id"]

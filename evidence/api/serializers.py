@@ -7,7 +7,17 @@ from rest_framework import serializers
 from cases.api.serializers import VisibleCaseField
 from cases.models import Incident
 from evidence.choices import ItemStatus, PhotoStatus
-from evidence.models import Attribution, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
+from evidence.models import (
+    AccessLog,
+    Attribution,
+    CustodyEvent,
+    EvidenceItem,
+    Export,
+    Manufacturer,
+    Marking,
+    Photo,
+    Source,
+)
 
 
 class VisibleIncidentField(serializers.PrimaryKeyRelatedField):
@@ -341,3 +351,44 @@ class SeenElsewhereSerializer(serializers.Serializer):
     exhibit = serializers.CharField()
     match = serializers.CharField()
     values = serializers.ListField(child=serializers.CharField())
+
+
+class ExportSerializer(serializers.ModelSerializer):
+    case = VisibleCaseField()
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    sha256 = serializers.CharField(source="file.sha256", read_only=True, allow_null=True)
+    size = serializers.IntegerField(source="file.size", read_only=True, allow_null=True)
+    ledger_head = serializers.SerializerMethodField(
+        help_text="SIZE:SHA256 of the ledger head the export was made from."
+    )
+    url = serializers.HyperlinkedIdentityField(view_name="export-detail", help_text="Poll here for progress.")
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Export
+        fields = [
+            "id", "url", "case", "kind", "language", "include_photos", "redact_names", "requested_by",
+            "requested_at", "status", "progress", "stage", "error", "started_at", "finished_at", "sha256", "size",
+            "ledger_head", "download_url",
+        ]  # fmt: skip
+        read_only_fields = ["requested_at", "status", "progress", "stage", "error", "started_at", "finished_at"]
+
+    def get_ledger_head(self, export) -> str | None:
+        return f"{export.checkpoint.size}:{export.checkpoint.head_hash}" if export.checkpoint_id else None
+
+    def get_download_url(self, export) -> str | None:
+        if export.file_id is None:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("export-download", args=[export.pk]))
+
+
+class AccessLogSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AccessLog
+        fields = [
+            "id", "at", "user", "username", "action", "object_type", "object_id", "object_label", "case", "method",
+            "path", "status_code", "ip", "user_agent",
+        ]  # fmt: skip
+        read_only_fields = fields

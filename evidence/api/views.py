@@ -10,14 +10,26 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from cases.api.permissions import StaffWriteOrReadOnly
+from cases.choices import Role
 from cases.models import Case
+from cases.services import require_role
 from config.api.pagination import LedgerCursorPagination
 from config.api.viewsets import AttestModelViewSet, ETagMixin, IdempotentCreateMixin, VisibleQuerysetMixin
-from evidence import filestore, services
+from evidence import audit, filestore, services
 from evidence.api import filters, serializers
-from evidence.choices import PhotoStatus
+from evidence.choices import AccessAction, ExportKind, PhotoStatus
 from evidence.downloads import file_response
-from evidence.models import Attribution, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
+from evidence.models import (
+    AccessLog,
+    Attribution,
+    CustodyEvent,
+    EvidenceItem,
+    Export,
+    Manufacturer,
+    Marking,
+    Photo,
+    Source,
+)
 
 
 class EvidenceItemViewSet(AttestModelViewSet):
@@ -43,6 +55,18 @@ class EvidenceItemViewSet(AttestModelViewSet):
         """The same part number or lot in other cases you can see."""
         rows = services.seen_elsewhere(self.get_object(), viewer=request.user)
         return Response(serializers.SeenElsewhereSerializer(rows, many=True).data)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"], url_path="access-report", filter_backends=[], pagination_class=None)
+    def access_report(self, request, pk=None):
+        """Every recorded access to this exhibit, its photos and markings, as CSV. For the case's leads."""
+        item = self.get_object()
+        require_role(case=item.case, actor=request.user, role=Role.LEAD)
+        return HttpResponse(
+            audit.exhibit_access_csv(item),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{item.exhibit_number}-access.csv"'},
+        )
 
     @extend_schema(responses=serializers.SubjectAttributionsSerializer)
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -170,7 +194,9 @@ class PhotoViewSet(
         """The original file, byte for byte as received (its SHA-256 is in the photo's record)."""
         photo = self.get_object()
         name = f"{photo.item.exhibit_number}-{photo.original.sha256[:12]}-{photo.original_name}"
-        return file_response(photo.original.path, filename=name, content_type="application/octet-stream")
+        return file_response(
+            request, photo, photo.original.path, filename=name, content_type="application/octet-stream"
+        )
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY)})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -189,7 +215,7 @@ class PhotoViewSet(
         if photo.status != PhotoStatus.DONE:
             raise NotFound(f"The {kind} is not ready: the photo is {photo.status}.")
         name = f"{photo.item.exhibit_number}-{photo.original.sha256[:12]}-{kind}.jpg"
-        return file_response(photo.derivative_path(kind), filename=name, content_type="image/jpeg")
+        return file_response(self.request, photo, photo.derivative_path(kind), filename=name, content_type="image/jpeg")
 
 
 def withdrawal(viewset, request, service, name: str) -> Response:
@@ -289,8 +315,9 @@ class SourceViewSet(AttestModelViewSet):
         if source.archived_copy is None:
             raise NotFound("This source has no archived copy.")
         return file_response(
-            source.archived_copy.path, filename=source.archived_copy_name, content_type="application/octet-stream"
-        )
+            request, source, source.archived_copy.path, filename=source.archived_copy_name,
+            content_type="application/octet-stream",
+        )  # fmt: skip
 
 
 class AttributionViewSet(
@@ -354,3 +381,50 @@ class SanctionsReportViewSet(VisibleQuerysetMixin, viewsets.GenericViewSet):
             response["Content-Disposition"] = f'attachment; filename="{case.reference}-sanctions-report.csv"'
             return response
         return Response(serializers.SanctionsReportSerializer(report).data)
+
+
+class ExportViewSet(
+    VisibleQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
+    mixins.RetrieveModelMixin, viewsets.GenericViewSet,
+):  # fmt: skip
+    """Dossiers (PDF) and evidence packages (BagIt zip). POST asks for one; poll `url`; then download."""
+
+    queryset = Export.objects.select_related("case", "requested_by", "file", "checkpoint")
+    serializer_class = serializers.ExportSerializer
+    filterset_fields = ["case", "kind", "status", "language"]
+    ordering_fields = ["requested_at", "finished_at"]
+    search_fields = ["case__reference", "stage"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.request_export(actor=self.request.user, case=data.pop("case"), **data)
+        audit.record(self.request._request, AccessAction.EXPORT, obj=serializer.instance, status=201)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
+        }
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def download(self, request, pk=None):
+        """The finished file, byte for byte as stored (its SHA-256 is in the export's record)."""
+        export = self.get_object()
+        if export.file is None:
+            raise NotFound(f"The {export.get_kind_display()} is not ready: it is {export.status}.")
+        content_type = "application/pdf" if export.kind == ExportKind.DOSSIER else "application/zip"
+        return file_response(request, export, export.file.path, filename=export.filename, content_type=content_type)
+
+
+class AccessLogViewSet(viewsets.ReadOnlyModelViewSet):
+    """Who saw what, on the cases you lead: views, downloads, exports and refusals."""
+
+    lookup_value_regex = "[0-9]+"
+    queryset = AccessLog.objects.select_related("user")
+    serializer_class = serializers.AccessLogSerializer
+    filterset_class = filters.AccessLogFilter
+    search_fields = ["username", "object_label", "path"]
+    ordering_fields = ["at"]
+
+    def get_queryset(self):
+        return super().get_queryset().readable_by(self.request.user)

@@ -1,6 +1,8 @@
 """Models of the evidence app, one module per subject."""
 
+from evidence.models.audit import AccessLog
 from evidence.models.base import EvidenceIsPermanent, UndeletableModel, UndeletableQuerySet
+from evidence.models.exports import Export
 from evidence.models.files import StoredFile
 from evidence.models.items import EvidenceItem
 from evidence.models.ledger import Checkpoint, CustodyEvent
@@ -9,11 +11,13 @@ from evidence.models.photos import Photo
 from evidence.models.sources import Attribution, Source
 
 __all__ = [
+    "AccessLog",
     "Attribution",
     "Checkpoint",
     "CustodyEvent",
     "EvidenceIsPermanent",
     "EvidenceItem",
+    "Export",
     "Manufacturer",
     "Marking",
     "Photo",

@@ -1,6 +1,8 @@
 """Business logic of evidence: every change to evidence goes through a function here and appends
 its custody event in the same transaction. One module per subject; import from this package."""
 
+from evidence.services import exports, photos
+from evidence.services.exports import build_export, request_export
 from evidence.services.items import (
     correct_event,
     create_item,
@@ -42,15 +44,19 @@ __all__ = [
     "add_source",
     "add_source_from_path",
     "attributions_of",
+    "build_export",
     "correct_event",
     "correct_marking",
     "create_item",
     "date_readings",
+    "exports",
     "near_duplicates",
+    "photos",
     "process_photo",
     "record_examination",
     "record_fixity_check",
     "record_marking",
+    "request_export",
     "sanctions_report",
     "sanctions_report_csv",
     "seen_elsewhere",

@@ -1,0 +1,186 @@
+"""The access log: who saw, downloaded or was refused what, and every sign-in.
+
+Views mark the object they served (`mark(request, obj)`); the middleware writes one row per
+request once the response is known, so refusals (403, and 404 for outsiders) are logged too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import signals as auth_signals
+from django.db import DatabaseError
+from django.dispatch import receiver
+
+from cases.models import Case
+from evidence.choices import AccessAction
+from evidence.models import AccessLog
+
+log = logging.getLogger(__name__)
+WATCHED_PREFIXES = ("/api/v1/", "/admin/")
+
+
+def client_ip(request) -> str | None:
+    if settings.SECURE_PROXY_SSL_HEADER:  # behind our own proxy: the first forwarded address is the client's
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def case_of(obj) -> Case | None:
+    """The case an object belongs to, whatever its depth under the case."""
+    if obj is None or isinstance(obj, Case):
+        return obj
+    for path in ("case", "item.case", "photo.item.case"):
+        target = obj
+        for name in path.split("."):
+            target = getattr(target, name, None)
+        if isinstance(target, Case):
+            return target
+    return None
+
+
+def mark(request, obj, action: str = AccessAction.VIEW) -> None:
+    """Tell the middleware which object this request showed (or sent as a download)."""
+    request.audit_object = obj
+    request.audit_action = action
+
+
+def record(request, action: str, *, obj=None, case=None, status=None, object_type="", object_id="", label="",
+           user=None, username="") -> None:  # fmt: skip
+    user = user if user is not None else getattr(request, "user", None)
+    if user is not None and not user.is_authenticated:
+        user = None
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name
+        object_id = object_id or str(obj.pk)
+        label = label or str(obj)
+        case = case or case_of(obj)
+    try:
+        AccessLog.objects.create(
+            user=user,
+            username=username or (user.get_username() if user else ""),
+            action=action,
+            object_type=object_type[:40],
+            object_id=str(object_id)[:40],
+            object_label=label[:200],
+            case=case,
+            method=(getattr(request, "method", None) or "")[:8],
+            path=request.get_full_path()[:500] if request is not None else "",
+            status_code=status,
+            ip=client_ip(request) if request is not None else None,
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else "",
+        )
+    except DatabaseError:
+        # Never turn a read into an error page; but say loudly that the log missed one.
+        log.exception("could not write the access log for %s %s", action, object_id)
+
+
+def _model_and_pk(request):
+    """For an object URL (API detail or admin object page): its model and the id in the URL."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None, None
+    pk = match.kwargs.get("pk") or match.kwargs.get("object_id")
+    view_class = getattr(match.func, "cls", None)
+    if view_class is not None and getattr(view_class, "queryset", None) is not None:
+        return view_class.queryset.model, pk
+    model_admin = getattr(match.func, "model_admin", None) or getattr(
+        getattr(match.func, "__wrapped__", None), "__self__", None
+    )
+    model = getattr(model_admin, "model", None)
+    return model, pk
+
+
+class AccessLogMiddleware:
+    """Writes the access log row of each API or admin request about something under a case."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith(WATCHED_PREFIXES) and getattr(request, "user", None) is not None:
+            self.log(request, response)
+        return response
+
+    def log(self, request, response) -> None:
+        status = response.status_code
+        obj = getattr(request, "audit_object", None)
+        if obj is not None and status < 400:
+            if request.method in ("GET", "HEAD"):
+                record(request, getattr(request, "audit_action", AccessAction.VIEW), obj=obj, status=status)
+            return
+        if status in (403, 404) and request.user.is_authenticated:
+            model, pk = _model_and_pk(request)
+            if status == 403 or (model is not None and pk is not None and _is_case_scoped(model)):
+                self.denied(request, status, model, pk)
+            return
+        if status == 200 and request.method == "GET" and getattr(request, "audit_list", None) is not None:
+            model, case = request.audit_list
+            record(request, AccessAction.LIST, object_type=model._meta.model_name, case=case, status=status)
+
+    def denied(self, request, status, model, pk) -> None:
+        # Look the object up regardless of rights: the log (read by leads) should say what was probed.
+        target = None
+        if model is not None and pk is not None and str(pk).isdigit():
+            target = model._base_manager.filter(pk=pk).first()
+        record(
+            request,
+            AccessAction.DENIED,
+            obj=target,
+            object_type=model._meta.model_name if model is not None else "",
+            object_id=str(pk or ""),
+            status=status,
+        )
+
+
+def _is_case_scoped(model) -> bool:
+    return model is Case or hasattr(model._default_manager.get_queryset(), "visible_to")
+
+
+@receiver(auth_signals.user_logged_in)
+def signed_in(sender, request, user, **kwargs):
+    record(request, AccessAction.SIGN_IN, user=user)
+
+
+@receiver(auth_signals.user_login_failed)
+def sign_in_failed(sender, credentials, request=None, **kwargs):
+    record(request, AccessAction.SIGN_IN_FAILED, username=str(credentials.get("username", ""))[:150])
+
+
+@receiver(auth_signals.user_logged_out)
+def signed_out(sender, request, user, **kwargs):
+    if user is not None:
+        record(request, AccessAction.SIGN_OUT, user=user)
+
+
+def exhibit_access_csv(item) -> str:
+    """The per-exhibit access report: every recorded access to the item, its photos and markings."""
+    import csv
+    import io
+
+    from django.db.models import Q
+
+    photos = [str(pk) for pk in item.photos.values_list("pk", flat=True)]
+    markings = [str(pk) for pk in item.markings.values_list("pk", flat=True)]
+    rows = (
+        AccessLog.objects.filter(
+            Q(object_type="evidenceitem", object_id=str(item.pk))
+            | Q(object_type="photo", object_id__in=photos)
+            | Q(object_type="marking", object_id__in=markings)
+        )
+        .select_related("user")
+        .order_by("at", "pk")
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["at (UTC)", "user", "action", "object", "object id", "status", "ip", "user agent", "path"])
+    for row in rows.iterator():
+        writer.writerow(
+            [row.at.isoformat(), row.username, row.action, row.object_type, row.object_id, row.status_code,
+             row.ip or "", row.user_agent, row.path]
+        )  # fmt: skip
+    return buffer.getvalue()

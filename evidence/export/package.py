@@ -1,0 +1,152 @@
+"""The evidence package: a BagIt bag (RFC 8493) that lets the other side check every byte offline.
+
+Layout of data/ (what verify.py and docs/custody-format.md expect):
+    originals/<EX-nnnn>/<sha256>.<ext>    photo originals, byte for byte
+    sources/<id>-<sha256>.<ext>           archived copies of sources
+    dossier/<CASE>-dossier.pdf            the dossier built with the package
+    ledger/<CASE>.jsonl                   the custody ledger up to the signed head
+    checkpoints/<CASE>.json               every checkpoint signed up to then
+    public-keys/<key id>.pem              the keys that signed them
+    case.json                             every record of the case
+    files.json                            path, SHA-256 and size of every evidence file above
+verify.py and custody-format.md travel as tag files beside data/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import bagit
+from django.conf import settings
+from django.utils import timezone
+
+from cases.models import Case, Incident
+from evidence import custody, filestore
+from evidence.lib import ledger
+from evidence.models import Attribution, Checkpoint, EvidenceItem, Export, Manufacturer, Marking, Photo, Source
+
+VERIFY_SCRIPT = Path(__file__).with_name("verify.py")
+SPECIFICATION = Path(settings.BASE_DIR) / "docs" / "custody-format.md"
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "tiff": "tif", "webp": "webp", "heic": "heic"}
+
+
+def _place(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)  # same filesystem: no copy of gigabytes of photos
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _records(case: Case) -> dict:
+    def rows(queryset):
+        return [custody.snapshot(row) for row in queryset.order_by("pk")]
+
+    manufacturer_ids = set(EvidenceItem.objects.filter(case=case).values_list("manufacturer_id", flat=True))
+    manufacturer_ids |= set(Marking.objects.filter(item__case=case).values_list("manufacturer_id", flat=True))
+    return {
+        "case": custody.snapshot(case),
+        "legal_basis": [str(provision) for provision in case.legal_basis.all()],
+        "incidents": rows(Incident.objects.filter(case=case)),
+        "evidence_items": rows(EvidenceItem.objects.filter(case=case)),
+        "photos": [
+            {**custody.snapshot(photo, exclude=("exif",)), "sha256": photo.original.sha256}
+            for photo in Photo.objects.filter(item__case=case).select_related("original").order_by("pk")
+        ],
+        "markings": rows(Marking.objects.filter(item__case=case)),
+        "manufacturers": rows(Manufacturer.objects.filter(pk__in=manufacturer_ids - {None})),
+        "sources": rows(Source.objects.filter(case=case)),
+        "attributions": rows(Attribution.objects.filter(case=case)),
+    }
+
+
+def _ledger_lines(case: Case, size: int) -> bytes:
+    lines = []
+    for entry in custody.ledger_entries(case):
+        if entry.get("seq", 0) > size:
+            break
+        record = {name: entry[name] for name in ledger.EVENT_FIELDS}
+        lines.append(ledger.ledger_line(record, entry["hash"]) + b"\n")
+    return b"".join(lines)
+
+
+def build_package(
+    export: Export,
+    *,
+    checkpoint: Checkpoint,
+    dossier: Path,
+    workdir: Path,
+    progress: Callable[[int, str], None] = lambda percent, stage: None,
+) -> Path:
+    """Assemble, bag and zip the package in `workdir`; returns the zip's path."""
+    case = export.case
+    name = f"{case.reference}-package-{export.pk}"
+    root = workdir / name
+    root.mkdir()
+    files: list[dict] = []
+
+    def add(stored_path: str, relative: str, sha256: str, size: int) -> None:
+        _place(filestore.absolute(stored_path), root / relative)
+        files.append({"path": relative, "sha256": sha256, "size": size})
+
+    photos = (
+        Photo.objects.filter(item__case=case).select_related("item", "original").order_by("item__exhibit_number", "pk")
+    )
+    total = photos.count() or 1
+    for number, photo in enumerate(photos.iterator(), start=1):
+        sha = photo.original.sha256
+        extension = EXTENSIONS.get(photo.format, "bin")
+        add(photo.original.path, f"originals/{photo.item.exhibit_number}/{sha}.{extension}", sha, photo.original.size)
+        if number % 50 == 0:
+            progress(60 + 25 * number // total, f"originals {number}/{total}")
+    for source in Source.objects.filter(case=case, archived_copy__isnull=False).select_related("archived_copy"):
+        stored = source.archived_copy
+        suffix = Path(source.archived_copy_name).suffix or ".bin"
+        add(stored.path, f"sources/{source.pk}-{stored.sha256}{suffix}", stored.sha256, stored.size)
+    dossier_sha, dossier_size = filestore.hash_file(dossier)
+    _place(dossier, root / "dossier" / f"{case.reference}-dossier.pdf")
+    files.append({"path": f"dossier/{case.reference}-dossier.pdf", "sha256": dossier_sha, "size": dossier_size})
+
+    progress(88, "ledger")
+    (root / "ledger").mkdir()
+    (root / "ledger" / f"{case.reference}.jsonl").write_bytes(_ledger_lines(case, checkpoint.size))
+    (root / "checkpoints").mkdir()
+    signed = [item.as_signed(case.reference) for item in case.checkpoints.filter(signed_at__lte=checkpoint.signed_at)]
+    (root / "checkpoints" / f"{case.reference}.json").write_text(json.dumps(signed, indent=2) + "\n")
+    (root / "public-keys").mkdir()
+    (root / "public-keys" / f"{checkpoint.key_id}.pem").write_bytes(custody.public_key_pem())
+    (root / "case.json").write_text(json.dumps(_records(case), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (root / "files.json").write_text(json.dumps(files, indent=2) + "\n")
+
+    progress(92, "bagging")
+    bag = bagit.make_bag(
+        str(root),
+        bag_info={
+            "Source-Organization": "Attest",
+            "External-Description": f"Evidence package of case {case.reference}: {case.title}",
+            "External-Identifier": name,
+            "Bagging-Date": timezone.localdate().isoformat(),
+            "Attest-Ledger-Head": f"{checkpoint.size}:{checkpoint.head_hash}",
+            "Attest-Checkpoint-Key": checkpoint.key_id,
+        },
+        checksums=["sha256"],
+    )
+    shutil.copyfile(VERIFY_SCRIPT, root / "verify.py")
+    if SPECIFICATION.exists():
+        shutil.copyfile(SPECIFICATION, root / "custody-format.md")
+    bag.save()  # the tag manifest now covers verify.py and the specification too
+    progress(96, "zipping")
+    archive = workdir / f"{name}.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as bundle:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                # Photos and PDFs are compressed already: storing them is as small and much faster.
+                packed = path.suffix.lower() in {".jpg", ".heic", ".webp", ".pdf", ".png"}
+                compression = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED
+                bundle.write(path, path.relative_to(workdir).as_posix(), compress_type=compression)
+    return archive

@@ -1,0 +1,175 @@
+"""Dossiers and evidence packages end to end: built, stored write-once, recorded, verifiable offline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import bagit
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from pypdf import PdfReader
+
+from evidence import custody, filestore, services
+from evidence.choices import ExportStatus
+from evidence.models import CustodyEvent, Export, StoredFile
+from tests import corpus
+from tests.factories import (
+    AttributionFactory,
+    EvidenceItemFactory,
+    IncidentFactory,
+    MarkingFactory,
+    SourceFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def evidence_case(team, eager_tasks, django_capture_on_commit_callbacks):
+    """A small case with photos, a Hangul marking, a Cyrillic place and a graded source."""
+    IncidentFactory(case=team.case, place_name="Харків", region="Kharkiv")
+    debris = EvidenceItemFactory(case=team.case, actor=team.ivan, title="Rocket motor casing")
+    component = EvidenceItemFactory(
+        case=team.case, actor=team.ivan, kind="component", parent=debris, title="Stamped plate",
+        country_of_origin="DPRK", manufactured_on=dt.date(2023, 1, 1), manufactured_precision="year",
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        for name in ("Landscape_3.jpg", "Apple iPhone 4.jpg"):
+            services.add_photo_from_path(actor=team.ivan, item=debris, path=corpus.photo(name))
+    MarkingFactory(item=component, transcription="주체112", marking_type="date_code", actor=team.bob)
+    source = SourceFactory(case=team.case, reliability="B", actor=team.bob)
+    AttributionFactory(case=team.case, source=source, subject_type="evidence_item", subject=debris, actor=team.bob)
+    return team.case
+
+
+def build(team, case, **options) -> Export:
+    export = services.request_export(actor=team.vera, case=case, **options)
+    return services.build_export(export_id=export.pk)
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+class TestDossier:
+    def test_the_pdf_names_every_exhibit_and_hash_and_is_recorded_with_a_checkpoint(self, team, evidence_case):
+        export = build(team, evidence_case)
+        assert export.status == ExportStatus.DONE
+        path = filestore.absolute(export.file.path)
+        assert filestore.hash_file(path)[0] == export.file.sha256
+        text = pdf_text(path)
+        for item in evidence_case.items.all():
+            assert item.exhibit_number in text
+        for stored in custody.case_files(evidence_case).exclude(kind="export"):
+            assert stored.sha256 in text.replace("\n", "")
+        assert "주체112" in text
+        assert "Харків" in text
+        assert f"{export.checkpoint.size}:{export.checkpoint.head_hash}"[:20] in text.replace("\n", "")
+        event = CustodyEvent.objects.filter(case=evidence_case, event_type="export.produced").get()
+        assert event.payload_data["export"]["sha256"] == export.file.sha256
+        assert event.payload_data["checkpoint"]["size"] == export.checkpoint.size
+        assert event.sequence == export.checkpoint.size + 1
+        assert custody.verify_case(evidence_case).intact
+
+    def test_ukrainian_without_photos_and_redacted(self, team, evidence_case):
+        english = build(team, evidence_case)
+        ukrainian = build(team, evidence_case, language="uk", include_photos=False, redact_names=True)
+        text = pdf_text(filestore.absolute(ukrainian.file.path))
+        assert "Свідок 1" in text
+        assert "Regional police explosives team" not in text
+        assert ukrainian.file.size < english.file.size  # no previews embedded
+
+    def test_a_failed_build_is_recorded_as_failed_and_leaves_no_file(self, team, evidence_case, settings):
+        settings.ATTEST_SIGNING_KEY_PATH = Path("/nonexistent/key.pem")
+        before = StoredFile.objects.count()
+        export = services.request_export(actor=team.vera, case=evidence_case)
+        with pytest.raises(Exception, match="signing key"):
+            services.build_export(export_id=export.pk)
+        export.refresh_from_db()
+        assert export.status == ExportStatus.FAILED
+        assert "signing key" in export.error
+        assert export.file is None
+        assert StoredFile.objects.count() == before
+        assert not any((filestore.incoming_dir()).glob("export-*"))
+
+    def test_an_outsider_cannot_ask(self, team, evidence_case):
+        from django.http import Http404
+
+        with pytest.raises(Http404):
+            services.request_export(actor=team.charlie, case=evidence_case)
+
+    def test_the_command_writes_the_file(self, team, evidence_case, tmp_path, capsys):
+        output = tmp_path / "dossier.pdf"
+        call_command("export_dossier", evidence_case.reference, "--output", str(output), "--as", "vera")
+        export = Export.objects.get()
+        assert filestore.hash_file(output)[0] == export.file.sha256
+        assert export.file.sha256 in capsys.readouterr().out
+        with pytest.raises(CommandError, match="no such case"):
+            call_command("export_dossier", "PGO-1999-0001", "--output", str(output))
+
+
+class TestPackage:
+    @pytest.fixture
+    def bag(self, team, evidence_case, tmp_path) -> Path:
+        call_command("export_package", evidence_case.reference, "--output", str(tmp_path / "bag"), "--as", "vera")
+        [root] = (tmp_path / "bag").iterdir()
+        return root
+
+    def verify_script(self, bag: Path, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(bag / "verify.py"), str(bag), *args], capture_output=True, text=True, timeout=120
+        )
+
+    def test_the_bag_validates_and_verify_py_finds_it_intact(self, team, evidence_case, bag):
+        assert bagit.Bag(str(bag)).is_valid()
+        info = (bag / "bag-info.txt").read_text()
+        assert "Payload-Oxum" in info
+        assert (bag / "tagmanifest-sha256.txt").read_text().count("verify.py") == 1
+        result = self.verify_script(bag)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"{evidence_case.reference}: intact" in result.stdout
+        photos = list((bag / "data" / "originals").rglob("*.jpg"))
+        assert len(photos) == 2
+        for photo in photos:
+            assert filestore.hash_file(photo)[0] == photo.stem  # named by SHA-256, under the exhibit number
+        assert (bag / "data" / "case.json").exists()
+        assert list((bag / "data" / "dossier").glob("*.pdf"))
+
+    @pytest.mark.parametrize("target", ["photo", "ledger", "dossier"])
+    def test_one_changed_byte_fails_bagit_and_verify_py(self, bag, target):
+        path = {
+            "photo": next((bag / "data" / "originals").rglob("*.jpg")),
+            "ledger": next((bag / "data" / "ledger").glob("*.jsonl")),
+            "dossier": next((bag / "data" / "dossier").glob("*.pdf")),
+        }[target]
+        data = bytearray(path.read_bytes())
+        position = len(data) // 2 if target != "ledger" else data.index(b'"payload"') + 12
+        data[position] ^= 0x01
+        path.chmod(0o644)
+        path.write_bytes(bytes(data))
+        assert not bagit.Bag(str(bag)).is_valid()
+        result = self.verify_script(bag)
+        assert result.returncode == 1
+        assert "BROKEN" in result.stdout
+
+    def test_a_published_head_from_the_dossier_checks_out(self, team, evidence_case, bag):
+        export = Export.objects.get(kind="package")
+        result = self.verify_script(bag, "--head", f"{export.checkpoint.size}:{export.checkpoint.head_hash}")
+        assert result.returncode == 0, result.stdout
+        wrong = self.verify_script(bag, "--head", f"{export.checkpoint.size}:{'0' * 64}")
+        assert wrong.returncode == 1
+
+    def test_the_zip_is_stored_write_once_with_its_hash(self, team, evidence_case):
+        export = build(team, evidence_case, kind="package")
+        path = filestore.absolute(export.file.path)
+        assert path.stat().st_mode & 0o222 == 0
+        with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as bundle:
+            names = bundle.namelist()
+        assert any(name.endswith("/bagit.txt") for name in names)
+        assert any(name.endswith("/verify.py") for name in names)
