@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,11 +21,13 @@ from evidence.models import (
 )
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleIncidentField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Incident.objects.visible_to(self.context["request"].user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleItemField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return EvidenceItem.objects.visible_to(self.context["request"].user)
@@ -180,16 +183,19 @@ class NearDuplicateSerializer(serializers.Serializer):
     distance = serializers.IntegerField(help_text="Hamming distance of the 64-bit pHashes.")
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleMarkingField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Marking.objects.visible_to(self.context["request"].user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisiblePhotoField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Photo.objects.visible_to(self.context["request"].user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleSourceField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Source.objects.visible_to(self.context["request"].user)

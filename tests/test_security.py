@@ -1,0 +1,102 @@
+"""Sign-in hardening and deployment settings: check --deploy, CSP, lockout, two-factor admin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from django.urls import reverse
+
+from evidence.models import AccessLog
+from tests.factories import PASSWORD, UserFactory
+from tests.test_settings import REAL_KEY, SETTINGS_VARIABLES, run_python
+
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": REAL_KEY, "ALLOWED_HOSTS": "attest.example"}
+
+
+def test_check_deploy_passes_under_the_production_settings():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", **PRODUCTION)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env, cwd=__import__("tests.processes").processes.PROJECT_DIR, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_turns_on_hsts_secure_cookies_redirects_and_two_factor():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+        "s.ATTEST_REQUIRE_2FA)"
+    )
+    result = run_python(code, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["31536000", "True", "True", "True", "True"]
+
+
+@pytest.mark.django_db
+def test_every_response_has_a_content_security_policy_and_the_admin_still_loads(client, team):
+    client.force_login(team.alice)
+    for url in (reverse("admin:index"), reverse("admin:cases_case_change", args=[team.case.pk]), "/api/v1/cases/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+    page = client.get(reverse("admin:cases_case_change", args=[team.case.pk])).content.decode()
+    assert "<script>" not in page  # no inline script for the policy to block
+
+
+@pytest.mark.django_db
+def test_swagger_ui_works_without_inline_script(client, team):
+    client.force_login(team.alice)
+    page = client.get(reverse("swagger-ui")).content.decode()
+    assert "<script>" not in page.replace("<script src", "")
+
+
+@pytest.mark.django_db
+def test_repeated_failures_lock_the_account_out_and_are_logged(client):
+    UserFactory(username="dmytro")
+    for _ in range(5):
+        client.post(reverse("admin:login"), {"username": "dmytro", "password": "not the password"})
+    locked = client.post(reverse("admin:login"), {"username": "dmytro", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert AccessLog.objects.filter(action="sign_in_failed", username="dmytro").count() >= 5
+
+
+@pytest.mark.django_db
+def test_with_two_factor_enforced_the_admin_wants_a_totp_code(settings):
+    import importlib
+
+    from django.contrib import admin
+    from django.urls import clear_url_caches
+    from django_otp.admin import OTPAdminSite
+
+    import config.urls
+
+    previous = admin.site.__class__
+    settings.ATTEST_REQUIRE_2FA = True
+    try:
+        importlib.reload(config.urls)
+        clear_url_caches()
+        assert isinstance(admin.site, OTPAdminSite)
+        from django.test import Client
+
+        client = Client()
+        user = UserFactory(username="olena", is_staff=True)
+        client.force_login(user)
+        response = client.get(reverse("admin:index"))
+        assert response.status_code == 302  # signed in, but not verified with a code: back to the login
+        login_page = client.get(response.url).content.decode()
+        assert "otp_token" in login_page
+    finally:
+        admin.site.__class__ = previous
+        settings.ATTEST_REQUIRE_2FA = False
+        importlib.reload(config.urls)
+        clear_url_caches()
