@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # make run is the development server: DEBUG on unless the caller says otherwise.
 run: export DEBUG ?= 1
 
-.PHONY: run test lint format bench install clean-venv
+.PHONY: run test lint format bench audit install clean-venv
 
 # The stamp is rebuilt whenever requirements.txt changes, so re-running is cheap.
 $(VENV)/.installed: requirements.txt
@@ -46,6 +46,9 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+audit: install
+	bash .ci/audit-dependencies
 
 bench: install
 	DEBUG=1 $(PY) bench/run.py

@@ -1,0 +1,267 @@
+"""What every section of the dossier shares: the render context, tables and small helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+
+from evidence.export.pdf.text import (
+    GREY,
+    LIGHT,
+    MONO,
+    NAVY,
+    RULE,
+    SANS,
+    SANS_BOLD,
+    Styles,
+    clean,
+    is_single_font,
+    markup,
+    para,
+)
+
+if TYPE_CHECKING:
+    from evidence.export.dossier import DossierData
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN_LEFT = MARGIN_RIGHT = 18 * mm
+MARGIN_TOP = 22 * mm
+MARGIN_BOTTOM = 18 * mm
+FRAME_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+FRAME_HEIGHT = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+
+CELL_PADDING = 3
+CELL_FONT_SIZE = 7.5
+CELL_LEADING = 9.4
+LABEL_FONT_SIZE = 7
+# Rows per table: long tables are laid out as a run of tables of this many rows, each of which
+# splits at most once across a page (ReportLab re-measures the whole rest of a table at each split).
+TABLE_CHUNK = 60
+DASH = "—"
+
+
+@dataclass
+class Context:
+    data: DossierData
+    labels: dict[str, str]
+    styles: Styles
+    tmp: Path
+    language: str
+    chart_spec: dict[str, Any] = field(default_factory=dict)
+    # id(MarkingRow) -> (crop file, pixel size), the crop being made beside the layout; None: no crop.
+    crops: dict[int, tuple[Path, tuple[int, int]] | None] = field(default_factory=dict)
+    crop_spec: list[dict[str, Any]] = field(default_factory=list)
+    side: Any = None  # sidejob.SideJob making the charts and crops
+    _names: Any = field(default_factory=count)
+
+    def label(self, key: str, **values: Any) -> str:
+        """A label as Paragraph markup (labels are trusted; values substituted are escaped)."""
+        text = self.labels[key]
+        if values:
+            text = text.format(**{name: markup(value) for name, value in values.items()})
+        return text
+
+    def temp_path(self, suffix: str) -> Path:
+        return self.tmp / f"{next(self._names):05d}{suffix}"
+
+
+BREAK_AFTER = frozenset("/-_.?&=,;:")
+
+
+def _break_word(word: str, limit: float, font: str, size: float) -> list[str]:
+    """A word wider than the limit in pieces that fit, broken after / - _ . etc. where possible."""
+    pieces: list[str] = []
+    start, width, last_break = 0, 0.0, -1
+    index = 0
+    while index < len(word):
+        char_width = stringWidth(word[index], font, size)
+        if width + char_width > limit and index > start:
+            cut = last_break + 1 if last_break >= start else index
+            pieces.append(word[start:cut])
+            start, last_break = cut, -1
+            width = stringWidth(word[start:index], font, size)
+            continue
+        width += char_width
+        if word[index] in BREAK_AFTER:
+            last_break = index
+        index += 1
+    pieces.append(word[start:])
+    return pieces
+
+
+def wrap_lines(text: str, limit: float, font: str, size: float) -> str:
+    """Greedy line breaking of single-font text at spaces (long words broken), as lines in one string."""
+    lines: list[str] = []
+    space = stringWidth(" ", font, size)
+    for source_line in text.split("\n"):
+        if stringWidth(source_line, font, size) <= limit:
+            lines.append(source_line)
+            continue
+        current: list[str] = []
+        width = 0.0
+        for word in source_line.split(" "):
+            word_width = stringWidth(word, font, size)
+            if word_width > limit:
+                if current:
+                    lines.append(" ".join(current))
+                *whole, word = _break_word(word, limit, font, size)
+                lines.extend(whole)
+                current, width = [], 0.0
+                word_width = stringWidth(word, font, size)
+            if current and width + space + word_width > limit:
+                lines.append(" ".join(current))
+                current, width = [word], word_width
+            else:
+                width = width + space + word_width if current else word_width
+                current.append(word)
+        lines.append(" ".join(current))
+    return "\n".join(lines)
+
+
+def cell(text: object, width: float, style: Any, *, font: str = SANS, size: float = CELL_FONT_SIZE) -> str | Paragraph:
+    """A table cell for user text: plain (line-broken) text when it is all in one font, else a Paragraph.
+
+    Plain strings are drawn by the table in the column's font (DejaVu unless the table says
+    otherwise), which costs far less than a Paragraph; text with Hangul becomes a script-aware
+    Paragraph.
+    """
+    if text is None or text == "":
+        return DASH
+    value = clean(text).strip()
+    if not value:
+        return DASH
+    if is_single_font(value):
+        return wrap_lines(value, width - 2 * CELL_PADDING - 0.5, font, size)
+    return para(value, style)
+
+
+def table_style(*extra: tuple, header: bool = True, zebra: bool = True, rows: int = 0) -> TableStyle:
+    commands: list[tuple] = [
+        ("FONTNAME", (0, 0), (-1, -1), SANS),
+        ("FONTSIZE", (0, 0), (-1, -1), CELL_FONT_SIZE),
+        ("LEADING", (0, 0), (-1, -1), CELL_LEADING),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+    ]
+    if header:
+        commands += [
+            ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
+            ("TEXTCOLOR", (0, 0), (-1, 0), NAVY),
+            ("BACKGROUND", (0, 0), (-1, 0), LIGHT),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, NAVY),
+            ("LINEABOVE", (0, 0), (-1, 0), 0.8, NAVY),
+        ]
+    if zebra and rows:
+        first = 1 if header else 0
+        for row in range(first + 1, rows, 2):
+            commands.append(("BACKGROUND", (0, row), (-1, row), colors.HexColor("#F6F8FA")))
+    commands.extend(extra)
+    return TableStyle(commands)
+
+
+def data_tables(
+    ctx: Context,
+    header_keys: Sequence[str] | None,
+    rows: Iterable[Sequence[Any]],
+    widths: Sequence[float],
+    *,
+    right: Sequence[int] = (),
+    fonts: Mapping[int, tuple[str, float]] | None = None,
+    chunk: int = TABLE_CHUNK,
+) -> list[Flowable]:
+    """A header row of labels (if any) and rows of cells, as one table per `chunk` rows (header repeated).
+
+    fonts: column -> (font, size) for the plain-string cells of that column (e.g. hashes in mono).
+    """
+    fonts = fonts or {}
+    styles = ctx.styles
+    header = [
+        cell(ctx.labels[key], widths[index], styles.cell_head, font=SANS_BOLD)
+        for index, key in enumerate(header_keys or ())
+    ]
+    tables: list[Flowable] = []
+    batch: list[list[Any]] = []
+
+    def flush() -> None:
+        data = [header, *batch] if header else list(batch)
+        extra = [("ALIGN", (column, 0), (column, -1), "RIGHT") for column in right]
+        first = 1 if header else 0
+        for column, (font, size) in fonts.items():
+            extra += [
+                ("FONTNAME", (column, first), (column, -1), font),
+                ("FONTSIZE", (column, first), (column, -1), size),
+            ]
+        # splitInRow: a row taller than what is left of the page (a long note) continues on the next.
+        table = Table(data, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT", splitInRow=1)
+        table.setStyle(table_style(*extra, header=bool(header), rows=len(data)))
+        tables.append(table)
+        batch.clear()
+
+    for row in rows:
+        batch.append(
+            [
+                value
+                if isinstance(value, Flowable | list)
+                else _cell_in(styles, value, widths[index], index, right, fonts)
+                for index, value in enumerate(row)
+            ]
+        )
+        if len(batch) >= chunk:
+            flush()
+    if batch:
+        flush()
+    return tables
+
+
+def _cell_in(
+    styles: Styles,
+    value: object,
+    width: float,
+    index: int,
+    right: Sequence[int],
+    fonts: Mapping[int, tuple[str, float]],
+) -> str | Paragraph:
+    font, size = fonts.get(index, (SANS, CELL_FONT_SIZE))
+    style = styles.mono_small if font == MONO else styles.cell_right if index in right else styles.cell
+    return cell(value, width, style, font=font, size=size)
+
+
+def key_value_table(rows: Sequence[tuple[str, Any]], widths: tuple[float, float], styles: Styles) -> Table:
+    """Label / value pairs (labels are plain label text; values are user text or flowables)."""
+    data = [
+        [
+            cell(label, widths[0], styles.label, size=LABEL_FONT_SIZE),
+            value if isinstance(value, Flowable | list) else cell(value, widths[1], styles.cell),
+        ]
+        for label, value in rows
+    ]
+    table = Table(data, colWidths=list(widths), hAlign="LEFT", splitInRow=1)
+    table.setStyle(
+        table_style(
+            ("TOPPADDING", (0, 0), (-1, -1), 3),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+            ("FONTSIZE", (0, 0), (0, -1), LABEL_FONT_SIZE),
+            ("TEXTCOLOR", (0, 0), (0, -1), GREY),
+            header=False,
+            zebra=False,
+        )
+    )
+    return table
+
+
+def mono(text: str, style: Any) -> Paragraph:
+    """Hashes, keys and signatures: monospaced, never containing markup."""
+    return para(text, style)

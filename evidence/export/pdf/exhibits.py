@@ -1,0 +1,282 @@
+"""The exhibits: the list with thumbnails, then each exhibit with its custody, photos, markings, attributions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph
+
+from evidence.export.pdf.common import DASH, FRAME_WIDTH, Context, data_tables, key_value_table
+from evidence.export.pdf.images import PendingPicture, Picture, crop_geometry, image_size
+from evidence.export.pdf.labels import format_datetime
+from evidence.export.pdf.text import MONO, SANS, SANS_BOLD, TextLine, markup, para
+
+if TYPE_CHECKING:
+    from evidence.export.dossier import Exhibit, MarkingRow, PhotoRow
+
+PHOTO_MAX_HEIGHT = 98 * mm
+THUMB_BOX = 15 * mm
+CROP_WIDTH = 44 * mm
+CROP_HEIGHT = 34 * mm
+
+
+def exhibit_list(ctx: Context) -> list[Flowable]:
+    styles = ctx.styles
+    story: list[Flowable] = [
+        TextLine([(ctx.labels["exhibits"], SANS_BOLD)], styles.h1, outline=("exhibits", ctx.labels["exhibits"], 0))
+    ]
+    if not ctx.data.exhibits:
+        return [*story, Paragraph(ctx.label("no_exhibits"), styles.note)]
+    widths = (THUMB_BOX + 6, 52, 0, 68, 68, 80)
+    widths = (widths[0], widths[1], FRAME_WIDTH - sum(widths), *widths[3:])
+
+    def title(exhibit: Exhibit) -> Any:
+        text = markup(exhibit.title)
+        if exhibit.component:
+            text += f"<br/><font color='#5B6470' size='6.8'>{markup(exhibit.component)}</font>"
+        if exhibit.parent_number:
+            text += (
+                f"<br/><font color='#5B6470' size='6.8'>{ctx.label('part_of')} {markup(exhibit.parent_number)}</font>"
+            )
+        return Paragraph(text, styles.cell)
+
+    def thumbnail(exhibit: Exhibit) -> Any:
+        path = exhibit.thumbnail_path
+        if path is None or not path.is_file():
+            return DASH
+        return Picture(path, None, THUMB_BOX, THUMB_BOX)
+
+    story += data_tables(
+        ctx,
+        ("col_image", "col_number", "col_title", "kind", "col_status", "col_custodian"),
+        (
+            (thumbnail(exhibit), exhibit.number, title(exhibit), exhibit.kind, exhibit.status, exhibit.custodian)
+            for exhibit in ctx.data.exhibits
+        ),
+        widths,
+        fonts={1: (SANS_BOLD, 7.5)},
+    )
+    return story
+
+
+def exhibit_pages(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
+    styles = ctx.styles
+    story: list[Flowable] = [
+        TextLine(
+            [(f"{ctx.labels['exhibit']} {exhibit.number}", SANS_BOLD)],
+            styles.h1,
+            outline=(f"exhibit-{exhibit.number}", f"{exhibit.number} {exhibit.title}".strip(), 1),
+        ),
+        TextLine([(exhibit.title, SANS)], styles.cover_title),
+    ]
+    facts: list[tuple[str, Any]] = [
+        (ctx.label("kind"), exhibit.kind),
+        (ctx.label("col_status"), exhibit.status),
+        (ctx.label("custodian"), exhibit.custodian),
+    ]
+    if exhibit.parent_number:
+        facts.append((ctx.label("part_of"), exhibit.parent_number))
+    if exhibit.component:
+        facts.append((ctx.label("component"), exhibit.component))
+    if exhibit.description.strip():
+        facts.append((ctx.label("description"), para(exhibit.description.strip(), styles.cell)))
+    story.append(key_value_table(facts, (38 * mm, FRAME_WIDTH - 38 * mm), styles))
+    story += custody(ctx, exhibit)
+    story += photos(ctx, exhibit)
+    story += markings(ctx, exhibit)
+    story += attributions(ctx, exhibit)
+    return story
+
+
+def _section_heading(ctx: Context, key: str) -> list[Flowable]:
+    return [CondPageBreak(30 * mm), TextLine([(ctx.labels[key], SANS_BOLD)], ctx.styles.h2)]
+
+
+def custody(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
+    story = _section_heading(ctx, "custody_history")
+    if not exhibit.custody:
+        return [*story, Paragraph(ctx.label("no_custody"), ctx.styles.note)]
+    widths = (30, 76, 96, 78)
+    widths = (*widths, FRAME_WIDTH - sum(widths))
+    story += data_tables(
+        ctx,
+        ("col_seq", "col_time", "col_event", "col_actor", "col_details"),
+        (
+            (
+                f"#{row.sequence}",
+                format_datetime(row.occurred_at, ctx.language, short=True, utc_suffix=False),
+                row.event,
+                row.actor,
+                row.details,
+            )
+            for row in exhibit.custody
+        ),
+        widths,
+    )
+    return story
+
+
+def photos(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
+    styles = ctx.styles
+    story = _section_heading(ctx, "photos")
+    total = len(exhibit.photos)
+    if not total:
+        return [*story, Paragraph(ctx.label("no_photos"), styles.note)]
+    if not ctx.data.include_photos:
+        story.append(Paragraph(ctx.label("photos_omitted"), styles.note))
+    for index, photo in enumerate(exhibit.photos, start=1):
+        caption = photo_caption(ctx, exhibit, photo, index, total)
+        picture = _preview(photo) if ctx.data.include_photos else None
+        story.append(PhotoBlock(picture, caption, space_before=(3 if picture else 2) * mm))
+    return story
+
+
+class PhotoBlock(Flowable):
+    """A photograph (or none) with its caption lines, never split across pages.
+
+    One flowable per photo rather than a KeepTogether of six: KeepTogether copies the frame each
+    time it measures its content, which adds up over hundreds of photos.
+    """
+
+    def __init__(self, picture: Picture | None, captions: list[TextLine], *, space_before: float) -> None:
+        super().__init__()
+        self.picture = picture
+        self.captions = captions
+        self.spaceBefore = space_before
+        self.gap = 2 if picture is not None else 0
+        self.caption_heights: list[float] = []
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.caption_heights = [caption.wrap(available_width, available_height)[1] for caption in self.captions]
+        picture_height = self.picture.draw_height if self.picture is not None else 0
+        self.width, self.height = available_width, picture_height + self.gap + sum(self.caption_heights)
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        return []
+
+    def draw(self) -> None:
+        y = self.height
+        if self.picture is not None:
+            y -= self.picture.draw_height
+            self.picture.drawOn(self.canv, 0, y)
+            y -= self.gap
+        for caption, height in zip(self.captions, self.caption_heights, strict=True):
+            y -= height
+            caption.drawOn(self.canv, 0, y)
+
+
+def _preview(photo: PhotoRow) -> Picture | None:
+    path = photo.preview_path
+    if path is None or not path.is_file():
+        return None
+    size = (photo.preview_width, photo.preview_height) if photo.preview_width and photo.preview_height else None
+    return Picture(path, size, FRAME_WIDTH, PHOTO_MAX_HEIGHT)
+
+
+def photo_caption(ctx: Context, exhibit: Exhibit, photo: PhotoRow, index: int, total: int) -> list[Flowable]:
+    """Three lines under a photo: exhibit, number and file name; the original's SHA-256; EXIF."""
+    styles, labels = ctx.styles, ctx.labels
+    where = labels["photo_of"].format(n=index, total=total)
+    first: list[tuple[str, str]] = [(exhibit.number, SANS_BOLD), (f" · {labels['photo']} {where}", SANS)]
+    if photo.original_name:
+        first.append((f" · {labels['original_name']}: {photo.original_name}", SANS))
+    digest = [(f"{labels['sha256_original']}: ", SANS), (photo.sha256, MONO)]
+    exif = [(f"{labels['exif']}: {photo.exif_summary or labels['no_exif']}", SANS)]
+    return [TextLine(first, styles.caption), TextLine(digest, styles.caption), TextLine(exif, styles.caption)]
+
+
+def markings(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
+    if not exhibit.markings:
+        return []
+    story = _section_heading(ctx, "markings")
+    rows = [(_crop(ctx, marking), _marking_text(ctx, marking)) for marking in exhibit.markings]
+    story += data_tables(ctx, ("col_crop", "col_transcription"), rows, (CROP_WIDTH + 8, FRAME_WIDTH - CROP_WIDTH - 8))
+    return story
+
+
+def plan_crops(ctx: Context) -> None:
+    """Decide every marking's crop (box, size, file) up front, for the side job to make.
+
+    Only the previews' headers are read here; the side job decodes them.
+    """
+    sizes: dict[Path, tuple[int, int] | None] = {}
+    for exhibit in ctx.data.exhibits:
+        for marking in exhibit.markings:
+            preview, region = marking.preview_path, marking.region_on_preview
+            geometry = None
+            if preview is not None and region is not None:
+                if preview not in sizes:
+                    try:
+                        sizes[preview] = image_size(preview)
+                    except (OSError, ValueError):
+                        sizes[preview] = None
+                if sizes[preview] is not None:
+                    geometry = crop_geometry(sizes[preview], region)
+            if geometry is None:
+                ctx.crops[id(marking)] = None
+                continue
+            out = ctx.temp_path(".jpg")
+            ctx.crops[id(marking)] = (out, geometry.size)
+            ctx.crop_spec.append(
+                {
+                    "preview": str(preview),
+                    "box": geometry.box,
+                    "region": geometry.region,
+                    "size": geometry.size,
+                    "out": str(out),
+                }
+            )
+
+
+def _crop(ctx: Context, marking: MarkingRow) -> Any:
+    planned = ctx.crops.get(id(marking))
+    if planned is None:
+        return Paragraph(ctx.label("no_region"), ctx.styles.caption)
+    path, size = planned
+
+    def resolve() -> Path:
+        ctx.side.wait()
+        return path
+
+    return PendingPicture(path.stem, resolve, size, CROP_WIDTH, CROP_HEIGHT, frame=True)
+
+
+def _marking_text(ctx: Context, marking: MarkingRow) -> list[Flowable]:
+    styles, labels = ctx.styles, ctx.labels
+    details = " · ".join(
+        [
+            f"{labels['col_marking_type']}: {marking.marking_type or DASH}",
+            f"{labels['col_confidence']}: {marking.confidence or DASH}",
+            f"{labels['col_verified_by']}: {marking.verified_by or labels['not_verified']}",
+        ]
+    )
+    flowables: list[Flowable] = [
+        TextLine([(marking.transcription or DASH, SANS)], styles.transcription),
+        TextLine([(details, SANS)], styles.caption),
+    ]
+    if marking.interpretation:
+        flowables.append(TextLine([(f"{labels['col_interpretation']}: {marking.interpretation}", SANS)], styles.cell))
+    return flowables
+
+
+def attributions(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
+    if not exhibit.attributions:
+        return []
+    story = _section_heading(ctx, "attributions")
+    widths = (40, 62, 0, 140)
+    widths = (widths[0], widths[1], FRAME_WIDTH - sum(widths), widths[3])
+
+    def source(row: Any) -> str:
+        return f"{row.source_title}\n{row.locator}" if row.locator else row.source_title
+
+    story += data_tables(
+        ctx,
+        ("col_grade", "col_stance", "col_claim", "col_source"),
+        ((row.grade, row.stance, row.claim, source(row)) for row in exhibit.attributions),
+        widths,
+        fonts={0: (SANS_BOLD, 7.5)},
+    )
+    return story
