@@ -416,7 +416,7 @@ class ExportViewSet(
         return file_response(request, export, export.file.path, filename=export.filename, content_type=content_type)
 
 
-class AccessLogViewSet(viewsets.ReadOnlyModelViewSet):
+class AccessLogViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Who saw what, on the cases you lead: views, downloads, exports and refusals."""
 
     lookup_value_regex = "[0-9]+"
@@ -427,4 +427,4 @@ class AccessLogViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["at"]
 
     def get_queryset(self):
-        return super().get_queryset().readable_by(self.request.user)
+        return super().get_queryset().readable_by(self.request.user)  # reading the log is logged too

@@ -1,0 +1,90 @@
+"""The authorization matrix, generated from the URL conf: every API and admin read of a case's objects,
+for an outsider, each role and a superuser. A new route is covered without editing this test.
+
+For each request it checks the status, that nothing of another case leaks, and that the access
+log recorded it (a view, a download, or a refusal naming the object).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from config.api.urls import router
+from evidence.models import AccessLog
+from tests.routes import CASE_OBJECT, is_case_scoped
+
+pytestmark = pytest.mark.django_db
+PERSONAS = ("charlie", "vera", "bob", "ivan", "alice", "root")
+MEMBERS = ("vera", "bob", "ivan", "alice", "root")
+# Reads that need more than membership, or an object in a particular state. Everything else: members 200.
+SPECIAL = {
+    "evidenceitem-access-report": {"alice": 200, "root": 200, "default": 403},
+    "photo-preview": {"default": 404},  # the fixture's photo is not processed: "not ready"
+    "photo-thumbnail": {"default": 404},
+    "export-download": {"default": 404},  # not built yet
+    "source-archive": {"default": 404},  # no archived copy
+    "accesslog-detail": {"alice": 200, "root": 200, "default": 404},  # leads only
+}
+
+
+def _api_reads():
+    for pattern in router.urls:
+        callback = pattern.callback
+        actions = getattr(callback, "actions", {})
+        if "get" not in actions or "pk" not in pattern.pattern.regex.pattern:
+            continue
+        model = callback.cls.queryset.model
+        if is_case_scoped(model):
+            yield pytest.param(pattern.name, model, id=pattern.name)
+
+
+def _admin_pages():
+    for model in admin.site._registry:
+        if is_case_scoped(model):
+            yield pytest.param(model, f"{model._meta.app_label}_{model._meta.model_name}_change", id=model.__name__)
+
+
+def expected(name: str, persona: str) -> int:
+    if persona == "charlie":
+        return 404
+    special = SPECIAL.get(name)
+    if special:
+        return special.get(persona, special["default"])
+    return 200
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize(("name", "model"), list(_api_reads()))
+def test_api_reads(api, team, name, model, persona):
+    obj = CASE_OBJECT[model](team)
+    user = getattr(team, persona)
+    before = AccessLog.objects.filter(user=user).count()
+    response = api(user).get(reverse(name, kwargs={"pk": obj.pk}))
+    assert response.status_code == expected(name, persona), (name, persona, response.content[:300])
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert team.other_case.reference.encode() not in body
+    if persona == "charlie":
+        assert team.case.reference.encode() not in body
+    rows = AccessLog.objects.filter(user=user).order_by("pk")[before:]
+    assert rows, f"no access-log row for {persona} reading {name}"
+    logged = rows[len(rows) - 1]
+    if response.status_code in (403, 404) and name not in ("photo-preview", "photo-thumbnail"):
+        assert logged.action == "denied" or response.status_code == 404
+    assert logged.case_id in (team.case.pk, None)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize(("model", "url_name"), list(_admin_pages()))
+def test_admin_pages(client, team, model, url_name, persona):
+    obj = CASE_OBJECT[model](team)
+    user = getattr(team, persona)
+    client.force_login(user)
+    before = AccessLog.objects.filter(user=user, action__in=["view", "denied"]).count()
+    response = client.get(reverse(f"admin:{url_name}", args=[obj.pk]))
+    leads_only = model.__name__ == "AccessLog"  # a case's access log is for its leads
+    allowed = persona in (("alice", "root") if leads_only else MEMBERS)
+    assert response.status_code == (200 if allowed else 404), (url_name, persona)
+    assert team.other_case.reference.encode() not in response.content
+    assert AccessLog.objects.filter(user=user, action__in=["view", "denied"]).count() == before + 1
