@@ -373,6 +373,12 @@ class CaseMembershipAdmin(CaseScopedAdmin):
         services.remove_membership(actor=request.user, membership=obj)
 
 
+def _verified(request) -> bool:
+    """Whether the session confirmed a TOTP code (django-otp's middleware marks the user)."""
+    is_verified = getattr(request.user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
 class StaffEditsReferenceData(admin.ModelAdmin):
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff
@@ -454,7 +460,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         token, raw = services.create_api_token(
-            actor=request.user, name=form.cleaned_data["name"], expires_at=form.cleaned_data["expires_at"]
+            two_factor_verified=_verified(request),
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            expires_at=form.cleaned_data["expires_at"],
         )
         obj.pk = token.pk
         obj._state.adding = False

@@ -26,18 +26,34 @@ LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
 LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
 
 
+# Up to this many cases, a user's cases are named in the query as a list of ids; beyond, by a subquery.
+MEMBER_CASE_IDS_INLINE_LIMIT = 500
+
+
 def _member_case_ids(user):
-    return CaseMembership.objects.filter(user=user).values("case_id")
+    """The ids of the user's cases: a list read now (one small query) or, for very many, a subquery.
+
+    `case_id IN (3, 7)` lets the database walk an index such as (case_id, occurred_at) in order and
+    stop after one page; with `case_id IN (SELECT …)` SQLite gives that up and sorts every row the
+    user may see. The list is read when visible_to() is called, so build the queryset when it is
+    needed (as views do per request), not ahead of a change of membership.
+    """
+    members = CaseMembership.objects.filter(user=user).values_list("case_id", flat=True)
+    ids = list(members.order_by("case_id")[: MEMBER_CASE_IDS_INLINE_LIMIT + 1])
+    return ids if len(ids) <= MEMBER_CASE_IDS_INLINE_LIMIT else members.order_by()
 
 
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> CaseQuerySet:
-        """The one rule of visibility: members see their cases, superusers see all."""
+        """The one rule of visibility: members see their cases, superusers see all.
+
+        Cases are few, and no index orders them: a subquery costs no extra round trip.
+        """
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
         if user.is_superuser:
             return self
-        return self.filter(pk__in=_member_case_ids(user))
+        return self.filter(pk__in=CaseMembership.objects.filter(user=user).values("case_id"))
 
 
 class CaseScopedQuerySet(models.QuerySet):

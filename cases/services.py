@@ -193,8 +193,14 @@ def update_incident(*, actor, incident: Incident, entities=None, **changes) -> I
 
 
 @transaction.atomic
-def create_api_token(*, actor, name: str, expires_at=None) -> tuple[ApiToken, str]:
-    """A new token for the actor; the raw value is returned here and never again."""
+def create_api_token(*, actor, name: str, expires_at=None, two_factor_verified: bool = False) -> tuple[ApiToken, str]:
+    """A new token for the actor; the raw value is returned here and never again.
+
+    Where two-factor sign-in is enforced, a token (which bypasses it) is issued only to a session
+    that confirmed a TOTP code.
+    """
+    if settings.ATTEST_REQUIRE_2FA and not two_factor_verified:
+        raise PermissionDenied(_("API tokens are issued only after a two-factor sign-in."))
     import secrets
 
     from cases.models import hash_token

@@ -198,6 +198,10 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# Lists count exactly up to this many rows, then say "at least" (count_exact: false) instead of
+# counting a whole table on every page.
+API_EXACT_COUNT_LIMIT = env_int("API_EXACT_COUNT_LIMIT", 10_000)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Attest API",
     "DESCRIPTION": "Cases, incidents, evidence and its chain of custody. Every endpoint needs a token.",

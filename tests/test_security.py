@@ -100,3 +100,37 @@ def test_with_two_factor_enforced_the_admin_wants_a_totp_code(settings):
         settings.ATTEST_REQUIRE_2FA = False
         importlib.reload(config.urls)
         clear_url_caches()
+
+
+@pytest.mark.django_db
+def test_tokens_are_issued_only_after_a_two_factor_sign_in_when_enforced(settings, team, api):
+    from django.core.exceptions import PermissionDenied
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from cases.services import create_api_token
+
+    settings.ATTEST_REQUIRE_2FA = True
+    with pytest.raises(PermissionDenied, match="two-factor"):
+        create_api_token(actor=team.alice, name="integration")
+    _token, raw = create_api_token(actor=team.alice, name="integration", two_factor_verified=True)
+    assert raw.startswith("att_")
+    # Through the API: a token-authenticated client has not confirmed a code, so it cannot mint more.
+    settings.ATTEST_REQUIRE_2FA = False
+    client = api(team.alice)
+    settings.ATTEST_REQUIRE_2FA = True
+    response = client.post("/api/v1/tokens/", {"name": "another"})
+    assert response.status_code == 403
+    assert "two-factor" in response.json()["error"]["message"]
+    # A session that confirmed a TOTP code may.
+    from django.test import Client
+    from django_otp import login as otp_login
+
+    device = TOTPDevice.objects.create(user=team.alice, name="phone", confirmed=True)
+    session = Client()
+    session.force_login(team.alice)
+    request = type("R", (), {"session": session.session, "user": team.alice})()
+    otp_login(request, device)
+    request.session.save()
+    session.cookies["sessionid"] = request.session.session_key
+    created = session.post("/api/v1/tokens/", {"name": "from a verified session"}, content_type="application/json")
+    assert created.status_code == 201, created.content

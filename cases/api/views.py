@@ -15,11 +15,11 @@ from config.api.viewsets import (
     IfMatchDestroyMixin,
     VisibleQuerysetMixin,
 )
-from evidence.api.serializers import VerificationReportSerializer
+from evidence.api.serializers import ExportSerializer, VerificationReportSerializer
 
 
 class CaseViewSet(AttestModelViewSet):
-    queryset = Case.objects.select_related("lead").prefetch_related("legal_basis", "entities")
+    queryset = Case.objects.select_related("lead")
     serializer_class = serializers.CaseSerializer
     permission_classes = [CanOpenCases]
     filterset_class = filters.CaseFilter
@@ -27,6 +27,7 @@ class CaseViewSet(AttestModelViewSet):
     ordering_fields = ["reference", "opened_on", "status", "updated_at"]
 
     def get_queryset(self):
+        # legal_basis and entities are shown as ids: the serializer reads them, a page at a time.
         role = CaseMembership.objects.filter(case=OuterRef("pk"), user=self.request.user).values("role")[:1]
         return super().get_queryset().annotate(my_role=Subquery(role))
 
@@ -38,6 +39,31 @@ class CaseViewSet(AttestModelViewSet):
     def perform_update(self, serializer):
         case = services.update_case(actor=self.request.user, case=serializer.instance, **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=case.pk)
+
+    @extend_schema(request=ExportSerializer, responses={201: ExportSerializer, 200: ExportSerializer(many=True)})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def dossiers(self, request, pk=None):
+        """POST asks for a dossier of this case (built by a worker; poll its `url`); GET lists them."""
+        from evidence import audit
+        from evidence.choices import AccessAction, ExportKind
+        from evidence.models import Export
+        from evidence.services import request_export
+
+        case = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            dossiers = Export.objects.filter(case=case, kind=ExportKind.DOSSIER).select_related(
+                "case", "requested_by", "file", "checkpoint"
+            )
+            return Response(ExportSerializer(dossiers, many=True, context=context).data)
+        body = ExportSerializer(data={**request.data, "case": case.pk, "kind": ExportKind.DOSSIER}, context=context)
+        body.is_valid(raise_exception=True)
+        options = {name: body.validated_data[name] for name in ("language", "include_photos", "redact_names")
+                   if name in body.validated_data}  # fmt: skip
+        export = request_export(actor=request.user, case=case, kind=ExportKind.DOSSIER, **options)
+        audit.record(request._request, AccessAction.EXPORT, obj=export, status=201)
+        data = ExportSerializer(export, context=context).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
     @extend_schema(request=None, responses=VerificationReportSerializer)
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
@@ -59,11 +85,16 @@ class CaseViewSet(AttestModelViewSet):
 
 
 class CaseMembershipViewSet(IfMatchDestroyMixin, AttestModelViewSet):
-    queryset = CaseMembership.objects.select_related("case", "user")
+    queryset = CaseMembership.objects.select_related("user")
     serializer_class = serializers.CaseMembershipSerializer
     filterset_class = filters.CaseMembershipFilter
     search_fields = ["user__username", "case__reference"]
     ordering_fields = ["case", "role", "created_at"]
+
+    def get_queryset(self):
+        # A list shows the case's id only; one membership's case is read (by changes, by the access log).
+        queryset = super().get_queryset()
+        return queryset if self.action == "list" else queryset.select_related("case")
 
     def perform_create(self, serializer):
         serializer.instance = services.set_membership(actor=self.request.user, **serializer.validated_data)
@@ -82,11 +113,18 @@ class CaseMembershipViewSet(IfMatchDestroyMixin, AttestModelViewSet):
 
 
 class IncidentViewSet(AttestModelViewSet):
-    queryset = Incident.objects.select_related("case", "weapon_system").prefetch_related("entities")
+    queryset = Incident.objects.all()
     serializer_class = serializers.IncidentSerializer
     filterset_class = filters.IncidentFilter
     search_fields = ["place_name", "region", "description", "damage", "launch_site"]
     ordering_fields = ["occurred_at", "killed", "wounded", "region", "kind"]
+
+    def get_queryset(self):
+        # An incident shows its case, weapon system and entities as ids, so a list joins nothing (the
+        # serializer reads the entities' ids a page at a time). One incident's case is read (by changes,
+        # by the access log).
+        queryset = super().get_queryset()
+        return queryset if self.action == "list" else queryset.select_related("case")
 
     def perform_create(self, serializer):
         serializer.instance = services.create_incident(actor=self.request.user, **serializer.validated_data)
@@ -154,7 +192,12 @@ class ApiTokenViewSet(
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
-        token, raw = services.create_api_token(actor=self.request.user, **serializer.validated_data)
+        # A token-authenticated request has confirmed no TOTP code; only a verified session has.
+        is_verified = getattr(self.request.user, "is_verified", None)
+        verified = self.request.auth is None and bool(is_verified and is_verified())
+        token, raw = services.create_api_token(
+            actor=self.request.user, two_factor_verified=verified, **serializer.validated_data
+        )
         token.token = raw
         serializer.instance = token
 

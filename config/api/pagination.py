@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.conf import settings
 from django.core.paginator import InvalidPage
 from django.core.paginator import Paginator as DjangoPaginator
@@ -32,10 +34,13 @@ class CappedCountPaginator(DjangoPaginator):
 
     @cached_property
     def _counted(self) -> int:
-        """The rows, counted up to one past the limit: one more than the limit means "more"."""
+        """The rows, counted up to one past the limit: one more than the limit means "more".
+
+        One query, `SELECT COUNT(*) FROM (SELECT id … LIMIT limit + 1)`, stops after limit + 1 rows.
+        """
         rows = self.object_list
         if isinstance(rows, QuerySet):
-            # The order does not change how many rows there are; without it the database need not sort.
+            # The order changes nothing to the count; without it the database need not sort.
             return rows.order_by()[: self.count_limit + 1].count()
         return len(rows)
 
@@ -85,10 +90,8 @@ class PagePagination(PageNumberPagination):
 
     def _invalid_page_message(self, paginator, page_number, exc) -> str:
         beyond_limit = False
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             beyond_limit = int(page_number) > paginator.num_pages and not paginator.count_exact
-        except (TypeError, ValueError):
-            pass
         if beyond_limit:
             return (
                 f"Page {page_number} is beyond the first {paginator.count_limit} results, the most that can be "

@@ -54,3 +54,17 @@ def test_bad_options_name_their_field(api, team):
     assert_error(response, 400, field="kind")
     assert "language" in response.json()["error"]["fields"]
     assert not Export.objects.exists()
+
+
+def test_the_case_dossiers_route(api, team, eager_tasks, django_capture_on_commit_callbacks):
+    url = f"/api/v1/cases/{team.case.pk}/dossiers/"
+    assert_error(api(team.charlie).post(url, {"language": "en"}), 404)
+    client = api(team.vera)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"language": "uk", "include_photos": False})
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"] == "dossier"
+    assert response["Location"] == response.json()["url"]
+    listed = client.get(url).json()
+    assert [row["status"] for row in listed] == ["done"]
+    assert listed[0]["language"] == "uk"

@@ -1,0 +1,294 @@
+"""What keeps list endpoints fast on big tables: a capped count, the case filter, one query per relation."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework import serializers as drf
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIRequestFactory
+
+from cases import models as case_models
+from cases.api import serializers
+from cases.models import Case, Incident
+from config.api.pagination import DEFAULT_EXACT_COUNT_LIMIT, PagePagination
+from tests.factories import EntityFactory, IncidentFactory, ProvisionFactory, WeaponSystemFactory
+
+pytestmark = pytest.mark.django_db
+
+INCIDENTS = "/api/v1/incidents/"
+
+
+def incidents(case, count):
+    return [
+        IncidentFactory(case=case, occurred_at=datetime(2024, 1, 1, tzinfo=UTC).replace(day=1 + n))
+        for n in range(count)
+    ]
+
+
+class TestCappedCount:
+    def test_under_the_limit_the_count_is_exact(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        incidents(team.case, 4)
+        body = api(team.vera).get(INCIDENTS, {"page_size": 2}).json()
+        assert (body["count"], body["count_exact"]) == (4, True)
+
+    def test_at_the_limit_the_count_is_still_exact(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        incidents(team.case, 5)
+        body = api(team.vera).get(INCIDENTS).json()
+        assert (body["count"], body["count_exact"], len(body["results"])) == (5, True, 5)
+
+    def test_beyond_the_limit_the_count_is_the_limit_and_says_so(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        incidents(team.case, 8)
+        body = api(team.vera).get(INCIDENTS, {"page_size": 2}).json()
+        assert (body["count"], body["count_exact"]) == (5, False)
+        assert body["next"].endswith("page=2&page_size=2") or "page=2" in body["next"]
+
+    def test_pages_reach_the_limit_and_the_last_one_has_no_next(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        rows = incidents(team.case, 8)
+        newest_first = [incident.pk for incident in reversed(rows)]
+        client = api(team.vera)
+        seen = []
+        for page in (1, 2, 3):
+            body = client.get(INCIDENTS, {"page_size": 2, "page": page}).json()
+            seen += [row["id"] for row in body["results"]]
+        assert seen == newest_first[:5]
+        assert body["next"] is None
+        assert body["previous"] is not None
+        last = client.get(INCIDENTS, {"page_size": 2, "page": "last"}).json()
+        assert [row["id"] for row in last["results"]] == newest_first[4:5]
+
+    def test_a_page_beyond_the_limit_is_404_asking_for_filters(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        incidents(team.case, 8)
+        response = api(team.vera).get(INCIDENTS, {"page_size": 2, "page": 4})
+        assert response.status_code == 404
+        error = response.json()["error"]
+        assert set(error) == {"code", "message", "fields"}
+        assert error["code"] == "not_found"
+        assert "first 5 results" in error["message"]
+        assert "filters" in error["message"]
+
+    def test_a_page_beyond_an_exact_count_is_the_usual_404(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        incidents(team.case, 3)
+        response = api(team.vera).get(INCIDENTS, {"page_size": 2, "page": 3})
+        assert response.status_code == 404
+        assert response.json()["error"]["message"] == "Invalid page."
+
+    def test_the_count_stops_at_the_limit(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        incidents(team.case, 8)
+        with CaptureQueriesContext(connection) as queries:
+            api(team.vera).get(INCIDENTS, {"page_size": 2})
+        counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
+        assert len(counts) == 1
+        assert "LIMIT 6" in counts[0]
+        assert "ORDER BY" not in counts[0]
+
+    def test_the_default_limit(self):
+        assert DEFAULT_EXACT_COUNT_LIMIT == 10_000
+
+    def test_the_schema_documents_count_exact(self):
+        schema = PagePagination().get_paginated_response_schema({"type": "array"})
+        assert schema["properties"]["count_exact"]["type"] == "boolean"
+        assert list(schema["properties"]) == ["count", "count_exact", "next", "previous", "results"]
+        assert set(schema["required"]) == {"count", "count_exact", "next", "previous", "results"}
+
+
+class TestCaseFilter:
+    @pytest.mark.parametrize("url", [INCIDENTS, "/api/v1/case-memberships/"])
+    def test_a_case_of_others_reads_like_a_case_that_does_not_exist(self, api, team, url):
+        IncidentFactory(case=team.case)
+        client = api(team.charlie)
+        foreign = client.get(url, {"case": team.case.pk})
+        missing = client.get(url, {"case": Case.objects.order_by("-pk").first().pk + 1000})
+        assert foreign.status_code == missing.status_code == 200
+        assert foreign.json()["count"] == missing.json()["count"] == 0
+
+    def test_members_get_their_case(self, api, team):
+        IncidentFactory(case=team.case)
+        IncidentFactory(case=team.other_case)
+        body = api(team.root).get(INCIDENTS, {"case": team.case.pk}).json()
+        assert body["count"] == 1
+        assert body["results"][0]["case"] == team.case.pk
+
+    @pytest.mark.parametrize("value", ["abc", "1.5", "0", str(2**64)])
+    def test_a_value_that_is_no_id_is_400_in_the_error_format(self, api, team, value):
+        response = api(team.vera).get(INCIDENTS, {"case": value})
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == "invalid"
+        assert "case" in error["fields"]
+
+    def test_no_query_checks_the_case(self, team):
+        from cases.api.filters import IncidentFilter
+
+        request = APIRequestFactory().get(INCIDENTS)
+        request.user = team.vera
+        with CaptureQueriesContext(connection) as queries:
+            filterset = IncidentFilter({"case": team.case.pk}, queryset=Incident.objects.all(), request=request)
+            assert filterset.is_valid()
+            str(filterset.qs.query)
+        assert not queries.captured_queries
+
+    def test_the_schema_calls_it_an_integer(self):
+        from drf_spectacular.generators import SchemaGenerator
+
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+        parameters = schema["paths"][INCIDENTS]["get"]["parameters"]
+        case = next(parameter for parameter in parameters if parameter["name"] == "case")
+        assert case["schema"]["type"] == "integer"
+
+
+class TestVisibility:
+    def test_the_ids_of_the_users_cases_are_named_in_the_query(self, team):
+        sql = str(Incident.objects.visible_to(team.vera).query)
+        assert f"IN ({team.case.pk})" in sql
+        assert "casemembership" not in sql
+
+    def test_a_user_of_very_many_cases_gets_a_subquery_with_the_same_rows(self, team, monkeypatch):
+        IncidentFactory(case=team.case)
+        IncidentFactory(case=team.other_case)
+        inline = set(Incident.objects.visible_to(team.vera))
+        monkeypatch.setattr(case_models, "MEMBER_CASE_IDS_INLINE_LIMIT", 0)
+        assert "casemembership" in str(Incident.objects.visible_to(team.vera).query)
+        assert set(Incident.objects.visible_to(team.vera)) == inline
+        assert {incident.case_id for incident in inline} == {team.case.pk}
+
+    def test_a_user_of_no_case_sees_nothing_without_a_query_for_rows(self, team, django_user_model):
+        loner = django_user_model.objects.create_user("loner")
+        with CaptureQueriesContext(connection) as queries:
+            assert list(Incident.objects.visible_to(loner)) == []
+        assert len(queries) == 1  # the memberships; none, so no query for incidents
+
+
+class TestListQueries:
+    def test_incidents_take_one_query_for_the_entities_of_a_page(self, api, team):
+        entities = EntityFactory.create_batch(3)
+        for incident in incidents(team.case, 6):
+            incident.entities.set(entities[: incident.pk % 3])
+        client = api(team.vera)
+        client.get(INCIDENTS)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(INCIDENTS).status_code == 200
+        links = [query for query in queries.captured_queries if "incident_entities" in query["sql"]]
+        assert len(links) == 1
+        assert not [query for query in queries.captured_queries if 'FROM "cases_weaponsystem"' in query["sql"]]
+
+    def test_list_and_detail_show_the_same_incident(self, api, team):
+        weapon = WeaponSystemFactory()
+        incident = IncidentFactory(case=team.case, weapon_system=weapon, launch_latitude=None)
+        incident.entities.set([EntityFactory(name="Zeta"), EntityFactory(name="Alpha"), EntityFactory(name="Mu")])
+        client = api(team.vera)
+        listed = client.get(INCIDENTS).json()["results"][0]
+        shown = client.get(f"{INCIDENTS}{incident.pk}/").json()
+        assert listed == shown
+        names = dict(incident.entities.values_list("pk", "name"))
+        assert [names[pk] for pk in listed["entities"]] == ["Alpha", "Mu", "Zeta"]
+
+    def test_cases_take_one_query_per_relation(self, api, team):
+        team.case.entities.set(EntityFactory.create_batch(2))
+        team.case.legal_basis.set([ProvisionFactory()])
+        client = api(team.alice)
+        client.get("/api/v1/cases/")
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get("/api/v1/cases/").json()
+        assert len(body["results"][0]["entities"]) == 2
+        assert len(body["results"][0]["legal_basis"]) == 1
+        for table in ("case_entities", "case_legal_basis"):
+            assert len([query for query in queries.captured_queries if table in query["sql"]]) == 1
+
+
+class PlainIncidentSerializer(drf.ModelSerializer):
+    """IncidentSerializer as DRF alone would make it: what the quicker one must match, value for value."""
+
+    case = drf.PrimaryKeyRelatedField(read_only=True)
+    identification_basis = serializers.IdentificationBasisField(required=False)
+
+    class Meta:
+        model = Incident
+        fields = serializers.IncidentSerializer.Meta.fields
+
+
+class TestSerializerMatchesDrf:
+    @pytest.mark.parametrize("zone", ["UTC", "Europe/Kyiv", "America/St_Johns"])
+    def test_a_page_reads_as_drf_reads_it(self, team, zone):
+        entities = EntityFactory.create_batch(3)
+        weapon = WeaponSystemFactory()
+        rows = [
+            IncidentFactory(case=team.case, weapon_system=weapon, launch_latitude="50.100000", killed=3),
+            IncidentFactory(case=team.case, latitude=None, longitude="-0.000100", identification_basis=[]),
+            IncidentFactory(
+                case=team.case, latitude="-89.999999", occurred_at=datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=UTC)
+            ),
+        ]
+        rows[0].entities.set(entities)
+        rows[2].entities.set(entities[1:])
+        request = APIRequestFactory().get(INCIDENTS)
+        request.user = team.vera
+        page = list(Incident.objects.filter(pk__in=[row.pk for row in rows]).order_by("pk"))
+        with timezone.override(zone):
+            ours = serializers.IncidentSerializer(page, many=True, context={"request": request}).data
+            plain = PlainIncidentSerializer(page, many=True, context={"request": request}).data
+            one = serializers.IncidentSerializer(page[0], context={"request": request}).data
+        assert json.loads(JSONRenderer().render(ours)) == json.loads(JSONRenderer().render(plain))
+        assert json.loads(JSONRenderer().render(one)) == json.loads(JSONRenderer().render(plain[0]))
+
+    def test_a_mapping_is_read_as_drf_reads_it(self):
+        value = {"name": "KN-23", "aliases": ["Hwasong-11"], "category": "ballistic_missile", "notes": "x"}
+        assert serializers.WeaponSystemSerializer(value).data == {
+            "name": "KN-23",
+            "aliases": ["Hwasong-11"],
+            "category": "ballistic_missile",
+            "notes": "x",
+        }
+
+
+class TestBuiltOncePerClass:
+    def test_a_filterset_makes_its_form_class_once_and_a_form_per_request(self, team):
+        from cases.api.filters import IncidentFilter
+
+        first = IncidentFilter({"kind": ["launch"]}, queryset=Incident.objects.all())
+        second = IncidentFilter({"kind": ["other"]}, queryset=Incident.objects.all())
+        assert type(first.form) is type(second.form)
+        assert first.form.fields["kind"] is not second.form.fields["kind"]
+        assert first.is_valid()
+        assert second.is_valid()
+        assert first.form.cleaned_data["kind"] == ["launch"]
+
+    def test_a_filterset_whose_choices_depend_on_the_request_is_not_cached(self, team):
+        import django_filters
+
+        from cases.api.filters import FilterSet
+
+        class PerUser(FilterSet):
+            case = django_filters.ModelChoiceFilter(queryset=lambda request: Case.objects.visible_to(request.user))
+
+            class Meta:
+                model = Incident
+                fields = ["case"]
+
+        request = APIRequestFactory().get(INCIDENTS)
+        request.user = team.vera
+        one = PerUser({}, queryset=Incident.objects.all(), request=request)
+        two = PerUser({}, queryset=Incident.objects.all(), request=request)
+        assert type(one.form) is not type(two.form)
+
+    def test_serializer_fields_are_new_on_each_serializer_and_follow_the_language(self):
+        from django.utils import translation
+
+        one = serializers.IncidentSerializer().fields
+        two = serializers.IncidentSerializer().fields
+        assert one["kind"] is not two["kind"]
+        assert one["occurred_at"] is not two["occurred_at"]
+        with translation.override("uk"):
+            serializers.IncidentSerializer().fields  # noqa: B018
+        languages = {key[3] for key in serializers.IncidentSerializer._built_fields}
+        assert {"en", "uk"} <= languages
