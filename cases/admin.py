@@ -308,7 +308,7 @@ class IncidentAdmin(CaseScopedAdmin):
     form = IncidentForm
     write_role = Role.ANALYST
     list_display = ["__str__", "case", "kind", "occurred_at", "region", "weapon_system", "outcome", "killed"]
-    list_filter = ["weapon_system", "kind", "outcome", "region"]
+    list_filter = [VisibleCaseFilter, "weapon_system", "kind", "outcome", "region"]
     list_select_related = ["case", "weapon_system"]
     date_hierarchy = "occurred_at"
     search_fields = ["place_name", "region", "description", "case__reference"]
