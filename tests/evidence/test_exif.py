@@ -11,23 +11,16 @@ from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
 
 from evidence.lib.exif import PhotoMetadata, json_safe, read_metadata
+from tests import corpus as photos
 
-PHOTOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "photos"
-MANIFEST = PHOTOS / "manifest.json"
-MISSING = f"photo corpus not found at {PHOTOS} (the shared/ folder beside the repo root)"
+PHOTOS = photos.PHOTOS
 
 
 def _entries() -> list[Any]:
-    if not MANIFEST.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=MISSING), id="no-corpus")]
-    return [pytest.param(e, id=e["file"]) for e in json.loads(MANIFEST.read_text())["files"]]
+    return photos.params(photos.manifest())
 
 
-def corpus(name: str) -> Path:
-    matches = sorted(PHOTOS.glob(f"*/{name}")) if PHOTOS.is_dir() else []
-    if not matches:
-        pytest.skip(MISSING)
-    return matches[0]
+corpus = photos.photo
 
 
 def write_jpeg(

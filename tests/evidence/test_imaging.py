@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import random
 import struct
 import tracemalloc
@@ -33,14 +32,13 @@ from evidence.lib.imaging import (
     original_to_display,
 )
 from evidence.lib.sniff import PhotoRejected
+from tests import corpus as photos
 
-PHOTOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "photos"
-MANIFEST = PHOTOS / "manifest.json"
-MISSING = f"photo corpus not found at {PHOTOS} (the shared/ folder beside the repo root)"
+PHOTOS, MANIFEST, MISSING = photos.PHOTOS, photos.PHOTOS / "manifest.json", photos.MISSING
 MAX_PIXELS = 100_000_000
 
 # Pillow (without pillow-heif) could not open these, but they are sound HEICs.
-HEICS = {"IMG_1034.heic", "Issue 487.heic"}
+HEICS = photos.HEICS
 # Refused corpus files and why; the manifest records each as failing in Pillow.
 MALFORMED = {
     "decompression_bomb.gif": "unsupported_format",  # GIF is refused before its size matters
@@ -50,33 +48,11 @@ MALFORMED = {
 }
 
 
-def _manifest() -> list[dict[str, Any]]:
-    return json.loads(MANIFEST.read_text())["files"] if MANIFEST.is_file() else []
+VALID, INVALID = photos.VALID, photos.INVALID
+_params, corpus = photos.params, photos.photo
 
 
-def _params(entries: list[dict[str, Any]]) -> list[Any]:
-    if not entries:
-        return [pytest.param(None, marks=pytest.mark.skip(reason=MISSING), id="no-corpus")]
-    return [pytest.param(e, id=e["file"]) for e in entries]
-
-
-def _is_valid(entry: dict[str, Any]) -> bool:
-    return entry.get("pil_thumbnail", "").startswith("ok") or entry["file"] in HEICS
-
-
-VALID = [e for e in _manifest() if _is_valid(e)]
-INVALID = [e for e in _manifest() if not _is_valid(e)]
-
-
-def corpus(name: str) -> Path:
-    matches = sorted(PHOTOS.glob(f"*/{name}")) if PHOTOS.is_dir() else []
-    if not matches:
-        pytest.skip(MISSING)
-    return matches[0]
-
-
-def path_of(entry: dict[str, Any]) -> Path:
-    return PHOTOS / entry["source_dir"] / entry["file"]
+path_of = photos.path_of
 
 
 def landscape(n: int) -> Path:
