@@ -270,3 +270,11 @@ def test_any_single_byte_changed_in_a_stored_file_is_detected(team, item, data):
     finally:
         path.write_bytes(original)
         path.chmod(0o444)
+
+
+def test_refusals_are_logged(team, item, tmp_path, caplog):
+    path = tmp_path / "evil.jpg"
+    path.write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>")
+    with caplog.at_level("WARNING", logger="evidence.services.photos"), pytest.raises(ValidationError):
+        services.add_photo_from_path(actor=team.ivan, item=item, path=path)
+    assert any("photo refused (unsupported_format)" in record.getMessage() for record in caplog.records)
