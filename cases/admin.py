@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -238,17 +240,19 @@ class CaseAdmin(CaseScopedAdmin):
             return "—"
         size, head_hash = head(obj)
         last = CustodyEvent.objects.filter(case=obj, event_type="fixity.checked").order_by("-sequence").first()
+        when = date_format(timezone.localtime(last.recorded_at), "DATETIME_FORMAT") if last else ""
         if last is None:
             verdict = _("not checked yet")
         elif last.payload_data.get("intact"):
             verdict = format_html(
-                '<span style="color:green">{}</span>', _("intact at %(when)s") % {"when": last.recorded_at}
+                '<span style="color:green">{}</span>',
+                _("intact at %(when)s") % {"when": when},
             )
         else:
             reasons = "; ".join(f"{p['where']}: {p['reason']}" for p in last.payload_data.get("problems", []))
             verdict = format_html(
                 '<strong style="color:#ba2121">{} {}</strong>',
-                _("BROKEN at %(when)s:") % {"when": last.recorded_at},
+                _("BROKEN at %(when)s:") % {"when": when},
                 reasons,
             )
         links = format_html(

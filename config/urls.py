@@ -1,10 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config.views import healthz
+
+admin.site.site_header = admin.site.site_title = _("Attest")
+admin.site.index_title = _("Cases and evidence")
 
 if settings.ATTEST_REQUIRE_2FA:
     # The admin then asks for a TOTP code at sign-in, and only verified staff get in.

@@ -93,10 +93,28 @@ class Attribution(UndeletableModel, TimestampedModel):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attributions", verbose_name=_("case"))
     claim = models.TextField(_("claim"))
     subject_type = models.CharField(_("subject type"), max_length=20, choices=AttributionSubject.choices)
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="attributions")
-    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, null=True, blank=True, related_name="attributions")
-    marking = models.ForeignKey(Marking, on_delete=models.PROTECT, null=True, blank=True, related_name="attributions")
-    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="attributions")
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attributions",
+        verbose_name=_("incident"),
+    )
+    item = models.ForeignKey(
+        EvidenceItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attributions",
+        verbose_name=_("evidence item"),
+    )
+    marking = models.ForeignKey(
+        Marking, on_delete=models.PROTECT, null=True, blank=True, related_name="attributions", verbose_name=_("marking")
+    )
+    entity = models.ForeignKey(
+        Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="attributions", verbose_name=_("entity")
+    )
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="attributions", verbose_name=_("source"))
     page = models.CharField(_("page"), max_length=40, blank=True)
     paragraph = models.CharField(_("paragraph"), max_length=40, blank=True)
