@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import http.client
 import io
 import ipaddress
 import json
@@ -48,6 +47,9 @@ PAGE_SIZE = 50
 API_PATH = "/api/v1/incidents/"
 BARE_PATH = "/bench/bare-incidents/"  # bench/urls.py
 INDEX_NAME = "incident_case_occurred"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: make the project importable
+from bench import photo_env  # noqa: E402
+
 LOOPBACK = "127.0.0.1"
 GUNICORN_WORKERS = 2
 LOAD_CONCURRENCY = 4  # two connections per sync worker keep both busy
@@ -517,22 +519,7 @@ def free_loopback_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{tail(log_path)}")
-        connection = http.client.HTTPConnection(LOOPBACK, port, timeout=2)
-        try:
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status in (200, 503):
-                return
-        except OSError:
-            pass
-        finally:
-            connection.close()
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s:\n{tail(log_path)}")
+wait_until_serving = photo_env.wait_until_serving
 
 
 def tail(path: Path, lines: int = 60) -> str:

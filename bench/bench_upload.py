@@ -121,22 +121,7 @@ def start_gunicorn(port: int, tmp: Path):
     return photo_env.start_process(command, env=dict(os.environ), log_path=log_path), log_path
 
 
-def wait_until_serving(process, port: int, log_path: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{photo_env.tail(log_path)}")
-        connection = http.client.HTTPConnection(LOOPBACK, port, timeout=5)
-        try:
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status in (200, 503):
-                return
-        except OSError:
-            pass
-        finally:
-            connection.close()
-        time.sleep(0.2)
-    raise TimeoutError(f"gunicorn did not answer within {timeout:.0f} s:\n{photo_env.tail(log_path)}")
+wait_until_serving = photo_env.wait_until_serving
 
 
 def small_upload(port: int, token: str, item_id: int, data: bytes) -> tuple[int, dict]:

@@ -254,3 +254,24 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "c
             return value
         time.sleep(interval)
     raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
+    """Until a gunicorn on loopback answers /healthz (200 or 503); fails with its log if it exits."""
+    import http.client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{tail(log_path)}")
+        connection = http.client.HTTPConnection(LOOPBACK, port, timeout=5)
+        try:
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status in (200, 503):
+                return
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.2)
+    raise TimeoutError(f"gunicorn did not answer within {timeout:.0f} s:\n{tail(log_path)}")
