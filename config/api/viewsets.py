@@ -64,15 +64,6 @@ class ETagMixin:
         response["ETag"] = etag
         return response
 
-    def update(self, request, *args, **kwargs):
-        with transaction.atomic():
-            self._lock_object = True
-            instance = self.get_object()
-            self._check_if_match(request, instance)
-            response = super().update(request, *args, **kwargs)
-        response["ETag"] = etag_for(response.data)
-        return response
-
     def get_object(self):
         if getattr(self, "_lock_object", False):
             # Lock the row so that no other writer slips in between the If-Match check and the write.
@@ -91,6 +82,20 @@ class ETagMixin:
         current = etag_for(self.get_serializer(instance).data)
         if current not in parse_etags(header):
             raise PreconditionFailed()
+
+
+class IfMatchUpdateMixin(ETagMixin, mixins.UpdateModelMixin):
+    """PUT and PATCH, honouring If-Match. Only viewsets that update mix it in, so no other route
+    offers an update it cannot perform."""
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            self._lock_object = True
+            instance = self.get_object()
+            self._check_if_match(request, instance)
+            response = super().update(request, *args, **kwargs)
+        response["ETag"] = etag_for(response.data)
+        return response
 
 
 class IfMatchDestroyMixin(mixins.DestroyModelMixin):
@@ -151,11 +156,10 @@ class AttestReadOnlyViewSet(VisibleQuerysetMixin, ETagMixin, viewsets.ReadOnlyMo
 
 class AttestModelViewSet(
     VisibleQuerysetMixin,
-    ETagMixin,
+    IfMatchUpdateMixin,
     IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
 ):
