@@ -155,3 +155,40 @@ def test_api_writes(api, team, name, model, method, persona):
         assert response.status_code == wanted, (name, method, persona, response.content[:400])
         assert AccessLog.objects.filter(user=user, action="denied").count() == before + 1
     assert team.other_case.reference.encode() not in response.content
+
+
+def assert_sees_only_own_cases(team, persona: str, content: bytes) -> None:
+    """Charlie's case is the other one; the team sees only theirs; the superuser sees both."""
+    if persona == "root":
+        return
+    foreign = team.case if persona == "charlie" else team.other_case
+    assert foreign.reference.encode() not in content
+
+
+def _api_lists():
+    for prefix, viewset, _basename in router.registry:
+        if hasattr(viewset, "list") and is_case_scoped(viewset.queryset.model):
+            yield pytest.param(prefix, viewset.queryset.model, id=prefix)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize(("prefix", "model"), list(_api_lists()))
+def test_api_lists_show_each_persona_only_their_cases(api, team, prefix, model, persona):
+    CASE_OBJECT[model](team)
+    user = getattr(team, persona)
+    response = api(user).get(f"/api/v1/{prefix}/", {"page_size": 100})
+    assert response.status_code == 200
+    assert_sees_only_own_cases(team, persona, response.content)
+    assert AccessLog.objects.filter(user=user, action="list").exists()
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("model", [model for model in admin.site._registry if is_case_scoped(model)],
+                         ids=lambda model: model.__name__)  # fmt: skip
+def test_admin_lists_show_each_persona_only_their_cases(client, team, model, persona):
+    CASE_OBJECT[model](team)
+    client.force_login(getattr(team, persona))
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    response = client.get(url)
+    assert response.status_code in (200, 403), (url, persona)
+    assert_sees_only_own_cases(team, persona, response.content)
