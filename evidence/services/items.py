@@ -15,6 +15,7 @@ from cases.services import require_role
 from evidence import custody
 from evidence.choices import EventType, ItemKind, ItemStatus, SubjectType
 from evidence.models import CustodyEvent, EvidenceItem
+from evidence.services.common import apply_changes, reject_unknown
 
 ITEM_FIELDS = (
     "kind", "title", "description", "incident", "parent", "recovered_at", "recovered_by", "recovery_place",
@@ -24,12 +25,6 @@ ITEM_FIELDS = (
 COMPONENT_FIELDS = ("manufacturer", "part_number", "country_of_origin", "manufactured_on", "manufactured_precision")
 # Custody changes go through transfer_custody, so the ledger says who handed what to whom.
 UPDATABLE_ITEM_FIELDS = tuple(name for name in ITEM_FIELDS if name not in ("custodian", "status"))
-
-
-def _reject_unknown(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
 
 
 def _check_links(item: EvidenceItem) -> None:
@@ -91,7 +86,7 @@ def item_event(
 def create_item(*, actor, case: Case, **fields) -> EvidenceItem:
     """Record a new exhibit: an investigator's right. Its number is the next in the case."""
     require_role(case=case, actor=actor, role=Role.INVESTIGATOR)
-    _reject_unknown(fields, ITEM_FIELDS)
+    reject_unknown(fields, ITEM_FIELDS)
     custody.lock_case(case)
     item = EvidenceItem(case=case, **fields)
     item.exhibit_number = next_exhibit_number(case)
@@ -106,13 +101,11 @@ def create_item(*, actor, case: Case, **fields) -> EvidenceItem:
 def update_item(*, actor, item: EvidenceItem, reason: str = "", **changes) -> EvidenceItem:
     """Change an exhibit's description: the new state goes to the ledger with the fields changed."""
     require_role(case=item.case, actor=actor, role=Role.INVESTIGATOR)
-    _reject_unknown(changes, UPDATABLE_ITEM_FIELDS)
+    reject_unknown(changes, UPDATABLE_ITEM_FIELDS)
     item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
-    changed = sorted(name for name, value in changes.items() if getattr(item, name) != value)
+    changed = apply_changes(item, changes)
     if not changed:
         return item
-    for name, value in changes.items():
-        setattr(item, name, value)
     item.full_clean()
     _check_links(item)
     item.save()

@@ -16,6 +16,7 @@ from evidence.choices import EventType, SubjectType
 from evidence.lib.datecodes import DateReading, parse_date_code
 from evidence.lib.imaging import display_size, display_to_original, original_to_display
 from evidence.models import EvidenceItem, Marking, Photo
+from evidence.services.common import reject_unknown
 
 MARKING_FIELDS = (
     "transcription", "marking_type", "confidence", "photo", "region", "manufacturer", "part_number",
@@ -74,9 +75,7 @@ def _check_photo_and_region(marking: Marking) -> None:
 def record_marking(*, actor, item: EvidenceItem, **fields) -> Marking:
     """Record a marking as transcribed: an analyst's right."""
     require_role(case=item.case, actor=actor, role=Role.ANALYST)
-    unknown = set(fields) - set(MARKING_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    reject_unknown(fields, MARKING_FIELDS)
     if not str(fields.get("transcription", "")).strip():
         raise ValidationError({"transcription": _("Write the marking exactly as seen.")})
     marking = Marking(item=item, transcribed_by=actor)
@@ -90,9 +89,7 @@ def record_marking(*, actor, item: EvidenceItem, **fields) -> Marking:
 def correct_marking(*, actor, marking: Marking, reason: str, **changes) -> Marking:
     """Change a marking's reading. A verified marking goes back to unverified: the change needs new eyes."""
     require_role(case=marking.item.case, actor=actor, role=Role.ANALYST)
-    unknown = set(changes) - set(MARKING_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    reject_unknown(changes, MARKING_FIELDS)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the marking is corrected.")})
     marking = Marking.objects.select_for_update().get(pk=marking.pk)

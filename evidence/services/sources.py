@@ -14,8 +14,10 @@ from cases.choices import Role
 from cases.models import Case, Entity, Incident
 from cases.services import require_role
 from evidence import custody, filestore
+from evidence.audit import case_of
 from evidence.choices import AttributionSubject, EventType, FileKind, Stance, SubjectType
 from evidence.models import Attribution, EvidenceItem, Marking, Source
+from evidence.services.common import apply_changes, reject_unknown
 
 SOURCE_FIELDS = (
     "kind", "title", "publisher", "author", "published_on", "url", "document_reference", "reliability", "notes",
@@ -60,12 +62,6 @@ def attribution_event(attribution: Attribution, event_type: str, actor, extra: d
     )
 
 
-def _reject_unknown(fields: dict, allowed: tuple[str, ...]) -> None:
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
-
-
 @transaction.atomic
 def add_source(
     *,
@@ -77,7 +73,7 @@ def add_source(
 ) -> Source:
     """Record a source and, if given, its archived copy (write-once, with its SHA-256): an analyst's right."""
     require_role(case=case, actor=actor, role=Role.ANALYST)
-    _reject_unknown(fields, SOURCE_FIELDS)
+    reject_unknown(fields, SOURCE_FIELDS)
     source = Source(case=case, recorded_by=actor, **fields)
     source.full_clean(exclude=["case", "recorded_by", "archived_copy"])
     with filestore.files_removed_on_failure():
@@ -99,13 +95,11 @@ def add_source_from_path(*, actor, case: Case, path: Path, **fields) -> Source:
 @transaction.atomic
 def update_source(*, actor, source: Source, reason: str = "", **changes) -> Source:
     require_role(case=source.case, actor=actor, role=Role.ANALYST)
-    _reject_unknown(changes, SOURCE_FIELDS)
+    reject_unknown(changes, SOURCE_FIELDS)
     source = Source.objects.select_for_update().get(pk=source.pk)
-    changed = sorted(name for name, value in changes.items() if getattr(source, name) != value)
+    changed = apply_changes(source, changes)
     if not changed:
         return source
-    for name, value in changes.items():
-        setattr(source, name, value)
     source.full_clean(exclude=["case", "recorded_by", "archived_copy"])
     source.save()
     source_event(source, EventType.SOURCE_UPDATED, actor, {"changed": changed, "reason": reason})
@@ -126,21 +120,11 @@ def withdraw_source(*, actor, source: Source, reason: str) -> Source:
     return source
 
 
-def _subject_case_id(subject_type: str, subject) -> int | None:
-    if subject_type == AttributionSubject.INCIDENT:
-        return subject.case_id
-    if subject_type == AttributionSubject.EVIDENCE_ITEM:
-        return subject.case_id
-    if subject_type == AttributionSubject.MARKING:
-        return subject.item.case_id
-    return None  # entities are shared reference data
-
-
 @transaction.atomic
 def add_attribution(*, actor, case: Case, subject_type: str, source: Source, subject=None, **fields) -> Attribution:
     """Attribute a claim about a subject of the case to a source: an analyst's right."""
     require_role(case=case, actor=actor, role=Role.ANALYST)
-    _reject_unknown(fields, ATTRIBUTION_FIELDS)
+    reject_unknown(fields, ATTRIBUTION_FIELDS)
     if subject_type not in AttributionSubject.values:
         raise ValidationError({"subject_type": _("Unknown subject type.")})
     source = Source.objects.select_for_update().get(pk=source.pk)  # a withdrawal may have just happened
@@ -153,8 +137,8 @@ def add_attribution(*, actor, case: Case, subject_type: str, source: Source, sub
         field, model = SUBJECT_MODELS[subject_type]
         if not isinstance(subject, model):
             raise ValidationError({"subject": _("Name the %(type)s the claim is about.") % {"type": subject_type}})
-        subject_case = _subject_case_id(subject_type, subject)
-        if subject_case is not None and subject_case != case.pk:
+        subject_case = case_of(subject)  # None for entities: shared reference data
+        if subject_case is not None and subject_case.pk != case.pk:
             raise ValidationError({"subject": _("The subject belongs to another case.")})
         setattr(attribution, field, subject)
     if not str(fields.get("claim", "")).strip():
