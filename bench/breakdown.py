@@ -27,6 +27,7 @@ def _stages():
 
     from config.api.authentication import ApiTokenAuthentication
     from config.api.throttling import TokenRateThrottle
+    from evidence import audit
 
     def fetch_label(queryset) -> str:
         return f"rows of {queryset.model.__name__}: query + model instances"
@@ -44,6 +45,7 @@ def _stages():
         (serializers.ListSerializer, "to_representation", "serializer to_representation"),
         (renderers.JSONRenderer, "render", "JSON rendering"),
         (negotiation.DefaultContentNegotiation, "select_renderer", "content negotiation"),
+        (audit, "record", "access log row (insert)"),
         (BaseDatabaseWrapper, "connect", "database connect"),
         (BaseDatabaseWrapper, "close", "database close"),
     ]

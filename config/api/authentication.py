@@ -8,8 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.permissions import SAFE_METHODS
 
-from cases.models import ApiToken, hash_token
+from cases.models import (
+    MEMBER_CASE_IDS_ATTRIBUTE,
+    ApiToken,
+    hash_token,
+    member_case_ids_column,
+    parse_joined_ids,
+)
 
 # Recording every use would turn each read into a write; once a minute is enough to audit.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -25,9 +32,16 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("The Authorization header must be: Token <value>."))
         raw = header[1].decode("latin-1")
-        token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+        tokens = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw))
+        read_only = request.method in SAFE_METHODS
+        if read_only:
+            # One round trip fewer on every read: the user's case ids come with the token.
+            tokens = tokens.annotate(member_case_ids=member_case_ids_column())
+        token = next(iter(tokens[:1]), None)
         if token is None or not token.is_active or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The API token is unknown, expired or revoked."))
+        if read_only:
+            setattr(token.user, MEMBER_CASE_IDS_ATTRIBUTE, parse_joined_ids(token.member_case_ids))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

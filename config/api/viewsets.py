@@ -10,7 +10,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from cases.models import IdempotencyRecord
+from cases.api.filters import RelatedIdFilter
+from cases.models import Case, IdempotencyRecord
 from config.api.exceptions import Conflict, PreconditionFailed
 from config.api.idempotency import etag_for, parse_etags, request_fingerprint
 
@@ -43,14 +44,24 @@ class VisibleQuerysetMixin:
             return response
         model = self.queryset.model
         if hasattr(model._default_manager.get_queryset(), "visible_to"):
-            case_id = request.query_params.get("case")
-            case = None
-            if case_id and case_id.isdigit():
-                from cases.models import Case
-
-                case = Case.objects.visible_to(request.user).filter(pk=case_id).first()
-            request._request.audit_list = (model, case)
+            request._request.audit_list = (model, self._listed_case_id(request, response))
         return response
+
+    def _listed_case_id(self, request, response) -> int | None:
+        """The case a list was filtered to, for the access log; None unless the user can see it.
+
+        A page with rows answers without a query: its rows are visible ones of that case (a `case`
+        filter keeps only the case's rows), so the case is visible too.
+        """
+        case_id = request.query_params.get("case", "")
+        if not case_id.isdigit():
+            return None
+        case_filter = getattr(getattr(self, "filterset_class", None), "base_filters", {}).get("case")
+        data = response.data
+        rows = data.get("results") if isinstance(data, dict) else data
+        if isinstance(case_filter, RelatedIdFilter) and rows:
+            return int(case_id)
+        return Case.objects.visible_to(request.user).filter(pk=case_id).values_list("pk", flat=True).first()
 
 
 class ETagMixin:

@@ -1,5 +1,6 @@
 import django_filters
 
+from cases.api.filters import CaseIdFilter, FilterSet
 from evidence.choices import (
     AccessAction,
     AttributionSubject,
@@ -15,10 +16,20 @@ from evidence.choices import (
     Stance,
     SubjectType,
 )
-from evidence.models import AccessLog, Attribution, CustodyEvent, EvidenceItem, Manufacturer, Marking, Photo, Source
+from evidence.models import (
+    AccessLog,
+    Attribution,
+    CustodyEvent,
+    EvidenceItem,
+    Export,
+    Manufacturer,
+    Marking,
+    Photo,
+    Source,
+)
 
 
-class EvidenceItemFilter(django_filters.FilterSet):
+class EvidenceItemFilter(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=ItemKind.choices)
     status = django_filters.MultipleChoiceFilter(choices=ItemStatus.choices)
     recovered_after = django_filters.IsoDateTimeFilter(field_name="recovered_at", lookup_expr="gte")
@@ -30,7 +41,7 @@ class EvidenceItemFilter(django_filters.FilterSet):
         fields = ["case", "kind", "status", "incident", "parent", "exhibit_number"]
 
 
-class CustodyEventFilter(django_filters.FilterSet):
+class CustodyEventFilter(FilterSet):
     event_type = django_filters.MultipleChoiceFilter(choices=EventType.choices)
     subject_type = django_filters.ChoiceFilter(choices=SubjectType.choices)
     recorded_after = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
@@ -45,8 +56,8 @@ class CustodyEventFilter(django_filters.FilterSet):
         return queryset.filter(subject_type=SubjectType.EVIDENCE_ITEM, subject_id=value)
 
 
-class PhotoFilter(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="item__case")
+class PhotoFilter(FilterSet):
+    case = CaseIdFilter(field_name="item__case")
     status = django_filters.MultipleChoiceFilter(choices=PhotoStatus.choices)
     format = django_filters.MultipleChoiceFilter(choices=PhotoFormat.choices)
     captured_after = django_filters.IsoDateTimeFilter(field_name="captured_at", lookup_expr="gte")
@@ -59,8 +70,8 @@ class PhotoFilter(django_filters.FilterSet):
         fields = ["case", "item", "status", "format", "sha256"]
 
 
-class MarkingFilter(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="item__case")
+class MarkingFilter(FilterSet):
+    case = CaseIdFilter(field_name="item__case")
     marking_type = django_filters.MultipleChoiceFilter(choices=MarkingType.choices)
     confidence = django_filters.MultipleChoiceFilter(choices=Confidence.choices)
     country = django_filters.CharFilter(field_name="manufacturer__country", lookup_expr="iexact")
@@ -72,7 +83,7 @@ class MarkingFilter(django_filters.FilterSet):
         fields = ["case", "item", "photo", "marking_type", "manufacturer", "part_number", "confidence"]
 
 
-class SourceFilter(django_filters.FilterSet):
+class SourceFilter(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=SourceKind.choices)
     reliability = django_filters.MultipleChoiceFilter(choices=Reliability.choices)
     published_after = django_filters.DateFilter(field_name="published_on", lookup_expr="gte")
@@ -84,7 +95,7 @@ class SourceFilter(django_filters.FilterSet):
         fields = ["case", "kind", "reliability"]
 
 
-class AttributionFilter(django_filters.FilterSet):
+class AttributionFilter(FilterSet):
     stance = django_filters.ChoiceFilter(choices=Stance.choices)
     subject_type = django_filters.ChoiceFilter(choices=AttributionSubject.choices)
     withdrawn = django_filters.BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
@@ -94,13 +105,13 @@ class AttributionFilter(django_filters.FilterSet):
         fields = ["case", "subject_type", "incident", "item", "marking", "entity", "source", "stance", "credibility"]
 
 
-class ManufacturerFilter(django_filters.FilterSet):
+class ManufacturerFilter(FilterSet):
     class Meta:
         model = Manufacturer
         fields = ["country", "entity"]
 
 
-class AccessLogFilter(django_filters.FilterSet):
+class AccessLogFilter(FilterSet):
     after = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
     before = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
     action = django_filters.MultipleChoiceFilter(choices=AccessAction.choices)
@@ -108,3 +119,9 @@ class AccessLogFilter(django_filters.FilterSet):
     class Meta:
         model = AccessLog
         fields = ["case", "user", "action", "object_type", "object_id"]
+
+
+class ExportFilter(FilterSet):
+    class Meta:
+        model = Export
+        fields = ["case", "kind", "status", "language"]

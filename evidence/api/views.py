@@ -391,7 +391,7 @@ class ExportViewSet(
 
     queryset = Export.objects.select_related("case", "requested_by", "file", "checkpoint")
     serializer_class = serializers.ExportSerializer
-    filterset_fields = ["case", "kind", "status", "language"]
+    filterset_class = filters.ExportFilter
     ordering_fields = ["requested_at", "finished_at"]
     search_fields = ["case__reference", "stage"]
 

@@ -89,8 +89,31 @@ class TestCappedCount:
             api(team.vera).get(INCIDENTS, {"page_size": 2})
         counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
         assert len(counts) == 1
-        assert "LIMIT 6" in counts[0]
-        assert "ORDER BY" not in counts[0]
+        counted = counts[0][counts[0].index("COUNT(") :].split(") capped_rows")[0]
+        assert "LIMIT 6" in counted
+        assert "ORDER BY" not in counted
+
+    def test_the_page_and_its_count_come_in_one_query(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        made = incidents(team.case, 8)
+        with CaptureQueriesContext(connection) as queries:
+            body = api(team.vera).get(INCIDENTS, {"page_size": 3, "page": 2}).json()
+        incident_queries = [q["sql"] for q in queries.captured_queries if 'FROM "cases_incident"' in q["sql"]]
+        assert len(incident_queries) == 1
+        assert (body["count"], body["count_exact"]) == (5, False)
+        newest_first = [incident.pk for incident in reversed(made)]
+        assert [row["id"] for row in body["results"]] == newest_first[3:5]  # the page stops at the limit
+        assert "attest_capped_count" not in body["results"][0]
+
+    def test_an_empty_list_is_one_query_and_a_page_past_the_end_is_404(self, api, team):
+        client = api(team.vera)
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(INCIDENTS, {"case": team.case.pk}).json()
+        assert (body["count"], body["results"]) == (0, [])
+        assert len([q for q in queries.captured_queries if 'FROM "cases_incident"' in q["sql"]]) == 1
+        incidents(team.case, 2)
+        assert client.get(INCIDENTS, {"page_size": 2, "page": 2}).status_code == 404
+        assert client.get(INCIDENTS, {"page_size": 2, "page": 1}).json()["count"] == 2
 
     def test_the_default_limit(self):
         assert DEFAULT_EXACT_COUNT_LIMIT == 10_000
@@ -103,7 +126,10 @@ class TestCappedCount:
 
 
 class TestCaseFilter:
-    @pytest.mark.parametrize("url", [INCIDENTS, "/api/v1/case-memberships/"])
+    @pytest.mark.parametrize(
+        "url",
+        [INCIDENTS, "/api/v1/case-memberships/", "/api/v1/evidence-items/", "/api/v1/photos/", "/api/v1/sources/"],
+    )
     def test_a_case_of_others_reads_like_a_case_that_does_not_exist(self, api, team, url):
         IncidentFactory(case=team.case)
         client = api(team.charlie)
@@ -292,3 +318,49 @@ class TestBuiltOncePerClass:
             serializers.IncidentSerializer().fields  # noqa: B018
         languages = {key[3] for key in serializers.IncidentSerializer._built_fields}
         assert {"en", "uk"} <= languages
+
+
+class TestForeignKeyFilters:
+    """Every foreign key filters by id: no query checks it, and a missing id reads as one of others."""
+
+    @pytest.mark.parametrize(
+        ("url", "name"),
+        [
+            ("/api/v1/evidence-items/", "incident"),
+            ("/api/v1/evidence-items/", "parent"),
+            ("/api/v1/markings/", "photo"),
+            ("/api/v1/attributions/", "source"),
+            ("/api/v1/exports/", "case"),
+        ],
+    )
+    def test_an_id_of_others_reads_like_one_that_does_not_exist(self, api, team, url, name):
+        other_incident = IncidentFactory(case=team.other_case)
+        client = api(team.charlie)  # member of other_case only
+        foreign = client.get(url, {name: other_incident.pk + 10_000})
+        mine = client.get(url, {name: other_incident.pk})
+        assert foreign.status_code == mine.status_code == 200
+        assert foreign.json()["count"] == 0
+        for value in ("abc", "0"):
+            response = client.get(url, {name: value})
+            assert response.status_code == 400
+            assert name in response.json()["error"]["fields"]
+
+
+class TestCaseIdsReadWithTheToken:
+    def test_a_read_makes_no_query_for_the_memberships(self, api, team):
+        IncidentFactory(case=team.case)
+        client = api(team.vera)
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(INCIDENTS).json()
+        assert body["count"] == 1
+        assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT "cases_casemembership"')]
+
+    def test_a_membership_ended_shows_on_the_next_request(self, api, team):
+        from cases.models import CaseMembership
+
+        IncidentFactory(case=team.case)
+        client = api(team.vera)
+        assert client.get(INCIDENTS).json()["count"] == 1
+        CaseMembership.objects.filter(user=team.vera, case=team.case).delete()
+        assert client.get(INCIDENTS).json()["count"] == 0
+        assert client.get(INCIDENTS, {"case": team.case.pk}).json()["count"] == 0
