@@ -74,6 +74,16 @@ class CaseScopedAdmin(admin.ModelAdmin):
     def case_of(self, obj):
         return obj.case
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            # The access log records the list, and its case when the list is filtered to one the user sees.
+            case_id = request.GET.get(VisibleCaseFilter.parameter_name, "")
+            if case_id.isdigit():
+                case_id = Case.objects.visible_to(request.user).filter(pk=case_id).values_list("pk", flat=True).first()
+            request.audit_list = (self.model, case_id or None)
+        return response
+
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff
 

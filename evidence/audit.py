@@ -48,8 +48,8 @@ def mark(request, obj, action: str = AccessAction.VIEW) -> None:
     request.audit_action = action
 
 
-def record(request, action: str, *, obj=None, case=None, status=None, object_type="", object_id="", label="",
-           user=None, username="") -> None:  # fmt: skip
+def record(request, action: str, *, obj=None, case=None, case_id=None, status=None, object_type="", object_id="",
+           label="", user=None, username="") -> None:  # fmt: skip
     user = user if user is not None else getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None
@@ -66,7 +66,7 @@ def record(request, action: str, *, obj=None, case=None, status=None, object_typ
             object_type=object_type[:40],
             object_id=str(object_id)[:40],
             object_label=label[:200],
-            case=case,
+            case_id=case.pk if case is not None else case_id,
             method=(getattr(request, "method", None) or "")[:8],
             path=request.get_full_path()[:500] if request is not None else "",
             status_code=status,
@@ -84,6 +84,8 @@ def _model_and_pk(request):
     if match is None:
         return None, None
     pk = match.kwargs.get("pk") or match.kwargs.get("object_id")
+    if pk is None and "case_id" in match.kwargs:  # a page about a case as a whole (e.g. a report)
+        return Case, match.kwargs["case_id"]
     view_class = getattr(match.func, "cls", None)
     if view_class is not None and getattr(view_class, "queryset", None) is not None:
         return view_class.queryset.model, pk
@@ -119,8 +121,8 @@ class AccessLogMiddleware:
                 self.denied(request, status, model, pk)
             return
         if status == 200 and request.method == "GET" and getattr(request, "audit_list", None) is not None:
-            model, case = request.audit_list
-            record(request, AccessAction.LIST, object_type=model._meta.model_name, case=case, status=status)
+            model, case_id = request.audit_list
+            record(request, AccessAction.LIST, object_type=model._meta.model_name, case_id=case_id, status=status)
 
     def denied(self, request, status, model, pk) -> None:
         # Look the object up regardless of rights: the log (read by leads) should say what was probed.

@@ -261,11 +261,39 @@ def _shows_foreign_key(field) -> bool:
 _MISSING = object()
 
 
-class VisibleCaseField(serializers.PrimaryKeyRelatedField):
-    """A case chosen by id among those the requesting user can see; others read as 'does not exist'."""
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A row of `model` chosen by id among those the requesting user can see.
+
+    One of a case the user is not on reads as "does not exist", exactly as a missing id does, but
+    the access log records the refusal, naming the object probed.
+    """
+
+    model: type[models.Model]
 
     def get_queryset(self):
-        return Case.objects.visible_to(self.context["request"].user)
+        return self.model.objects.visible_to(self.context["request"].user)
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            self._log_refusal(data)
+            raise
+
+    def _log_refusal(self, data) -> None:
+        from evidence.audit import record
+        from evidence.choices import AccessAction
+
+        probed = self.model._base_manager.filter(pk=data).first() if str(data).isdigit() else None
+        if probed is not None:
+            request = self.context["request"]
+            record(request._request, AccessAction.DENIED, obj=probed, status=400)
+
+
+class VisibleCaseField(VisibleRelatedField):
+    """A case chosen by id among those the requesting user can see; others read as 'does not exist'."""
+
+    model = Case
 
 
 class UsernameField(serializers.SlugRelatedField):

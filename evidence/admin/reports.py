@@ -10,7 +10,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
-from evidence import services
+from evidence import audit, services
+from evidence.choices import AccessAction
 
 
 def sanctions_report_view(request, case_id: int):
@@ -23,7 +24,9 @@ def sanctions_report_view(request, case_id: int):
     except ValueError:
         after, after_text = None, ""
     report = services.sanctions_report(case, after=after)
-    if request.GET.get("export") == "csv":
+    as_csv = request.GET.get("export") == "csv"
+    audit.mark(request, case, AccessAction.DOWNLOAD if as_csv else AccessAction.VIEW)
+    if as_csv:
         response = HttpResponse(services.sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{case.reference}-sanctions-report.csv"'
         return response

@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.api.serializers import VisibleCaseField
+from cases.api.serializers import VisibleCaseField, VisibleRelatedField
 from cases.models import Incident
 from evidence.choices import ItemStatus, PhotoStatus
 from evidence.models import (
@@ -22,15 +22,13 @@ from evidence.models import (
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisibleIncidentField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        return Incident.objects.visible_to(self.context["request"].user)
+class VisibleIncidentField(VisibleRelatedField):
+    model = Incident
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisibleItemField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        return EvidenceItem.objects.visible_to(self.context["request"].user)
+class VisibleItemField(VisibleRelatedField):
+    model = EvidenceItem
 
 
 class EvidenceItemSerializer(serializers.ModelSerializer):
@@ -184,21 +182,18 @@ class NearDuplicateSerializer(serializers.Serializer):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisibleMarkingField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        return Marking.objects.visible_to(self.context["request"].user)
+class VisibleMarkingField(VisibleRelatedField):
+    model = Marking
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisiblePhotoField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        return Photo.objects.visible_to(self.context["request"].user)
+class VisiblePhotoField(VisibleRelatedField):
+    model = Photo
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisibleSourceField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        return Source.objects.visible_to(self.context["request"].user)
+class VisibleSourceField(VisibleRelatedField):
+    model = Source
 
 
 class ManufacturerSerializer(serializers.ModelSerializer):

@@ -58,7 +58,7 @@ class Context:
     language: str
     chart_spec: dict[str, Any] = field(default_factory=dict)
     # id(MarkingRow) -> (crop file, pixel size), the crop being made beside the layout; None: no crop.
-    crops: dict[int, tuple[Path, tuple[int, int]] | None] = field(default_factory=dict)
+    crops: dict[int, Any] = field(default_factory=dict)  # a ClippedPicture, (crop file, size), or None
     crop_spec: list[dict[str, Any]] = field(default_factory=list)
     side: Any = None  # sidejob.SideJob making the charts and crops
     _names: Any = field(default_factory=count)

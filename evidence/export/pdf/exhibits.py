@@ -9,7 +9,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Paragraph
 
 from evidence.export.pdf.common import DASH, FRAME_WIDTH, Context, data_tables, key_value_table
-from evidence.export.pdf.images import PendingPicture, Picture, crop_geometry, image_size
+from evidence.export.pdf.images import ClippedPicture, PendingPicture, Picture, crop_geometry, image_size
 from evidence.export.pdf.labels import format_datetime
 from evidence.export.pdf.text import MONO, SANS, SANS_BOLD, TextLine, markup, para
 
@@ -198,7 +198,8 @@ def markings(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
 
 
 def plan_crops(ctx: Context) -> None:
-    """Decide every marking's crop (box, size, file) up front, for the side job to make.
+    """Decide every marking's crop up front: a clipped view of the embedded preview when the photos are
+    in the dossier, else a file (box, size) for the side job to make.
 
     Only the previews' headers are read here; the side job decodes them.
     """
@@ -218,6 +219,9 @@ def plan_crops(ctx: Context) -> None:
             if geometry is None:
                 ctx.crops[id(marking)] = None
                 continue
+            if ctx.data.include_photos:  # the preview is in the PDF already: show a clipped view of it
+                ctx.crops[id(marking)] = ClippedPicture(preview, sizes[preview], geometry, CROP_WIDTH, CROP_HEIGHT)
+                continue
             out = ctx.temp_path(".jpg")
             ctx.crops[id(marking)] = (out, geometry.size)
             ctx.crop_spec.append(
@@ -235,6 +239,8 @@ def _crop(ctx: Context, marking: MarkingRow) -> Any:
     planned = ctx.crops.get(id(marking))
     if planned is None:
         return Paragraph(ctx.label("no_region"), ctx.styles.caption)
+    if isinstance(planned, ClippedPicture):
+        return planned
     path, size = planned
 
     def resolve() -> Path:

@@ -106,6 +106,62 @@ class PendingPicture(Flowable):
             canvas.restoreState()
 
 
+class ClippedPicture(Flowable):
+    """A marking on its photo, cut from the photo's preview by a clipping path, its region outlined in vector.
+
+    The preview is the JPEG already embedded for the photo (the same PDF image, drawn again), so
+    nothing is decoded, re-encoded or added to the file. Used only when the dossier includes the
+    photos: without them, a clipped preview would still carry the whole photo (crops are made then).
+    """
+
+    def __init__(
+        self, path: Path, preview_size: tuple[int, int], geometry: CropGeometry, max_width: float, max_height: float
+    ) -> None:
+        super().__init__()
+        self.path = str(path)
+        self.preview_size = preview_size
+        self.geometry = geometry
+        left, top, right, bottom = geometry.box
+        self.draw_width, self.draw_height = fit((right - left, bottom - top), max_width, max_height)
+        self.scale = self.draw_width / (right - left)
+        self.hAlign = "LEFT"
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.draw_width, self.draw_height
+
+    def draw(self) -> None:
+        canvas, scale = self.canv, self.scale
+        (width_px, height_px), (left, _top, _right, bottom) = self.preview_size, self.geometry.box
+        canvas.saveState()
+        clip = canvas.beginPath()
+        clip.rect(0, 0, self.draw_width, self.draw_height)
+        canvas.clipPath(clip, stroke=0, fill=0)
+        # PDF's y axis points up: the preview's bottom edge lies (height - box bottom) pixels below the crop's.
+        x, y = -left * scale, -(height_px - bottom) * scale
+        if hasattr(canvas, "draw_jpeg"):
+            canvas.draw_jpeg(self.path, x, y, width_px * scale, height_px * scale)
+        else:
+            canvas.drawImage(self.path, x, y, width_px * scale, height_px * scale)
+        region_left, region_top, region_right, region_bottom = self.geometry.region
+        outline = (
+            (region_left - left) * scale,
+            (bottom - region_bottom) * scale,
+            (region_right - region_left) * scale,
+            (region_bottom - region_top) * scale,
+        )
+        # Red on a white halo, as on the crops: visible on dark and on busy surfaces alike.
+        for colour, line_width in ((OUTLINE_HALO, 3.0), (MARKING_OUTLINE, 1.4)):
+            canvas.setStrokeColorRGB(*(channel / 255 for channel in colour))
+            canvas.setLineWidth(line_width)
+            canvas.rect(*outline, stroke=1, fill=0)
+        canvas.restoreState()
+        canvas.saveState()
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.4)
+        canvas.rect(0, 0, self.draw_width, self.draw_height, stroke=1, fill=0)
+        canvas.restoreState()
+
+
 @dataclass(frozen=True)
 class CropGeometry:
     box: tuple[int, int, int, int]  # what is cut from the preview (left, top, right, bottom)
