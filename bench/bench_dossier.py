@@ -9,9 +9,9 @@ two markings (Hangul, Cyrillic) on every other exhibit, two attributions per exh
 sources and a manifest of every file. No database: the case is plain data (DossierData).
 
 dossier  evidence.export.dossier.render_dossier: embedded DejaVu/Nanum fonts, script-aware text
-         in every table, two matplotlib charts and a crop per marking (made by its side-job child
-         process beside the layout), outline, headers and footers with "page N of M", the
-         streaming writer.
+         in every table, two matplotlib charts (made by its side-job child process beside the
+         layout), each marking outlined on a clipped view of its embedded preview, outline,
+         headers and footers with "page N of M", the streaming writer.
 bare     a plain ReportLab SimpleDocTemplate with the same preview and thumbnail JPEGs (same
          files, same sizes, also passed through unchanged) and the same tables with the same rows,
          as plain Tables of strings in Helvetica: no script handling, no charts, no crops, no
@@ -553,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         log(f"per photo   dossier {dossier / plan.photos * 1000:.1f} ms, bare {bare / plan.photos * 1000:.1f} ms")
         log(
-            f"cpu         dossier {dossier_cpu:.2f} s + side job {side_cpu:.2f} s (charts and crops, in a child "
+            f"cpu         dossier {dossier_cpu:.2f} s + side job {side_cpu:.2f} s (charts, in a child "
             f"process beside the layout) = {dossier_cpu + side_cpu:.2f} s; bare {bare_cpu:.2f} s (for information: "
             "on a busy machine the side job no longer runs for free)"
         )

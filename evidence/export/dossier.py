@@ -13,10 +13,13 @@ shipped in evidence/export/fonts/ (DejaVu Sans, NanumGothic), embedded in the PD
 Large cases: photographs are the 1600 px preview JPEGs, embedded byte for byte (never decoded,
 never re-encoded; originals are never read), the document is laid out section by section and
 written object by object (evidence/export/pdf/writer.py), so memory does not grow with the
-number of photographs (500 photos: about 80 MB). The charts (matplotlib) and the marking crops
-are made by a child process (`python -m evidence.export.pdf.sidejob`) while the pages are laid
-out; if it cannot start or fails they are made in this process (set
-evidence.export.pdf.sidejob.IN_CHILD_PROCESS = False to always do so).
+number of photographs (500 photos: about 80 MB). A marking is shown as a clipped view of its
+photo's preview, the JPEG already embedded, with the region outlined in vector: nothing is
+decoded. Only when the photos are left out are crops made (a clipped view would carry the whole
+photo). The charts (matplotlib) and those crops are made by a child process
+(`python -m evidence.export.pdf.sidejob`) while the pages are laid out; if it cannot start or
+fails they are made in this process (set evidence.export.pdf.sidejob.IN_CHILD_PROCESS = False to
+always do so).
 """
 
 from __future__ import annotations

@@ -399,6 +399,37 @@ def test_charts_and_crops_are_drawn(english):
     assert images[marked] >= 2
 
 
+def _page_images(reader: PdfReader, number: int) -> list:
+    xobjects = (reader.pages[number - 1].get("/Resources") or {}).get("/XObject") or {}
+    return [x.get_object() for x in xobjects.values() if x.get_object().get("/Subtype") == "/Image"]
+
+
+def test_with_the_photos_a_marking_is_a_clipped_view_of_the_embedded_preview(english):
+    """No crop is decoded or encoded: the marking page draws the preview's own bytes, clipped, outlined in red."""
+    previews = {photo.preview_path.read_bytes() for exhibit in english.data.exhibits for photo in exhibit.photos}
+    # The pages with a clipping path and the red outline: the markings' (nothing else clips).
+    marked = [
+        number
+        for number, page in enumerate(english.reader.pages, 1)
+        if b"W* n" in (content := page.get_contents().get_data()) and b".839216 .121569 .121569 RG" in content
+    ]
+    assert marked, "no marking drawn as a clipped, outlined view"
+    assert any(HANGUL_MARKING in english.pages[number - 1] for number in marked)
+    for number in marked:
+        drawn = [image.get_data() for image in _page_images(english.reader, number)]
+        assert drawn
+        assert all(data in previews for data in drawn), "a marking was drawn from a newly made image"
+
+
+def test_without_the_photos_a_marking_crop_holds_only_its_box(without_photos):
+    """With the photos left out, a clipped view would carry each whole photo: a small crop is made instead."""
+    marked = next(n for n, text in enumerate(without_photos.pages, 1) if HANGUL_MARKING in text)
+    previews = {photo.preview_path.read_bytes() for exhibit in without_photos.data.exhibits for photo in exhibit.photos}
+    images = _page_images(without_photos.reader, marked)
+    assert images
+    assert not any(image.get_data() in previews for image in images)
+
+
 def test_side_job_falls_back_to_this_process(case_files, english, tmp_path):
     """When the child process cannot start, the charts and crops are made here: same images."""
     target = tmp_path / "dossier.pdf"
