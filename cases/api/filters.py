@@ -1,10 +1,12 @@
 import copy
+import datetime
 
 import django_filters
 from django import forms
 from django.db import models
 from django.http import QueryDict
 from django.utils.translation import get_language
+from django_filters.fields import IsoDateTimeField
 from django_filters.filters import QuerySetRequestMixin
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -39,6 +41,27 @@ class CaseIdFilter(RelatedIdFilter):
         super().__init__(field_name=field_name, **kwargs)
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time, turned to UTC: the database is given no offset it may refuse.
+
+    Python accepts offsets up to a day; PostgreSQL refuses those past ±15:59 with an error, and a
+    date near year 1 or 9999 may have no UTC equivalent at all. Both are a 400 naming the field.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value.utcoffset() is not None:
+            try:
+                value = value.astimezone(datetime.UTC)
+            except OverflowError:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return value
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class FilterSet(django_filters.FilterSet):
     """django-filter's FilterSet, with ids for foreign keys, making its form class once per class and language.
 
@@ -51,6 +74,7 @@ class FilterSet(django_filters.FilterSet):
         **django_filters.filterset.FILTER_FOR_DBFIELD_DEFAULTS,
         models.ForeignKey: {"filter_class": RelatedIdFilter},
         models.OneToOneField: {"filter_class": RelatedIdFilter},
+        models.DateTimeField: {"filter_class": IsoDateTimeFilter},
     }
     cache_form_class = True
     _form_classes: dict = {}
@@ -124,8 +148,8 @@ class IncidentFilter(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=IncidentKind.choices)
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices)
     region = django_filters.CharFilter(lookup_expr="iexact")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
 
     class Meta:
         model = Incident

@@ -1,6 +1,6 @@
 import django_filters
 
-from cases.api.filters import CaseIdFilter, FilterSet
+from cases.api.filters import CaseIdFilter, FilterSet, IsoDateTimeFilter
 from evidence.choices import (
     AccessAction,
     AttributionSubject,
@@ -32,8 +32,8 @@ from evidence.models import (
 class EvidenceItemFilter(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=ItemKind.choices)
     status = django_filters.MultipleChoiceFilter(choices=ItemStatus.choices)
-    recovered_after = django_filters.IsoDateTimeFilter(field_name="recovered_at", lookup_expr="gte")
-    recovered_before = django_filters.IsoDateTimeFilter(field_name="recovered_at", lookup_expr="lte")
+    recovered_after = IsoDateTimeFilter(field_name="recovered_at", lookup_expr="gte")
+    recovered_before = IsoDateTimeFilter(field_name="recovered_at", lookup_expr="lte")
     region = django_filters.CharFilter(field_name="incident__region", lookup_expr="iexact")
 
     class Meta:
@@ -44,8 +44,8 @@ class EvidenceItemFilter(FilterSet):
 class CustodyEventFilter(FilterSet):
     event_type = django_filters.MultipleChoiceFilter(choices=EventType.choices)
     subject_type = django_filters.ChoiceFilter(choices=SubjectType.choices)
-    recorded_after = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
-    recorded_before = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="lte")
+    recorded_after = IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
+    recorded_before = IsoDateTimeFilter(field_name="recorded_at", lookup_expr="lte")
     item = django_filters.NumberFilter(method="filter_item", help_text="Events about this evidence item.")
 
     class Meta:
@@ -60,8 +60,8 @@ class PhotoFilter(FilterSet):
     case = CaseIdFilter(field_name="item__case")
     status = django_filters.MultipleChoiceFilter(choices=PhotoStatus.choices)
     format = django_filters.MultipleChoiceFilter(choices=PhotoFormat.choices)
-    captured_after = django_filters.IsoDateTimeFilter(field_name="captured_at", lookup_expr="gte")
-    captured_before = django_filters.IsoDateTimeFilter(field_name="captured_at", lookup_expr="lte")
+    captured_after = IsoDateTimeFilter(field_name="captured_at", lookup_expr="gte")
+    captured_before = IsoDateTimeFilter(field_name="captured_at", lookup_expr="lte")
     sha256 = django_filters.CharFilter(field_name="original__sha256", lookup_expr="iexact")
     has_location = django_filters.BooleanFilter(field_name="gps_latitude", lookup_expr="isnull", exclude=True)
 
@@ -112,8 +112,8 @@ class ManufacturerFilter(FilterSet):
 
 
 class AccessLogFilter(FilterSet):
-    after = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    before = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
+    after = IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    before = IsoDateTimeFilter(field_name="at", lookup_expr="lte")
     action = django_filters.MultipleChoiceFilter(choices=AccessAction.choices)
 
     class Meta:

@@ -364,3 +364,26 @@ class TestCaseIdsReadWithTheToken:
         CaseMembership.objects.filter(user=team.vera, case=team.case).delete()
         assert client.get(INCIDENTS).json()["count"] == 0
         assert client.get(INCIDENTS, {"case": team.case.pk}).json()["count"] == 0
+
+
+class TestDateTimeFilters:
+    """Any offset Python accepts reaches the database as UTC (PostgreSQL refuses offsets past ±15:59)."""
+
+    @pytest.mark.parametrize("url", [INCIDENTS, "/api/v1/evidence-items/", "/api/v1/custody-events/"])
+    def test_a_far_offset_is_read_as_utc(self, api, team, url):
+        IncidentFactory(case=team.case, occurred_at=datetime(2024, 1, 2, 12, tzinfo=UTC))
+        name = {INCIDENTS: "occurred_after", "/api/v1/evidence-items/": "recovered_after"}.get(url, "recorded_after")
+        response = api(team.vera).get(url, {name: "0278-01-01T14:14:47-16:46"})
+        assert response.status_code == 200, response.content[:300]
+
+    def test_the_offset_counts(self, api, team):
+        IncidentFactory(case=team.case, occurred_at=datetime(2024, 1, 2, 12, tzinfo=UTC))
+        client = api(team.vera)
+        # 12:00 UTC is 14:00 in Kyiv (winter): after 13:30+02:00 (11:30 UTC), not after 14:30+02:00.
+        assert client.get(INCIDENTS, {"occurred_after": "2024-01-02T13:30:00+02:00"}).json()["count"] == 1
+        assert client.get(INCIDENTS, {"occurred_after": "2024-01-02T14:30:00+02:00"}).json()["count"] == 0
+
+    def test_a_time_with_no_utc_equivalent_is_400_naming_the_field(self, api, team):
+        response = api(team.vera).get(INCIDENTS, {"occurred_before": "0001-01-01T00:30:00+01:00"})
+        assert response.status_code == 400
+        assert "occurred_before" in response.json()["error"]["fields"]
