@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cases import services
-from cases.choices import ROLE_RANK, IdentificationBasis, Role
+from cases.choices import ROLE_RANK, IdentificationBasis, IncidentKind, Outcome, Role
 from cases.models import (
     ApiToken,
     Case,
@@ -36,6 +37,13 @@ def cases_with_role(user, role: str):
         return Case.objects.all()
     roles = [name for name, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]
     return Case.objects.filter(memberships__user=user, memberships__role__in=roles).distinct()
+
+
+def breakdown(counts: dict[str, int], choices: type[models.TextChoices] | None = None) -> str:
+    """'Impact: 2, Intercepted: 1': the statistics count stable codes (the API returns them so); the admin
+    names them in the reader's language. Regions are free text, shown as written."""
+    labels = dict(choices.choices) if choices else {}
+    return ", ".join(f"{labels.get(code, code) or '?'}: {count}" for code, count in counts.items()) or "—"
 
 
 class VisibleCaseFilter(admin.SimpleListFilter):
@@ -231,9 +239,9 @@ class CaseAdmin(CaseScopedAdmin):
                 _("Identified by trajectory, speed or launch site"),
                 stats["launches_identified_by_trajectory_speed_or_launch_site"],
             ),
-            (_("By kind"), ", ".join(f"{k}: {v}" for k, v in stats["by_kind"].items()) or "—"),
-            (_("By outcome"), ", ".join(f"{k}: {v}" for k, v in stats["by_outcome"].items()) or "—"),
-            (_("By region"), ", ".join(f"{k or '?'}: {v}" for k, v in stats["by_region"].items()) or "—"),
+            (_("By kind"), breakdown(stats["by_kind"], IncidentKind)),
+            (_("By outcome"), breakdown(stats["by_outcome"], Outcome)),
+            (_("By region"), breakdown(stats["by_region"])),
         ]
         return format_html(
             '<table class="attest-stats">{}</table>',

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import (
@@ -169,6 +170,19 @@ class SanctionsProvision(models.Model):
         ]
 
     def __str__(self) -> str:
+        if not self.paragraph:
+            return self.instrument
+        return gettext("%(instrument)s, para. %(paragraph)s") % {
+            "instrument": self.instrument,
+            "paragraph": self.paragraph,
+        }
+
+    @property
+    def citation(self) -> str:
+        """The provision as records cite it: always in English, whatever the reader's language.
+
+        Evidence packages hash it into their records, so it must not follow the active language.
+        """
         return f"{self.instrument}, para. {self.paragraph}" if self.paragraph else self.instrument
 
 
@@ -276,7 +290,11 @@ class CaseMembership(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.get_role_display()}) on {self.case.reference}"
+        return gettext("%(user)s (%(role)s) on %(case)s") % {
+            "user": self.user,
+            "role": self.get_role_display(),
+            "case": self.case.reference,
+        }
 
 
 class Incident(TimestampedModel):

@@ -28,7 +28,7 @@ def require_role(*, case: Case, actor, role: str) -> str:
     """The actor's role on the case if it reaches `role`. Outsiders get 404, members without it 403."""
     actual = case.role_of(actor)
     if actual is None:
-        raise Http404("No such case.")
+        raise Http404(_("No such case."))
     if ROLE_RANK[actual] < ROLE_RANK[role]:
         raise PermissionDenied(
             _("This needs the %(role)s role on case %(case)s.") % {"role": Role(role).label, "case": case.reference}
@@ -226,7 +226,7 @@ def create_api_token(*, actor, name: str, expires_at=None, two_factor_verified: 
 @transaction.atomic
 def revoke_api_token(*, actor, token: ApiToken) -> ApiToken:
     if token.user_id != actor.pk and not actor.is_superuser:
-        raise Http404("No such token.")
+        raise Http404(_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import signals as auth_signals
 from django.db import DatabaseError
 from django.dispatch import receiver
+from django.utils import translation
 
 from cases.models import Case
 from evidence.choices import AccessAction
@@ -56,7 +57,9 @@ def record(request, action: str, *, obj=None, case=None, case_id=None, status=No
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
-        label = label or str(obj)
+        if not label:
+            with translation.override(None):  # stored as written in the code, not in the viewer's language
+                label = str(obj)
         case = case or case_of(obj)
     try:
         AccessLog.objects.create(

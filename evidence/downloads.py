@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 
 from evidence import filestore
 
@@ -27,7 +28,7 @@ def file_response(request, obj, relative_path: str, *, filename: str, content_ty
 
     path = filestore.absolute(relative_path)
     if not path.is_file():
-        raise Http404("The file is not available.")
+        raise Http404(gettext("The file is not available."))
     prefix = settings.ATTEST_X_ACCEL_REDIRECT_PREFIX
     if prefix:
         response = HttpResponse(content_type=content_type)

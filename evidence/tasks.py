@@ -59,7 +59,7 @@ def process_photo(self, photo_id: int) -> str:
         return services.process_photo(photo_id=photo_id).status
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
-            services.photos.mark_failed(photo_id=photo_id, error=f"gave up after retries: {exc}")
+            services.photos.mark_failed(photo_id=photo_id, error=services.photos.GAVE_UP_RETRYING % {"error": exc})
             raise
         raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
     except Exception as exc:  # the file itself cannot be processed: retrying would not help

@@ -413,3 +413,31 @@ def test_times_are_stored_in_utc_and_shown_in_kyiv(staff_client, team):
     assert 'value="07:00:00"' in page
     changelist = staff_client.get(reverse("admin:cases_incident_changelist"), HTTP_ACCEPT_LANGUAGE="uk")
     assert "02 січня 2024 р. 07:00" in changelist.content.decode()  # noqa: RUF001
+
+
+# --- (g) Codes stored or returned by the API are named in the reader's language in the admin ----
+
+
+def test_statistics_and_export_progress_are_ukrainian_in_the_admin(staff_client, team, api):
+    from evidence.models import Export
+    from evidence.services.exports import NOT_QUEUED
+    from tests.factories import ExportFactory, IncidentFactory
+
+    IncidentFactory(case=team.case)  # a missile strike: counted under the code "missile_strike"
+    case_page = reverse("admin:cases_case_change", args=[team.case.pk])
+    assert "Ракетний удар: 1" in staff_client.get(case_page, HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert "Missile strike: 1" in staff_client.get(case_page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    # The build stores stable English codes; the admin translates them, the API returns them as stored.
+    export = ExportFactory(case=team.case)
+    Export.objects.filter(pk=export.pk).update(stage="exhibits 3/12", error=NOT_QUEUED)
+    export_page = reverse("admin:evidence_export_change", args=[export.pk])
+    page = staff_client.get(export_page, HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert "речові докази 3/12" in page
+    assert "Не вдалося поставити збирання в чергу: брокер завдань недоступний." in page  # noqa: RUF001
+    assert "exhibits 3/12" not in page
+    page = staff_client.get(export_page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "exhibits 3/12" in page
+    assert NOT_QUEUED in page
+    polled = api(team.alice).get(f"/api/v1/exports/{export.pk}/", HTTP_ACCEPT_LANGUAGE="uk").json()
+    assert (polled["stage"], polled["error"]) == ("exhibits 3/12", NOT_QUEUED)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.admin import (
@@ -44,6 +48,21 @@ def custody_timeline(events) -> str:
             rows,
         ),
     )
+
+
+NAMED_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def stored_message(text: str, templates: Iterable[str]) -> str:
+    """A message stored in English, in the active language if it is one of `templates` (msgids with
+    %(name)s placeholders, marked with gettext_noop where the message is written); else as stored."""
+    for template in templates:
+        parts = NAMED_PLACEHOLDER.split(template)  # literal, name, literal, name, …, literal
+        pattern = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.*)" for index, part in enumerate(parts))
+        match = re.fullmatch(pattern, text, flags=re.DOTALL)
+        if match:
+            return gettext(template) % match.groupdict()
+    return text
 
 
 class ItemCaseFilter(VisibleCaseFilter):

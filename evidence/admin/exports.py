@@ -11,8 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.admin import CaseAdmin, CaseScopedAdmin, VisibleCaseFilter
 from evidence import audit, services
+from evidence.admin.common import stored_message
 from evidence.choices import AccessAction, ExportKind, ExportStatus
+from evidence.export.stages import stage_label
 from evidence.models import Export
+from evidence.services.exports import NOT_QUEUED
 
 
 @admin.register(Export)
@@ -23,7 +26,7 @@ class ExportAdmin(CaseScopedAdmin):
     list_select_related = ["case", "requested_by", "file"]
     readonly_fields = [
         "case", "kind", "language", "include_photos", "redact_names", "requested_by", "requested_at", "status",
-        "progress_bar", "stage", "error", "started_at", "finished_at", "sha256", "ledger_head", "download",
+        "progress_bar", "stage_text", "error_text", "started_at", "finished_at", "sha256", "ledger_head", "download",
     ]  # fmt: skip
     fields = readonly_fields
 
@@ -37,13 +40,18 @@ class ExportAdmin(CaseScopedAdmin):
     def progress_bar(self, obj):
         if obj.status == ExportStatus.FAILED:
             return format_html('<strong style="color:#ba2121">{}</strong>', _("failed"))
-        return format_html(
-            '<progress value="{}" max="100" title="{}"></progress> {}% {}',
-            obj.progress,
-            obj.stage,
-            obj.progress,
-            obj.stage,
-        )
+        stage = stage_label(obj.stage)
+        return format_html('<progress value="{}" max="100" title="{}"></progress> {}% {}', obj.progress, stage,
+                           obj.progress, stage)  # fmt: skip
+
+    @admin.display(description=_("stage"))
+    def stage_text(self, obj):
+        """Stored as a stable English code (the API returns it so), shown in the reader's language."""
+        return stage_label(obj.stage) or "—"
+
+    @admin.display(description=_("error"))
+    def error_text(self, obj):
+        return stored_message(obj.error, [NOT_QUEUED]) or "—"
 
     @admin.display(description=_("SHA-256"))
     def sha256(self, obj):

@@ -25,6 +25,9 @@ from evidence.admin.common import custody_timeline, thumbnail_tag
 from evidence.choices import ItemStatus, SubjectType
 from evidence.models import CustodyEvent, EvidenceItem
 
+# What services.seen_elsewhere() matched on: codes (the API returns them so), named here.
+MATCHED_ON = {"part number": _("part number"), "lot": _("lot")}
+
 
 class EvidenceItemForm(forms.ModelForm):
     class Meta:
@@ -123,7 +126,7 @@ class EvidenceItemAdmin(CaseScopedAdmin):
             '<a href="{}">{} {}</a> ({}: {})',
             (
                 (reverse("admin:evidence_evidenceitem_change", args=[row["item"]]), row["case"], row["exhibit"],
-                 row["match"], ", ".join(row["values"]))
+                 MATCHED_ON.get(row["match"], row["match"]), ", ".join(row["values"]))
                 for row in rows
             ),
         )  # fmt: skip

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.admin import (
@@ -17,10 +18,11 @@ from cases.admin import (
 )
 from cases.choices import Role
 from evidence import services
-from evidence.admin.common import ItemCaseFilter, thumbnail_tag
+from evidence.admin.common import ItemCaseFilter, stored_message, thumbnail_tag
 from evidence.choices import Confidence, MarkingType, PhotoStatus
 from evidence.models import EvidenceItem, Photo
 from evidence.services.markings import region_from_preview, region_on_preview
+from evidence.services.photos import GAVE_UP, GAVE_UP_RETRYING
 
 
 @admin.register(Photo)
@@ -32,7 +34,7 @@ class PhotoAdmin(CaseScopedAdmin):
     list_select_related = ["item__case", "original"]
     search_fields = ["original_name", "original__sha256", "item__exhibit_number", "photographer", "camera_model"]
     fieldsets = [
-        (None, {"fields": ["preview", "item", "original_name", "sha256", "download", "status", "error"]}),
+        (None, {"fields": ["preview", "item", "original_name", "sha256", "download", "status", "error_text"]}),
         (
             _("Capture"),
             {"fields": ["photographer", "captured_at", "captured_at_source", "camera", "lens", "location", "notes"]},
@@ -42,7 +44,7 @@ class PhotoAdmin(CaseScopedAdmin):
         (_("Record"), {"fields": ["uploaded_by", "uploaded_at", "processed_at", "attempts"], "classes": ["collapse"]}),
     ]
     readonly_fields = [
-        "preview", "item", "original_name", "sha256", "download", "status", "error", "photographer", "captured_at",
+        "preview", "item", "original_name", "sha256", "download", "status", "error_text", "photographer", "captured_at",
         "captured_at_source", "camera", "lens", "location", "notes", "exif_table", "near_duplicate_links", "phash",
         "dhash", "uploaded_by", "uploaded_at", "processed_at", "attempts",
     ]  # fmt: skip
@@ -78,9 +80,18 @@ class PhotoAdmin(CaseScopedAdmin):
 
     @admin.display(description=_("original"))
     def download(self, obj):
+        size = obj.original.size
         return format_html(
-            '<a href="{}">{}</a> ({} bytes)', reverse("photo-original", args=[obj.pk]), _("download"), obj.original.size
+            '<a href="{}">{}</a> ({})',
+            reverse("photo-original", args=[obj.pk]),
+            _("download"),
+            ngettext("%(size)s byte", "%(size)s bytes", size) % {"size": size},
         )
+
+    @admin.display(description=_("error"))
+    def error_text(self, obj):
+        """Stored in English (the API returns it so), shown in the reader's language when it is one of ours."""
+        return stored_message(obj.error, [GAVE_UP, GAVE_UP_RETRYING]) or "—"
 
     @admin.display(description=_("preview"))
     def preview(self, obj):
@@ -96,8 +107,10 @@ class PhotoAdmin(CaseScopedAdmin):
     def location(self, obj):
         if obj.gps_latitude is None:
             return _("none recorded")
-        altitude = f", {obj.gps_altitude} m" if obj.gps_altitude is not None else ""
-        return f"{obj.gps_latitude}, {obj.gps_longitude}{altitude}"
+        position = f"{obj.gps_latitude}, {obj.gps_longitude}"
+        if obj.gps_altitude is None:
+            return position
+        return gettext("%(position)s, %(altitude)s m") % {"position": position, "altitude": obj.gps_altitude}
 
     @admin.display(description=_("EXIF tags"))
     def exif_table(self, obj):
@@ -115,13 +128,13 @@ class PhotoAdmin(CaseScopedAdmin):
             return _("none within the threshold")
         return format_html_join(
             ", ",
-            '<a href="{}">{} {}</a> ({} bits)',
+            '<a href="{}">{} {}</a> ({})',
             (
                 (
                     reverse("admin:evidence_photo_change", args=[other.pk]),
                     other.item.case.reference,
                     other.item.exhibit_number,
-                    distance,
+                    ngettext("%(count)s bit", "%(count)s bits", distance) % {"count": distance},
                 )
                 for other, distance in pairs
             ),

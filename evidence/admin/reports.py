@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
 from evidence import audit, services
-from evidence.choices import AccessAction
+from evidence.choices import AccessAction, ManufacturePrecision
 
 
 def sanctions_report_view(request, case_id: int):
@@ -34,11 +34,30 @@ def sanctions_report_view(request, case_id: int):
         **admin.site.each_context(request),
         "title": _("Sanctions question: %(case)s") % {"case": case.reference},
         "case": case,
-        "report": report,
+        "report": shown_in_language(report),
         "after": after,
         "opts": Case._meta,
     }
     return TemplateResponse(request, "admin/evidence/sanctions_report.html", context)
+
+
+def shown_in_language(report: dict) -> dict:
+    """The report as the page shows it: the codes the API and the CSV keep ("unknown", "year" …), named
+    in the reader's language."""
+    precisions = dict(ManufacturePrecision.choices)
+
+    def groups(rows: list[dict]) -> list[dict]:
+        return [{**row, "key": _("unknown") if row["key"] == "unknown" else row["key"]} for row in rows]
+
+    def precision(code: str) -> str:
+        return precisions.get(code, code)
+
+    return {
+        **report,
+        "by_country": groups(report["by_country"]),
+        "by_manufacturer": groups(report["by_manufacturer"]),
+        "rows": [{**row, "manufactured_precision": precision(row["manufactured_precision"])} for row in report["rows"]],
+    }
 
 
 def _latest_provision_date(case: Case) -> dt.date | None:

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.admin import (
@@ -102,7 +103,8 @@ class SourceAdmin(CaseScopedAdmin):
 
     @admin.action(description=_("Withdraw the selected sources"))
     def withdraw_selected(self, request, queryset):
-        reason = _("withdrawn in the admin by %(user)s") % {"user": request.user.get_username()}
+        # The reason goes into the custody ledger: in English, whatever the language of the admin.
+        reason = f"withdrawn in the admin by {request.user.get_username()}"
         for source in queryset:
             services.withdraw_source(actor=request.user, source=source, reason=reason)
 
@@ -196,9 +198,12 @@ class AttributionInline(admin.TabularInline):
 
     @admin.display(description=_("locator"))
     def locator(self, obj):
-        return ", ".join(
-            part for part in (obj.page and f"p. {obj.page}", obj.paragraph and f"para. {obj.paragraph}") if part
-        )
+        parts = []
+        if obj.page:
+            parts.append(gettext("p. %(page)s") % {"page": obj.page})
+        if obj.paragraph:
+            parts.append(gettext("para. %(paragraph)s") % {"paragraph": obj.paragraph})
+        return ", ".join(parts)
 
     def get_formset(self, request, obj=None, **kwargs):
         if obj is not None and services.attributions_of(obj, viewer=request.user).contradicted:

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -213,7 +214,11 @@ class PhotoViewSet(
     def _derivative(self, kind: str):
         photo = self.get_object()
         if photo.status != PhotoStatus.DONE:
-            raise NotFound(f"The {kind} is not ready: the photo is {photo.status}.")
+            if kind == "preview":
+                message = gettext("The preview is not ready yet (photo status: %(status)s).")
+            else:
+                message = gettext("The thumbnail is not ready yet (photo status: %(status)s).")
+            raise NotFound(message % {"status": photo.get_status_display()})
         name = f"{photo.item.exhibit_number}-{photo.original.sha256[:12]}-{kind}.jpg"
         return file_response(self.request, photo, photo.derivative_path(kind), filename=name, content_type="image/jpeg")
 
@@ -313,7 +318,7 @@ class SourceViewSet(AttestModelViewSet):
         """The archived copy, byte for byte (its SHA-256 is in the source's record)."""
         source = self.get_object()
         if source.archived_copy is None:
-            raise NotFound("This source has no archived copy.")
+            raise NotFound(gettext("This source has no archived copy."))
         return file_response(
             request, source, source.archived_copy.path, filename=source.archived_copy_name,
             content_type="application/octet-stream",
@@ -374,7 +379,7 @@ class SanctionsReportViewSet(VisibleQuerysetMixin, viewsets.GenericViewSet):
         try:
             after_date = dt.date.fromisoformat(after) if after else None
         except ValueError:
-            raise ValidationError({"after": ["A date, YYYY-MM-DD."]}) from None
+            raise ValidationError({"after": [gettext("A date, YYYY-MM-DD.")]}) from None
         report = services.sanctions_report(case, after=after_date)
         if request.query_params.get("export") == "csv":
             response = HttpResponse(services.sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
@@ -411,7 +416,10 @@ class ExportViewSet(
         """The finished file, byte for byte as stored (its SHA-256 is in the export's record)."""
         export = self.get_object()
         if export.file is None:
-            raise NotFound(f"The {export.get_kind_display()} is not ready: it is {export.status}.")
+            raise NotFound(
+                gettext("%(kind)s: not ready yet (status: %(status)s).")
+                % {"kind": export.get_kind_display(), "status": export.get_status_display()}
+            )
         content_type = "application/pdf" if export.kind == ExportKind.DOSSIER else "application/zip"
         return file_response(request, export, export.file.path, filename=export.filename, content_type=content_type)
 

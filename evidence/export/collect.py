@@ -195,6 +195,7 @@ def dossier_data(export: Export, checkpoint: Checkpoint) -> DossierData:
         ]
         exhibit_list = list(exhibits(case, export, redact, viewer=export.requested_by))
         status = case.get_status_display()
+        legal_basis = [str(provision) for provision in case.legal_basis.all()]  # "para." in the dossier's language
     manifest = [
         ManifestRow(path=stored.path, sha256=stored.sha256, size=stored.size)
         for stored in custody.case_files(case).exclude(kind="export")
@@ -205,7 +206,7 @@ def dossier_data(export: Export, checkpoint: Checkpoint) -> DossierData:
         case_title=case.title,
         case_status=str(status),
         case_summary=case.summary,
-        legal_basis=[str(provision) for provision in case.legal_basis.all()],
+        legal_basis=legal_basis,
         opened_on=case.opened_on,
         generated_at=timezone.now(),
         generated_by=export.requested_by.get_full_name() or export.requested_by.get_username(),

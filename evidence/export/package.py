@@ -51,7 +51,7 @@ def _records(case: Case) -> dict:
     manufacturer_ids |= set(Marking.objects.filter(item__case=case).values_list("manufacturer_id", flat=True))
     return {
         "case": custody.snapshot(case),
-        "legal_basis": [str(provision) for provision in case.legal_basis.all()],
+        "legal_basis": [provision.citation for provision in case.legal_basis.all()],  # English: it is hashed
         "incidents": rows(Incident.objects.filter(case=case)),
         "evidence_items": rows(EvidenceItem.objects.filter(case=case)),
         "photos": [

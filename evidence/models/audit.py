@@ -63,7 +63,8 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or self.user_id} {self.action} {self.object_label}"
+        who = self.username or self.user_id
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {who} {self.get_action_display()} {self.object_label}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -76,7 +76,7 @@ class Export(UndeletableModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id} {self.get_kind_display()} #{self.pk} ({self.status})"
+        return f"{self.case_id} {self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
 
     @property
     def filename(self) -> str:

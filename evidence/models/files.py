@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from evidence.choices import FileKind
 from evidence.models.base import StoredFileQuerySet, UndeletableModel
@@ -26,4 +27,7 @@ class StoredFile(UndeletableModel):
         ordering = ["created_at"]
 
     def __str__(self) -> str:
-        return f"{self.sha256[:12]}… ({self.size} bytes)"
+        return ngettext("%(hash)s… (%(size)s byte)", "%(hash)s… (%(size)s bytes)", self.size) % {
+            "hash": self.sha256[:12],
+            "size": self.size,
+        }

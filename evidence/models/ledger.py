@@ -7,6 +7,7 @@ import json
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, CaseScopedQuerySet
@@ -82,7 +83,7 @@ class CustodyEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.event_type} {self.subject_label}"
+        return f"#{self.sequence} {self.get_event_type_display()} {self.subject_label}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -132,7 +133,11 @@ class Checkpoint(models.Model):
         get_latest_by = "signed_at"
 
     def __str__(self) -> str:
-        return f"{self.case_id} size {self.size} at {self.signed_at:%Y-%m-%d %H:%M}"
+        return gettext("%(case)s size %(size)s at %(signed_at)s") % {
+            "case": self.case_id,
+            "size": self.size,
+            "signed_at": f"{self.signed_at:%Y-%m-%d %H:%M}",
+        }
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

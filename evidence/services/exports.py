@@ -14,7 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from cases.choices import Role
 from cases.models import Case
@@ -24,6 +25,10 @@ from evidence.choices import EventType, ExportKind, ExportStatus, FileKind, Subj
 from evidence.models import Export
 
 log = logging.getLogger(__name__)
+
+# Stored in English on the export (and so returned by the API); the admin translates it when shown.
+# The stages are stable codes too, shown translated by evidence.export.stages.stage_label().
+NOT_QUEUED = gettext_noop("The build could not be queued: the task broker is unreachable.")
 
 
 @transaction.atomic
@@ -59,7 +64,7 @@ def _enqueue(export_id: int) -> None:
         task.delay(export_id)
     except Exception:
         log.exception("could not queue export %s", export_id)
-        mark_failed(export_id=export_id, error="The build could not be queued: the task broker is unreachable.")
+        mark_failed(export_id=export_id, error=NOT_QUEUED)
 
 
 def report_progress(export_id: int, percent: int, stage: str) -> None:
@@ -145,12 +150,14 @@ def build_export(*, export_id: int) -> Export:
 def _export_event(export: Export):
     state = custody.snapshot(export, exclude=("progress", "stage", "error"))
     state.update(sha256=export.file.sha256, size=export.file.size, filename=export.filename)
+    with translation.override(None):  # the ledger's label is English, whatever language the build runs in
+        label = f"{export.get_kind_display()} {export.pk}"
     return custody.append_event(
         case=export.case,
         event_type=EventType.EXPORT_PRODUCED,
         subject_type=SubjectType.EXPORT,
         subject_id=export.pk,
-        subject_label=f"{export.get_kind_display()} {export.pk}",
+        subject_label=label,
         actor=export.requested_by,
         payload={"export": state, "checkpoint": export.checkpoint.as_signed(export.case.reference)},
     )

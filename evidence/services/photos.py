@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases.choices import Role
 from cases.services import require_role
@@ -187,6 +188,11 @@ def process_photo(*, photo_id: int) -> Photo:
     return photo
 
 
+# Why a photo failed is stored in English (and so returned by the API); the admin translates it when shown.
+GAVE_UP = gettext_noop("Gave up after %(n)s attempts.")
+GAVE_UP_RETRYING = gettext_noop("gave up after retries: %(error)s")
+
+
 def mark_failed(*, photo_id: int, error: str) -> None:
     with transaction.atomic():
         photo = Photo.objects.select_for_update().get(pk=photo_id)
@@ -218,7 +224,7 @@ def sweep_stuck(*, now: dt.datetime | None = None) -> dict[str, int]:
     stuck = Photo.objects.filter(status__in=[PhotoStatus.PENDING, PhotoStatus.PROCESSING], status_changed_at__lt=cutoff)
     gave_up = 0
     for photo in stuck.filter(attempts__gte=settings.ATTEST_PHOTO_MAX_ATTEMPTS):
-        mark_failed(photo_id=photo.pk, error=_("Gave up after %(n)s attempts.") % {"n": photo.attempts})
+        mark_failed(photo_id=photo.pk, error=GAVE_UP % {"n": photo.attempts})
         gave_up += 1
     requeued = requeue(photos=list(stuck.filter(attempts__lt=settings.ATTEST_PHOTO_MAX_ATTEMPTS)))
     return {"requeued": requeued, "failed": gave_up}
