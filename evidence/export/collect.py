@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from django.utils import timezone, translation
 
+from cases.choices import IncidentKind, Outcome
 from cases.models import Case
 from cases.stats import case_statistics
 from evidence import custody, filestore, services
@@ -91,6 +92,14 @@ def _custody_rows(item: EvidenceItem, redact: Redactor) -> list[CustodyRow]:
             )
         )
     return rows
+
+
+def labelled_statistics(stats: dict) -> dict:
+    """The case statistics with incident kinds and outcomes by name, in the active language, not by code."""
+    names = {"by_kind": dict(IncidentKind.choices), "by_outcome": dict(Outcome.choices)}
+    for key, labels in names.items():
+        stats[key] = {str(labels.get(code, code)): count for code, count in (stats.get(key) or {}).items()}
+    return stats
 
 
 def _component_summary(item: EvidenceItem) -> str | None:
@@ -196,6 +205,7 @@ def dossier_data(export: Export, checkpoint: Checkpoint) -> DossierData:
         exhibit_list = list(exhibits(case, export, redact, viewer=export.requested_by))
         status = case.get_status_display()
         legal_basis = [str(provision) for provision in case.legal_basis.all()]  # "para." in the dossier's language
+        statistics = labelled_statistics(case_statistics(case))
     manifest = [
         ManifestRow(path=stored.path, sha256=stored.sha256, size=stored.size)
         for stored in custody.case_files(case).exclude(kind="export")
@@ -217,7 +227,7 @@ def dossier_data(export: Export, checkpoint: Checkpoint) -> DossierData:
         checkpoint_key=checkpoint.key_id,
         checkpoint_signature=checkpoint.signature,
         public_key_fingerprint=key_id(public_raw),
-        statistics=case_statistics(case),
+        statistics=statistics,
         incidents=incidents,
         exhibits=exhibit_list,
         sources=sources,

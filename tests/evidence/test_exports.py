@@ -173,3 +173,20 @@ class TestPackage:
             names = bundle.namelist()
         assert any(name.endswith("/bagit.txt") for name in names)
         assert any(name.endswith("/verify.py") for name in names)
+
+
+def test_the_dossier_names_incident_kinds_and_outcomes_in_its_language():
+    from django.utils import translation
+
+    from cases.choices import IncidentKind, Outcome
+    from evidence.export.collect import labelled_statistics
+
+    stats = {"by_kind": {"missile_strike": 2, "launch": 1}, "by_outcome": {"failed_in_flight": 1}, "killed": 3}
+    with translation.override("uk"):
+        labelled = labelled_statistics(dict(stats))
+        strike, failed = str(IncidentKind.MISSILE_STRIKE.label), str(Outcome.FAILED_IN_FLIGHT.label)
+    assert strike != "missile_strike"
+    assert labelled["by_kind"][strike] == 2
+    assert labelled["by_outcome"] == {failed: 1}
+    assert labelled["killed"] == 3
+    assert not any("_" in name for name in labelled["by_kind"])
