@@ -39,10 +39,10 @@ def _member_case_ids(user):
     user may see. The list is read when visible_to() is called, so build the queryset when it is
     needed (as views do per request), not ahead of a change of membership.
     """
-    members = CaseMembership.objects.filter(user=user).values_list("case_id", flat=True)
     read_with_token = getattr(user, MEMBER_CASE_IDS_ATTRIBUTE, None)
     if read_with_token is not None and len(read_with_token) <= MEMBER_CASE_IDS_INLINE_LIMIT:
         return read_with_token
+    members = CaseMembership.objects.filter(user=user).values_list("case_id", flat=True)
     ids = list(members.order_by("case_id")[: MEMBER_CASE_IDS_INLINE_LIMIT + 1])
     return ids if len(ids) <= MEMBER_CASE_IDS_INLINE_LIMIT else members.order_by()
 

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,12 +20,10 @@ from evidence.models import (
 )
 
 
-@extend_schema_field(OpenApiTypes.INT)
 class VisibleIncidentField(VisibleRelatedField):
     model = Incident
 
 
-@extend_schema_field(OpenApiTypes.INT)
 class VisibleItemField(VisibleRelatedField):
     model = EvidenceItem
 
@@ -181,17 +178,14 @@ class NearDuplicateSerializer(serializers.Serializer):
     distance = serializers.IntegerField(help_text="Hamming distance of the 64-bit pHashes.")
 
 
-@extend_schema_field(OpenApiTypes.INT)
 class VisibleMarkingField(VisibleRelatedField):
     model = Marking
 
 
-@extend_schema_field(OpenApiTypes.INT)
 class VisiblePhotoField(VisibleRelatedField):
     model = Photo
 
 
-@extend_schema_field(OpenApiTypes.INT)
 class VisibleSourceField(VisibleRelatedField):
     model = Source
 

@@ -33,6 +33,15 @@ def fit(size: tuple[int, int], max_width: float, max_height: float) -> tuple[flo
     return width * scale, height * scale
 
 
+def draw_frame(canvas, width: float, height: float) -> None:
+    """The hairline frame around a picture."""
+    canvas.saveState()
+    canvas.setStrokeColor(RULE)
+    canvas.setLineWidth(0.4)
+    canvas.rect(0, 0, width, height, stroke=1, fill=0)
+    canvas.restoreState()
+
+
 class Picture(Flowable):
     """An image file drawn at a fixed size, with a hairline frame."""
 
@@ -62,11 +71,7 @@ class Picture(Flowable):
         else:
             canvas.drawImage(self.path, 0, 0, self.draw_width, self.draw_height)
         if self.frame:
-            canvas.saveState()
-            canvas.setStrokeColor(RULE)
-            canvas.setLineWidth(0.4)
-            canvas.rect(0, 0, self.draw_width, self.draw_height, stroke=1, fill=0)
-            canvas.restoreState()
+            draw_frame(canvas, self.draw_width, self.draw_height)
 
 
 class PendingPicture(Flowable):
@@ -99,11 +104,7 @@ class PendingPicture(Flowable):
         canvas, resolve = self.canv, self.resolve
         canvas.draw_pending_image(self.key, lambda: str(resolve()), 0, 0, self.draw_width, self.draw_height)
         if self.frame:
-            canvas.saveState()
-            canvas.setStrokeColor(RULE)
-            canvas.setLineWidth(0.4)
-            canvas.rect(0, 0, self.draw_width, self.draw_height, stroke=1, fill=0)
-            canvas.restoreState()
+            draw_frame(canvas, self.draw_width, self.draw_height)
 
 
 class ClippedPicture(Flowable):
@@ -155,11 +156,7 @@ class ClippedPicture(Flowable):
             canvas.setLineWidth(line_width)
             canvas.rect(*outline, stroke=1, fill=0)
         canvas.restoreState()
-        canvas.saveState()
-        canvas.setStrokeColor(RULE)
-        canvas.setLineWidth(0.4)
-        canvas.rect(0, 0, self.draw_width, self.draw_height, stroke=1, fill=0)
-        canvas.restoreState()
+        draw_frame(canvas, self.draw_width, self.draw_height)
 
 
 @dataclass(frozen=True)
