@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,12 @@ from cases.models import (
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+@cache
+def _tokens_with_case_ids():
+    """Tokens with their user and the user's case ids, built once: every read clones it (cheaper than building)."""
+    return ApiToken.objects.select_related("user").annotate(member_case_ids=member_case_ids_column())
+
+
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     keywords = ("token", "bearer")
 
@@ -32,11 +39,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("The Authorization header must be: Token <value>."))
         raw = header[1].decode("latin-1")
-        tokens = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw))
         read_only = request.method in SAFE_METHODS
-        if read_only:
-            # One round trip fewer on every read: the user's case ids come with the token.
-            tokens = tokens.annotate(member_case_ids=member_case_ids_column())
+        # One round trip fewer on every read: the user's case ids come with the token.
+        tokens = _tokens_with_case_ids() if read_only else ApiToken.objects.select_related("user")
+        tokens = tokens.filter(key_hash=hash_token(raw))
         token = next(iter(tokens[:1]), None)
         if token is None or not token.is_active or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The API token is unknown, expired or revoked."))
