@@ -70,7 +70,16 @@ def check_media() -> Check:
             probe.flush()
     except OSError as exc:
         return Check(False, f"{root} is not writable: {_describe(exc)}")
-    return Check(True, "writable")
+    from evidence.filestore import object_storage
+
+    bucket = object_storage()
+    if bucket is None:
+        return Check(True, "writable")
+    try:
+        bucket.exists(".healthz")  # a signed HEAD: reaches the bucket with the app's credentials
+    except Exception as exc:
+        return Check(False, f"the media bucket is unreachable: {_describe(exc)}")
+    return Check(True, "writable; the media bucket answers")
 
 
 CHECKS = {"database": check_database, "broker": check_broker, "media": check_media}

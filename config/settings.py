@@ -125,6 +125,24 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Evidence files live here; they are served only through permission-checked views.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+# MEDIA_STORAGE=s3 keeps evidence files in an S3-compatible bucket (django-storages; AWS_* below).
+# MEDIA_ROOT then holds only temporary files: uploads being hashed, downloads, export builds.
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local").strip().lower()
+if MEDIA_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3; got {MEDIA_STORAGE!r}")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {"BACKEND": "evidence.storage.EvidenceS3Storage"}
+    AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None  # MinIO, Ceph, ...; empty: AWS
+    AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME") or None
+    AWS_LOCATION = env_str("AWS_LOCATION")  # a key prefix inside the bucket
+    # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are read from the environment by boto3 itself.
 # Runtime state that is neither evidence nor code: beat schedule, development keys.
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
 

@@ -303,11 +303,11 @@ def case_files(case: Case) -> models.QuerySet[StoredFile]:
 
 
 def check_file(stored: StoredFile) -> ledger.Problem | None:
-    path = filestore.absolute(stored.path)
     where = f"file {stored.path}"
-    if not path.exists():
+    try:
+        digest, size = filestore.hash_stored(stored.path)
+    except FileNotFoundError:
         return ledger.Problem(where, "the file is missing")
-    digest, size = filestore.hash_file(path)
     if digest != stored.sha256:
         return ledger.Problem(where, f"its SHA-256 is {digest}, not the recorded {stored.sha256}")
     if size != stored.size:

@@ -1,7 +1,8 @@
 """Serving evidence files: only after a case-access check, never from a public URL.
 
 With ATTEST_X_ACCEL_REDIRECT_PREFIX set, nginx sends the bytes (X-Accel-Redirect to an internal
-location); otherwise the view streams the file itself.
+location: an alias of MEDIA_ROOT, or a proxy to the bucket); otherwise the view streams the file
+itself, from disk or from the bucket.
 """
 
 from __future__ import annotations
@@ -26,16 +27,16 @@ def file_response(request, obj, relative_path: str, *, filename: str, content_ty
     from evidence.audit import mark
     from evidence.choices import AccessAction
 
-    path = filestore.absolute(relative_path)
-    if not path.is_file():
-        raise Http404(gettext("The file is not available."))
     prefix = settings.ATTEST_X_ACCEL_REDIRECT_PREFIX
-    if prefix:
-        response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + relative_path
-        response["Content-Length"] = str(path.stat().st_size)
-    else:
-        response = FileResponse(path.open("rb"), content_type=content_type)
+    try:
+        if prefix:
+            response = HttpResponse(content_type=content_type)
+            response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + relative_path
+            response["Content-Length"] = str(filestore.stored_size(relative_path))
+        else:
+            response = FileResponse(filestore.open_stored(relative_path), content_type=content_type)
+    except FileNotFoundError:
+        raise Http404(gettext("The file is not available.")) from None
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     for name, value in SAFE_FILE_HEADERS.items():
         response[name] = value

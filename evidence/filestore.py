@@ -1,8 +1,17 @@
 """Write-once, content-addressed storage of evidence files.
 
-A file is hashed while it streams to a temporary file (one pass, flat memory), then moved
-to `<kind>/ab/cd/<sha256>` under MEDIA_ROOT. An existing path is never written again: the
-same bytes map to the same path, so a second copy is simply not stored.
+A file is hashed while it streams to a temporary file (one pass, flat memory), then kept under
+the name `<kind>/ab/cd/<sha256>`. An existing name is never written again: the same bytes map to
+the same name, so a second copy is simply not stored.
+
+Where the files live is STORAGES["default"]:
+- on this machine's disk (FileSystemStorage, the default), under MEDIA_ROOT: a new file is a
+  hard link to its temporary file, then read-only;
+- in an S3-compatible bucket (evidence.storage.EvidenceS3Storage, MEDIA_STORAGE=s3): a new file
+  is a conditional PUT that never replaces an object. MEDIA_ROOT then holds temporary files only.
+
+Readers that need a file on disk (Pillow, ReportLab, the package's zip) go through
+`local_file()` or `fetch()`, which hand back the stored file itself on disk, or a download.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, TemporaryFileUploadHandler
 from django.db import IntegrityError, transaction
@@ -69,6 +80,75 @@ def absolute(path: str) -> Path:
     return media_root() / path
 
 
+def object_storage() -> Storage | None:
+    """The bucket evidence files are kept in, or None when they are on this machine's disk."""
+    storage = storages["default"]
+    return None if isinstance(storage, FileSystemStorage) else storage
+
+
+def stored_exists(relative: str) -> bool:
+    remote = object_storage()
+    return absolute(relative).is_file() if remote is None else remote.exists(relative)
+
+
+def open_stored(relative: str) -> BinaryIO:
+    """A stored file, open for reading (FileNotFoundError if it is missing)."""
+    remote = object_storage()
+    return absolute(relative).open("rb") if remote is None else remote.open(relative, "rb")
+
+
+def stored_size(relative: str) -> int:
+    remote = object_storage()
+    return absolute(relative).stat().st_size if remote is None else remote.size(relative)
+
+
+def hash_stored(relative: str) -> tuple[str, int]:
+    """SHA-256 and size of a stored file, wherever it is kept (the fixity check)."""
+    with open_stored(relative) as handle:
+        return hash_stream(handle)
+
+
+@contextmanager
+def local_file(relative: str) -> Iterator[Path]:
+    """A stored file as a path on this machine: the file itself, or a download removed on exit."""
+    remote = object_storage()
+    if remote is None:
+        yield absolute(relative)
+        return
+    handle, name = tempfile.mkstemp(dir=incoming_dir(), prefix="fetch-")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out, remote.open(relative, "rb") as source:
+            shutil.copyfileobj(source, out, CHUNK_SIZE)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def fetch(relative: str, folder: Path) -> Path:
+    """A stored file as a path on this machine, for a build in `folder` (an export's workdir).
+
+    On disk, the file itself; from a bucket, a copy downloaded into `folder` once (removed with
+    it). A missing file gives a path that does not exist, as on disk.
+    """
+    remote = object_storage()
+    if remote is None:
+        return absolute(relative)
+    target = folder / "fetched" / relative
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("wb") as out, remote.open(relative, "rb") as source:
+            shutil.copyfileobj(source, out, CHUNK_SIZE)
+    except FileNotFoundError:
+        partial.unlink(missing_ok=True)
+        return target
+    partial.rename(target)
+    return target
+
+
 @contextmanager
 def hashed_copy(source: BinaryIO | Iterable[bytes], *, max_bytes: int | None = None) -> Iterator[HashedTempFile]:
     """Stream `source` to a temporary file under MEDIA_ROOT, hashing on the way; removed on exit."""
@@ -91,38 +171,31 @@ def hashed_copy(source: BinaryIO | Iterable[bytes], *, max_bytes: int | None = N
 
 
 def hash_file(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of a stored file, read in chunks (the fixity check)."""
-    digest, size = hashlib.sha256(), 0
+    """SHA-256 and size of a file on this machine, read in chunks."""
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
+        return hash_stream(handle)
+
+
+def hash_stream(handle: BinaryIO) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    while chunk := handle.read(CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
     return digest.hexdigest(), size
 
 
 def store(temp: HashedTempFile, *, kind: str) -> tuple[StoredFile, bool]:
     """Keep the bytes of `temp` for good. Returns the stored file and whether it is new.
 
-    The temporary file is linked into place (never copied over an existing file). If the
-    service raises, `files_removed_on_failure` removes it again so no file outlives its row.
+    The file is never written over an existing one. If the service raises,
+    `files_removed_on_failure` removes it again so no file outlives its row.
     """
     existing = StoredFile.objects.filter(sha256=temp.sha256).first()
     if existing is not None:
         return existing, False
     relative = content_path(kind, temp.sha256)
-    target = absolute(relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    file_created = False
-    if target.exists():
-        # Same name means same bytes, unless someone altered the store: never build on a damaged copy.
-        if hash_file(target)[0] != temp.sha256:
-            raise StoreDamaged(f"the stored copy at {relative} does not match its SHA-256; run verify_custody")
-    else:
-        try:
-            _place(temp.path, target)
-            file_created = True
-        except FileExistsError:
-            pass  # another writer stored the same bytes first: they are the same bytes
+    remote = object_storage()
+    file_created = _put_local(temp, relative) if remote is None else _put_remote(remote, temp, relative)
     try:
         with transaction.atomic():
             stored = StoredFile.objects.create(sha256=temp.sha256, size=temp.size, path=relative, kind=kind)
@@ -130,8 +203,38 @@ def store(temp: HashedTempFile, *, kind: str) -> tuple[StoredFile, bool]:
         # A concurrent writer stored the same bytes and committed first.
         return StoredFile.objects.get(sha256=temp.sha256), False
     if file_created:
-        _created_in_this_transaction().append(target)
+        _created_in_this_transaction().append(relative)
     return stored, True
+
+
+def _damaged(relative: str) -> StoreDamaged:
+    return StoreDamaged(f"the stored copy at {relative} does not match its SHA-256; run verify_custody")
+
+
+def _put_local(temp: HashedTempFile, relative: str) -> bool:
+    """Link the file into place on disk; False if the same name was there already."""
+    target = absolute(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        # Same name means same bytes, unless someone altered the store: never build on a damaged copy.
+        if hash_file(target)[0] != temp.sha256:
+            raise _damaged(relative)
+        return False
+    try:
+        _place(temp.path, target)
+    except FileExistsError:
+        return False  # another writer stored the same bytes first: they are the same bytes
+    return True
+
+
+def _put_remote(remote: Storage, temp: HashedTempFile, relative: str) -> bool:
+    """Upload the file unless the bucket has that name; False if it had (and the bytes match)."""
+    with temp.path.open("rb") as content:
+        if remote.save_once(relative, content):
+            return True
+    if hash_stored(relative)[0] != temp.sha256:
+        raise _damaged(relative)
+    return False
 
 
 def _place(source: Path, target: Path) -> None:
@@ -153,6 +256,10 @@ def _place(source: Path, target: Path) -> None:
 
 def write_derivative(relative: str, data: bytes) -> None:
     """Derivatives are rebuilt at will: written to a temporary name, then moved over the old one."""
+    remote = object_storage()
+    if remote is not None:
+        remote.save(relative, ContentFile(data))  # replaces the object (derivatives are not evidence)
+        return
     target = absolute(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
@@ -160,7 +267,7 @@ def write_derivative(relative: str, data: bytes) -> None:
     os.replace(partial, target)
 
 
-def _created_in_this_transaction() -> list[Path]:
+def _created_in_this_transaction() -> list[str]:
     from django.db import connection
 
     created = getattr(connection, "_attest_new_files", None)
@@ -177,8 +284,12 @@ def files_removed_on_failure() -> Iterator[None]:
     try:
         yield
     except BaseException:
-        for path in created[mark:]:
-            path.unlink(missing_ok=True)
+        remote = object_storage()
+        for relative in created[mark:]:
+            if remote is None:
+                absolute(relative).unlink(missing_ok=True)
+            else:
+                remote.delete(relative)
         del created[mark:]
         raise
     else:

@@ -34,6 +34,9 @@ print(json.dumps({
     "allowed_hosts": settings.ALLOWED_HOSTS,
     "max_upload": settings.ATTEST_MAX_UPLOAD_BYTES,
     "max_pixels": settings.ATTEST_MAX_IMAGE_PIXELS,
+    "media_backend": settings.STORAGES["default"]["BACKEND"],
+    "bucket": getattr(settings, "AWS_STORAGE_BUCKET_NAME", None),
+    "endpoint": getattr(settings, "AWS_S3_ENDPOINT_URL", None),
 }))
 """
 
@@ -48,6 +51,9 @@ SETTINGS_VARIABLES = (
     "ATTEST_MAX_UPLOAD_BYTES",
     "ATTEST_MAX_IMAGE_PIXELS",
     "CELERY_TASK_TIME_LIMIT",
+    "MEDIA_STORAGE",
+    "AWS_STORAGE_BUCKET_NAME",
+    "AWS_S3_ENDPOINT_URL",
 )
 
 
@@ -110,6 +116,28 @@ def test_environment_overrides_database_media_hosts_and_limits(tmp_path):
     assert dumped["media_root"] == str(tmp_path)
     assert dumped["allowed_hosts"] == ["attest.example", "api.attest.example"]
     assert (dumped["max_upload"], dumped["max_pixels"]) == (1000, 2000)
+
+
+def test_media_is_on_disk_by_default_and_in_a_bucket_by_configuration():
+    assert dump_settings(DEBUG="1")["media_backend"] == "django.core.files.storage.FileSystemStorage"
+    dumped = dump_settings(
+        DEBUG="1",
+        MEDIA_STORAGE="s3",
+        AWS_STORAGE_BUCKET_NAME="attest-evidence",
+        AWS_S3_ENDPOINT_URL="http://minio:9000",
+    )
+    assert dumped["media_backend"] == "evidence.storage.EvidenceS3Storage"
+    assert (dumped["bucket"], dumped["endpoint"]) == ("attest-evidence", "http://minio:9000")
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [({"MEDIA_STORAGE": "ftp"}, "MEDIA_STORAGE"), ({"MEDIA_STORAGE": "s3"}, "AWS_STORAGE_BUCKET_NAME")],
+)
+def test_a_media_storage_that_cannot_work_is_refused_by_name(variables, named):
+    result = run_python(DUMP, DEBUG="1", **variables)
+    assert result.returncode != 0
+    assert named in result.stderr.strip().splitlines()[-1]
 
 
 def test_a_broker_url_sends_tasks_to_the_broker():

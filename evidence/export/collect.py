@@ -7,7 +7,9 @@ exhibits) with "Witness 1", "Witness 2" … consistently through the whole docum
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from django.utils import timezone, translation
 
@@ -57,13 +59,13 @@ def _exif_summary(photo: Photo) -> str:
     return "; ".join(part for part in parts if part)
 
 
-def _photo_rows(item: EvidenceItem, redact: Redactor) -> Iterator[PhotoRow]:
+def _photo_rows(item: EvidenceItem, redact: Redactor, local: Callable[[str], Path]) -> Iterator[PhotoRow]:
     for photo in item.photos.filter(status=PhotoStatus.DONE).select_related("original").order_by("pk"):
         summary = _exif_summary(photo)
         if photo.photographer:
             summary += f"; {redact(photo.photographer)}"
         yield PhotoRow(
-            preview_path=filestore.absolute(photo.derivative_path("preview")),
+            preview_path=local(photo.derivative_path("preview")),
             preview_width=photo.preview_width,
             preview_height=photo.preview_height,
             sha256=photo.original.sha256,
@@ -112,7 +114,8 @@ def _component_summary(item: EvidenceItem) -> str | None:
     return ", ".join(part for part in parts if part) or None
 
 
-def exhibits(case: Case, export: Export, redact: Redactor, viewer) -> Iterator[Exhibit]:
+def exhibits(case: Case, export: Export, redact: Redactor, viewer, local: Callable[[str], Path]) -> Iterator[Exhibit]:
+    """The exhibits; `local` gives a stored file's path on this machine (see filestore.fetch)."""
     items = EvidenceItem.objects.filter(case=case).select_related("parent", "manufacturer").order_by("exhibit_number")
     for item in items:
         first = item.photos.filter(status=PhotoStatus.DONE).select_related("original").order_by("pk").first()
@@ -137,7 +140,7 @@ def exhibits(case: Case, export: Export, redact: Redactor, viewer) -> Iterator[E
                     interpretation=interpretation,
                     confidence=marking.get_confidence_display(),
                     verified_by=marking.verified_by.get_username() if marking.verified_by else None,
-                    preview_path=filestore.absolute(marking.photo.derivative_path("preview")) if photo_ready else None,
+                    preview_path=local(marking.photo.derivative_path("preview")) if photo_ready else None,
                     region_on_preview=region_on_preview(marking) if photo_ready else None,
                 )
             )
@@ -160,16 +163,19 @@ def exhibits(case: Case, export: Export, redact: Redactor, viewer) -> Iterator[E
             custodian=redact(item.custodian) if redact.enabled else item.custodian,
             parent_number=item.parent.exhibit_number if item.parent else None,
             component=_component_summary(item),
-            thumbnail_path=filestore.absolute(first.derivative_path("thumbnail")) if first else None,
+            thumbnail_path=local(first.derivative_path("thumbnail")) if first else None,
             custody=_custody_rows(item, redact),
-            photos=list(_photo_rows(item, redact)) if export.include_photos else [],
+            photos=list(_photo_rows(item, redact, local)) if export.include_photos else [],
             markings=markings,
             attributions=attributions,
         )
 
 
-def dossier_data(export: Export, checkpoint: Checkpoint) -> DossierData:
-    """Everything the dossier shows, as of the signed head `checkpoint`."""
+def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> DossierData:
+    """Everything the dossier shows, as of the signed head `checkpoint`.
+
+    Previews and thumbnails are read from disk; from a bucket, they are downloaded into `workdir`.
+    """
     case = export.case
     redact = Redactor(export.redact_names, "Witness" if export.language == "en" else "Свідок")
     with translation.override(export.language):
@@ -202,7 +208,8 @@ def dossier_data(export: Export, checkpoint: Checkpoint) -> DossierData:
             )
             for source in Source.objects.filter(case=case).select_related("archived_copy").order_by("pk")
         ]
-        exhibit_list = list(exhibits(case, export, redact, viewer=export.requested_by))
+        local = functools.partial(filestore.fetch, folder=workdir)
+        exhibit_list = list(exhibits(case, export, redact, viewer=export.requested_by, local=local))
         status = case.get_status_display()
         legal_basis = [str(provision) for provision in case.legal_basis.all()]  # "para." in the dossier's language
         statistics = labelled_statistics(case_statistics(case))

@@ -91,7 +91,7 @@ def build_package(
     files: list[dict] = []
 
     def add(stored_path: str, relative: str, sha256: str, size: int) -> None:
-        _place(filestore.absolute(stored_path), root / relative)
+        _place(filestore.fetch(stored_path, workdir), root / relative)
         files.append({"path": relative, "sha256": sha256, "size": size})
 
     photos = (

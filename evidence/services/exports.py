@@ -116,7 +116,7 @@ def build_export(*, export_id: int) -> Export:
         with tempfile.TemporaryDirectory(dir=filestore.incoming_dir(), prefix="export-") as folder:
             workdir = Path(folder)
             dossier = workdir / f"{export.case.reference}-dossier.pdf"
-            render_dossier(dossier_data(export, checkpoint), dossier, progress=progress)
+            render_dossier(dossier_data(export, checkpoint, workdir=workdir), dossier, progress=progress)
             result = dossier
             if export.kind == ExportKind.PACKAGE:
                 result = build_package(

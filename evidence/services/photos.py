@@ -158,9 +158,9 @@ def process_photo(*, photo_id: int) -> Photo:
         return Photo.objects.get(pk=photo_id)
     if settings.ATTEST_PHOTO_PROCESSING_DELAY:  # fault injection: lets a test kill a worker mid-task
         time.sleep(settings.ATTEST_PHOTO_PROCESSING_DELAY)
-    path = filestore.absolute(photo.original.path)
-    metadata = read_metadata(path)
-    derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
+    with filestore.local_file(photo.original.path) as path:
+        metadata = read_metadata(path)
+        derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
     filestore.write_derivative(photo.derivative_path("preview"), derivatives.preview_jpeg)
     filestore.write_derivative(photo.derivative_path("thumbnail"), derivatives.thumb_jpeg)
     with transaction.atomic():

@@ -60,7 +60,8 @@ class ExportCommand(BaseCommand):
             raise CommandError(f"no such folder: {output.parent}")
 
     def write(self, export, output: Path) -> None:
-        shutil.copyfile(filestore.absolute(export.file.path), output)
+        with filestore.open_stored(export.file.path) as stored, output.open("wb") as out:
+            shutil.copyfileobj(stored, out, filestore.CHUNK_SIZE)
 
 
 class Command(ExportCommand):

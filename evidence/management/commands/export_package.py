@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -23,10 +22,9 @@ class Command(ExportCommand):
             raise CommandError(f"{output} is not empty")
 
     def write(self, export, output: Path) -> None:
-        stored = filestore.absolute(export.file.path)
         if output.suffix.lower() == ".zip":
-            shutil.copyfile(stored, output)
+            super().write(export, output)
             return
         output.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(stored) as bundle:
+        with filestore.local_file(export.file.path) as stored, zipfile.ZipFile(stored) as bundle:
             bundle.extractall(output)
