@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from cases.choices import IncidentKind, Outcome
 from cases.models import Case
@@ -89,7 +90,7 @@ def _custody_rows(item: EvidenceItem, redact: Redactor) -> list[CustodyRow]:
                 sequence=event.sequence,
                 occurred_at=event.occurred_at,
                 event=event.get_event_type_display(),
-                actor=event.actor_name or "system",
+                actor=event.actor_name or _("system"),
                 details=str(details),
             )
         )
@@ -109,7 +110,10 @@ def _component_summary(item: EvidenceItem) -> str | None:
         return None
     made = ""
     if item.manufactured_on:
-        made = f"made {item.manufactured_on.isoformat()} ({item.manufactured_precision})"
+        made = _("made %(date)s (%(precision)s)") % {
+            "date": item.manufactured_on.isoformat(),
+            "precision": item.get_manufactured_precision_display(),
+        }
     parts = [item.manufacturer.name if item.manufacturer else "", item.part_number, item.country_of_origin, made]
     return ", ".join(part for part in parts if part) or None
 

@@ -82,6 +82,8 @@ class TestDossier:
         ukrainian = build(team, evidence_case, language="uk", include_photos=False, redact_names=True)
         text = pdf_text(filestore.absolute(ukrainian.file.path))
         assert "Свідок 1" in text
+        assert "виготовлено 2023-01-01" in text  # the component's line, in the dossier's language
+        assert "made 2023-01-01" in pdf_text(filestore.absolute(english.file.path))
         assert "Regional police explosives team" not in text
         assert ukrainian.file.size < english.file.size  # no previews embedded
 
