@@ -206,3 +206,57 @@ def api():
         return client
 
     return client_for
+
+
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "attest-test", "AWS_SECRET_ACCESS_KEY": "attest-test-secret"}
+S3_REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3-compatible server on loopback (moto's), speaking the S3 protocol over HTTP."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_endpoint, settings, monkeypatch, request, tmp_path):
+    """A new, empty bucket made the evidence store (MEDIA_STORAGE=s3) for this test; a boto3 Bucket.
+
+    MEDIA_ROOT moves to a folder of the test's own: with a bucket it holds temporary files only.
+    `bucket.environment` is what a child process needs to use the same bucket.
+    """
+    import hashlib
+
+    import boto3
+
+    for name, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    name = f"attest-{hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:20]}"
+    s3 = boto3.resource("s3", endpoint_url=s3_endpoint, region_name=S3_REGION)
+    s3.create_bucket(Bucket=name)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "evidence.storage.EvidenceS3Storage",
+            "OPTIONS": {"bucket_name": name, "endpoint_url": s3_endpoint, "region_name": S3_REGION},
+        },
+    }
+    created = s3.Bucket(name)
+    created.environment = {
+        "MEDIA_STORAGE": "s3",
+        "AWS_STORAGE_BUCKET_NAME": name,
+        "AWS_S3_ENDPOINT_URL": s3_endpoint,
+        "AWS_S3_REGION_NAME": S3_REGION,
+        **S3_CREDENTIALS,
+    }
+    return created

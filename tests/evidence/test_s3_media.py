@@ -1,20 +1,18 @@
 """Evidence files in an S3-compatible bucket (MEDIA_STORAGE=s3), end to end over HTTP.
 
-The bucket is served by moto's S3 server on loopback: boto3 and django-storages speak the real
-S3 protocol to it (signed requests, conditional PUTs, 404s), as they would to MinIO or AWS.
+The bucket (the `bucket` fixture, tests/conftest.py) is served by moto's S3 server on loopback:
+boto3 and django-storages speak the real S3 protocol to it (signed requests, conditional PUTs,
+404s), as they would to MinIO or AWS.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import zipfile
 
-import boto3
 import pytest
 from django.urls import reverse
-from moto.server import ThreadedMotoServer
 
 from config.health import check_media
 from evidence import custody, filestore, services
@@ -25,38 +23,7 @@ from tests.factories import EvidenceItemFactory, MarkingFactory
 
 pytestmark = pytest.mark.django_db
 
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "attest-test", "AWS_SECRET_ACCESS_KEY": "attest-test-secret"}
-REGION = "us-east-1"
 PHOTO = "Apple iPhone 4.jpg"  # with the camera's make and model in its EXIF
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def bucket(s3_endpoint, settings, monkeypatch, request, tmp_path):
-    """A new, empty bucket, made the evidence store for this test; returns a boto3 Bucket."""
-    settings.MEDIA_ROOT = tmp_path / "media"  # temporary files only, and none shared with other tests
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    name = f"attest-{hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:20]}"
-    s3 = boto3.resource("s3", endpoint_url=s3_endpoint, region_name=REGION)
-    s3.create_bucket(Bucket=name)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "evidence.storage.EvidenceS3Storage",
-            "OPTIONS": {"bucket_name": name, "endpoint_url": s3_endpoint, "region_name": REGION},
-        },
-    }
-    return s3.Bucket(name)
 
 
 def content_address(data: bytes, folder: str = "sources") -> str:
@@ -192,7 +159,7 @@ def test_health_reaches_the_bucket_and_names_it_when_it_cannot(bucket, settings)
         **settings.STORAGES,
         "default": {
             "BACKEND": "evidence.storage.EvidenceS3Storage",
-            "OPTIONS": {"bucket_name": bucket.name, "endpoint_url": "http://127.0.0.1:9", "region_name": REGION},
+            "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"], "endpoint_url": "http://127.0.0.1:9"},
         },
     }
     result = check_media()
