@@ -86,11 +86,6 @@ def object_storage() -> Storage | None:
     return None if isinstance(storage, FileSystemStorage) else storage
 
 
-def stored_exists(relative: str) -> bool:
-    remote = object_storage()
-    return absolute(relative).is_file() if remote is None else remote.exists(relative)
-
-
 def open_stored(relative: str) -> BinaryIO:
     """A stored file, open for reading (FileNotFoundError if it is missing)."""
     remote = object_storage()
@@ -116,13 +111,18 @@ def local_file(relative: str) -> Iterator[Path]:
         yield absolute(relative)
         return
     handle, name = tempfile.mkstemp(dir=incoming_dir(), prefix="fetch-")
+    os.close(handle)
     path = Path(name)
     try:
-        with os.fdopen(handle, "wb") as out, remote.open(relative, "rb") as source:
-            shutil.copyfileobj(source, out, CHUNK_SIZE)
+        _download(remote, relative, path)
         yield path
     finally:
         path.unlink(missing_ok=True)
+
+
+def _download(remote: Storage, relative: str, target: Path) -> None:
+    with target.open("wb") as out, remote.open(relative, "rb") as source:
+        shutil.copyfileobj(source, out, CHUNK_SIZE)
 
 
 def fetch(relative: str, folder: Path) -> Path:
@@ -140,8 +140,7 @@ def fetch(relative: str, folder: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     try:
-        with partial.open("wb") as out, remote.open(relative, "rb") as source:
-            shutil.copyfileobj(source, out, CHUNK_SIZE)
+        _download(remote, relative, partial)
     except FileNotFoundError:
         partial.unlink(missing_ok=True)
         return target
