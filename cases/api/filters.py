@@ -8,6 +8,7 @@ from django.http import QueryDict
 from django.utils.translation import get_language
 from django_filters.fields import IsoDateTimeField
 from django_filters.filters import QuerySetRequestMixin
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -119,6 +120,16 @@ class FilterSet(django_filters.FilterSet):
             isinstance(filter_, QuerySetRequestMixin) and callable(filter_.queryset)
             for filter_ in cls.base_filters.values()
         )
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend; a view that lists only `filterset_fields` gets a FilterSet made from ours.
+
+    The default base would miss what ours adds: ids for foreign keys and date-times read as UTC (an
+    offset PostgreSQL refuses was a 500).
+    """
+
+    filterset_base = FilterSet
 
 
 class CaseFilter(FilterSet):

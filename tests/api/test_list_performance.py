@@ -369,10 +369,17 @@ class TestCaseIdsReadWithTheToken:
 class TestDateTimeFilters:
     """Any offset Python accepts reaches the database as UTC (PostgreSQL refuses offsets past ±15:59)."""
 
-    @pytest.mark.parametrize("url", [INCIDENTS, "/api/v1/evidence-items/", "/api/v1/custody-events/"])
+    @pytest.mark.parametrize(
+        "url", [INCIDENTS, "/api/v1/evidence-items/", "/api/v1/custody-events/", "/api/v1/tokens/"]
+    )
     def test_a_far_offset_is_read_as_utc(self, api, team, url):
         IncidentFactory(case=team.case, occurred_at=datetime(2024, 1, 2, 12, tzinfo=UTC))
-        name = {INCIDENTS: "occurred_after", "/api/v1/evidence-items/": "recovered_after"}.get(url, "recorded_after")
+        names = {
+            INCIDENTS: "occurred_after",
+            "/api/v1/evidence-items/": "recovered_after",
+            "/api/v1/tokens/": "revoked_at",
+        }
+        name = names.get(url, "recorded_after")
         response = api(team.vera).get(url, {name: "0278-01-01T14:14:47-16:46"})
         assert response.status_code == 200, response.content[:300]
 

@@ -38,6 +38,25 @@ def test_list_queries_do_not_grow_with_page_size(api, team, prefix, viewset):
     assert counts[0] == counts[1], f"/api/v1/{prefix}/ runs {counts[0]} queries for 1 row, {counts[1]} for 100"
 
 
+@pytest.mark.parametrize(("prefix", "viewset"), LIST_ROUTES, ids=[prefix for prefix, _ in LIST_ROUTES])
+def test_every_list_filters_with_the_projects_filterset(rf, team, prefix, viewset):
+    """Ids for foreign keys, date-times turned to UTC: a list naming only `filterset_fields` gets them too."""
+    from rest_framework.request import Request
+
+    from cases.api.filters import FilterSet
+
+    view = viewset(action="list", request=Request(rf.get(f"/api/v1/{prefix}/")), format_kwarg=None)
+    view.request.user = team.alice
+    for backend_class in view.filter_backends:
+        if hasattr(backend_class, "get_filterset_class"):
+            filterset_class = backend_class().get_filterset_class(view, view.get_queryset())
+            assert filterset_class is not None, f"/api/v1/{prefix}/ has no filters"
+            assert issubclass(filterset_class, FilterSet), f"/api/v1/{prefix}/ filters with {filterset_class}"
+            break
+    else:
+        raise AssertionError(f"/api/v1/{prefix}/ has no django-filter backend")
+
+
 def _owned_by_someone(model) -> bool:
     """Rows of a case, or of a user; reference data is readable by every user."""
     return is_case_scoped(model) or model.__name__ == "ApiToken"
