@@ -218,7 +218,7 @@ REST_FRAMEWORK = {
 
 # Lists count exactly up to this many rows, then say "at least" (count_exact: false) instead of
 # counting a whole table on every page.
-API_EXACT_COUNT_LIMIT = env_int("API_EXACT_COUNT_LIMIT", 10_000)
+API_EXACT_COUNT_LIMIT = env_int("API_EXACT_COUNT_LIMIT", 1_000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Attest API",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
+import math
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.core.paginator import InvalidPage
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -15,21 +15,46 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
-# settings.API_EXACT_COUNT_LIMIT, when set, replaces this.
-DEFAULT_EXACT_COUNT_LIMIT = 10_000
+# settings.API_EXACT_COUNT_LIMIT, when set, replaces this. Counting costs as much as reading the
+# rows counted, on every page: on a big table, counting to 10,000 took four times as long as
+# reading the page.
+DEFAULT_EXACT_COUNT_LIMIT = 1_000
 # The column that carries the count beside each row of a page (see CappedCountPaginator.page).
 COUNT_COLUMN = "attest_capped_count"
+# Databases take a 64-bit OFFSET; a page past it is past the end of any table.
+MAX_OFFSET = 2**63 - 1
 
 
 def exact_count_limit() -> int:
     return getattr(settings, "API_EXACT_COUNT_LIMIT", DEFAULT_EXACT_COUNT_LIMIT)
 
 
+class CappedPage(Page):
+    """A page that knows whether another follows from the row read past its end, not from the count."""
+
+    def __init__(self, object_list, number, paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def next_page_number(self) -> int:
+        if not self.more:
+            raise EmptyPage(self.paginator.error_messages["no_results"])
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        if self.number <= 1:
+            raise EmptyPage(self.paginator.error_messages["min_page"])
+        return self.number - 1
+
+
 class CappedCountPaginator(DjangoPaginator):
     """Counts at most `count_limit` rows: `count` is exact up to the limit, and the limit beyond it.
 
-    Pages reach as far as the count does, so beyond the limit they stop at the limit-th row.
-    `count_exact` says which case applies.
+    `count_exact` says which case applies. Pages do not depend on the count: each reads one row
+    past its end to know whether another follows, so they reach every row, however many there are.
     """
 
     def __init__(self, object_list, per_page, *, count_limit: int, **kwargs):
@@ -52,50 +77,61 @@ class CappedCountPaginator(DjangoPaginator):
     def count(self) -> int:
         return min(self._counted, self.count_limit)
 
+    @property
+    def count_exact(self) -> bool:
+        return self._counted <= self.count_limit
+
+    def last_page_number(self) -> int:
+        """The last page; past the limit, found by counting every row (asked for, so paid for)."""
+        if self.count_exact:
+            return self.num_pages
+        rows = self.object_list
+        total = rows.order_by().count() if isinstance(rows, QuerySet) else len(rows)
+        return max(1, math.ceil(total / self.per_page))
+
     def page(self, number):
-        """Django's page, read with the count in the same query when the queryset allows it.
+        """The page, read with one row more (is there a next page?) and, when it can, with the count.
 
         The page query carries `(SELECT COUNT(*) FROM (SELECT id … LIMIT limit + 1))` as a column: the
         database counts as before, but the request makes one round trip and compiles one query fewer.
-        An empty page past the first falls back to a count of its own, which tells "past the end".
         """
-        rows = self._rows_with_count(number)
-        if rows is None:
-            return super().page(number)
-        number = self.validate_number(number)  # against the count just read
-        bottom = (number - 1) * self.per_page
-        return self._get_page(rows[: min(bottom + self.per_page, self.count) - bottom], number, self)
+        number = self._whole_number(number)
+        rows = self._rows(number)
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 
-    def _rows_with_count(self, number) -> list | None:
-        queryset = self.object_list
-        if "_counted" in self.__dict__ or not isinstance(queryset, QuerySet) or not _is_plain(queryset.query):
-            return None
+    def _whole_number(self, number) -> int:
         try:
             number = int(number)
         except (TypeError, ValueError):
-            return None
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        if number * self.per_page >= MAX_OFFSET:  # past any table, and past what OFFSET takes
+            raise EmptyPage(self.error_messages["no_results"])
+        return number
+
+    def _rows(self, number: int) -> list:
+        """The page's rows and the next one's first; the count too when the queryset allows."""
         bottom = (number - 1) * self.per_page
-        if number < 1 or bottom >= self.count_limit:
-            return None
+        top = bottom + self.per_page + 1
+        queryset = self.object_list
+        if "_counted" in self.__dict__ or not isinstance(queryset, QuerySet) or not _is_plain(queryset.query):
+            return list(queryset[bottom:top])
         capped = queryset.order_by().values("pk")[: self.count_limit + 1]
         try:
             sql, params = capped.query.get_compiler(using=queryset.db).as_sql()
         except EmptyResultSet:  # e.g. `case_id IN ()` for a user with no case: nothing to read
             self.__dict__["_counted"] = 0
-            return None
+            return []
         counted = RawSQL(f"SELECT COUNT(*) FROM ({sql}) capped_rows", params)  # noqa: S608, S611 (SQL compiled by Django)
-        rows = list(queryset.annotate(**{COUNT_COLUMN: counted})[bottom : bottom + self.per_page])
+        rows = list(queryset.annotate(**{COUNT_COLUMN: counted})[bottom:top])
         if rows:
             self.__dict__["_counted"] = getattr(rows[0], COUNT_COLUMN)
         elif number == 1:
             self.__dict__["_counted"] = 0
-        else:
-            return None
         return rows
-
-    @property
-    def count_exact(self) -> bool:
-        return self._counted <= self.count_limit
 
 
 def _is_plain(query) -> bool:
@@ -113,16 +149,15 @@ def _is_plain(query) -> bool:
 class PagePagination(PageNumberPagination):
     """Page numbers, with the page size capped so that no request can ask for everything.
 
-    Counting every row a user may see costs as much as reading them all, and more as the table
-    grows, so lists count exactly up to API_EXACT_COUNT_LIMIT rows (a setting, default 10,000):
+    Counting every row a user may see costs as much as reading them all, on every page, and more
+    as the table grows, so lists count exactly up to API_EXACT_COUNT_LIMIT rows (a setting,
+    default 1,000):
 
     - up to the limit, `count` is the number of rows and `count_exact` is true;
-    - beyond it, `count` is the limit, a lower bound, and `count_exact` is false. Pages then go
-      as far as the limit-th row: the last of them has no `next`, and a page number past it
-      answers 404 (in the usual error format) asking for filters or the reverse order to reach
-      the rest.
+    - beyond it, `count` is the limit, a lower bound, and `count_exact` is false.
 
-    `page=last` is the last page that can be reached.
+    Either way, pages reach every row: `next` is there while rows follow. `page=last` is the last
+    page; beyond the limit it costs a count of every row.
     """
 
     page_size = 25
@@ -136,26 +171,16 @@ class PagePagination(PageNumberPagination):
         if not page_size:
             return None
         paginator = self.django_paginator_class(queryset, page_size, count_limit=exact_count_limit())
-        page_number = self.get_page_number(request, paginator)
+        page_number = request.query_params.get(self.page_query_param) or 1
         try:
+            if page_number in self.last_page_strings:
+                page_number = paginator.last_page_number()
             self.page = paginator.page(page_number)
-        except InvalidPage as exc:
-            raise NotFound(self._invalid_page_message(paginator, page_number, exc)) from None
+        except (EmptyPage, PageNotAnInteger) as exc:
+            raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(exc))) from None
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True
         return list(self.page)
-
-    def _invalid_page_message(self, paginator, page_number, exc) -> str:
-        beyond_limit = False
-        with contextlib.suppress(TypeError, ValueError):
-            beyond_limit = int(page_number) > paginator.num_pages and not paginator.count_exact
-        if beyond_limit:
-            return (
-                f"Page {page_number} is beyond the first {paginator.count_limit} results, the most that can be "
-                f"paged through (the last such page is {paginator.num_pages} at this page size). Narrow the "
-                "list with filters, or reverse its ordering, to reach the others."
-            )
-        return self.invalid_page_message.format(page_number=page_number, message=str(exc))
 
     def get_paginated_response(self, data):
         return Response(
@@ -172,15 +197,14 @@ class PagePagination(PageNumberPagination):
         response = super().get_paginated_response_schema(schema)
         properties = response["properties"]
         properties["count"]["description"] = (
-            "How many results there are, counted up to a limit (10,000 by default); when there are "
-            "more, the limit, and count_exact is false."
+            "How many results there are, counted up to a limit (1,000 by default); when there are "
+            "more, the limit, and count_exact is false. Pages go on past it: follow next."
         )
         response["properties"] = {
             "count": properties.pop("count"),
             "count_exact": {
                 "type": "boolean",
-                "description": "False when count stopped at the limit: there are more results than count, "
-                "and pages stop there.",
+                "description": "False when count stopped at the limit: there are more results than count.",
             },
             **properties,
         }

@@ -49,31 +49,57 @@ class TestCappedCount:
         assert (body["count"], body["count_exact"]) == (5, False)
         assert body["next"].endswith("page=2&page_size=2") or "page=2" in body["next"]
 
-    def test_pages_reach_the_limit_and_the_last_one_has_no_next(self, api, team, settings):
+    def test_pages_go_past_the_limit_to_the_last_row_which_has_no_next(self, api, team, settings):
         settings.API_EXACT_COUNT_LIMIT = 5
         rows = incidents(team.case, 8)
         newest_first = [incident.pk for incident in reversed(rows)]
         client = api(team.vera)
-        seen = []
-        for page in (1, 2, 3):
+        seen, page = [], 1
+        while True:
             body = client.get(INCIDENTS, {"page_size": 2, "page": page}).json()
+            assert (body["count"], body["count_exact"]) == (5, False)
             seen += [row["id"] for row in body["results"]]
-        assert seen == newest_first[:5]
-        assert body["next"] is None
-        assert body["previous"] is not None
-        last = client.get(INCIDENTS, {"page_size": 2, "page": "last"}).json()
-        assert [row["id"] for row in last["results"]] == newest_first[4:5]
+            if body["next"] is None:
+                break
+            assert f"page={page + 1}" in body["next"]
+            page += 1
+        assert (page, seen) == (4, newest_first)
+        assert "page=3" in body["previous"]
 
-    def test_a_page_beyond_the_limit_is_404_asking_for_filters(self, api, team, settings):
+    def test_a_page_past_the_last_row_is_404_after_an_inexact_count(self, api, team, settings):
         settings.API_EXACT_COUNT_LIMIT = 5
         incidents(team.case, 8)
-        response = api(team.vera).get(INCIDENTS, {"page_size": 2, "page": 4})
+        response = api(team.vera).get(INCIDENTS, {"page_size": 2, "page": 5})
         assert response.status_code == 404
         error = response.json()["error"]
         assert set(error) == {"code", "message", "fields"}
-        assert error["code"] == "not_found"
-        assert "first 5 results" in error["message"]
-        assert "filters" in error["message"]
+        assert (error["code"], error["message"]) == ("not_found", "Invalid page.")
+
+    def test_the_last_page_past_the_limit_counts_every_row(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        rows = incidents(team.case, 9)
+        with CaptureQueriesContext(connection) as queries:
+            last = api(team.vera).get(INCIDENTS, {"page_size": 2, "page": "last"}).json()
+        assert [row["id"] for row in last["results"]] == [rows[0].pk]
+        assert (last["next"], last["count"], last["count_exact"]) == (None, 5, False)
+        assert "page=4" in last["previous"]
+        uncapped = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"] and "LIMIT" not in q["sql"]]
+        assert len(uncapped) == 1
+
+    def test_the_last_page_under_the_limit_costs_no_full_count(self, api, team, settings):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        rows = incidents(team.case, 3)
+        with CaptureQueriesContext(connection) as queries:
+            last = api(team.vera).get(INCIDENTS, {"page_size": 2, "page": "last"}).json()
+        assert [row["id"] for row in last["results"]] == [rows[0].pk]
+        assert all("LIMIT" in q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"])
+
+    @pytest.mark.parametrize("page", ["0", "-1", "two", str(2**63), str(10**30)])
+    def test_a_page_that_is_no_whole_number_from_one_is_404(self, api, team, page):
+        incidents(team.case, 2)
+        response = api(team.vera).get(INCIDENTS, {"page": page})
+        assert response.status_code == 404
+        assert response.json()["error"]["message"] == "Invalid page."
 
     def test_a_page_beyond_an_exact_count_is_the_usual_404(self, api, team, settings):
         settings.API_EXACT_COUNT_LIMIT = 5
@@ -102,7 +128,8 @@ class TestCappedCount:
         assert len(incident_queries) == 1
         assert (body["count"], body["count_exact"]) == (5, False)
         newest_first = [incident.pk for incident in reversed(made)]
-        assert [row["id"] for row in body["results"]] == newest_first[3:5]  # the page stops at the limit
+        assert [row["id"] for row in body["results"]] == newest_first[3:6]
+        assert "page=3" in body["next"]
         assert "attest_capped_count" not in body["results"][0]
 
     def test_an_empty_list_is_one_query_and_a_page_past_the_end_is_404(self, api, team):
@@ -116,7 +143,7 @@ class TestCappedCount:
         assert client.get(INCIDENTS, {"page_size": 2, "page": 1}).json()["count"] == 2
 
     def test_the_default_limit(self):
-        assert DEFAULT_EXACT_COUNT_LIMIT == 10_000
+        assert DEFAULT_EXACT_COUNT_LIMIT == 1_000
 
     def test_the_schema_documents_count_exact(self):
         schema = PagePagination().get_paginated_response_schema({"type": "array"})
