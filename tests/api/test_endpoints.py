@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from cases.models import ApiToken, Case, CaseMembership, Incident, WeaponSystem, hash_token
+from cases.models import ApiToken, Case, CaseMembership, Incident, WeaponSystem, hash_token, parse_joined_ids
+from config.api.authentication import _token_lookup, find_token
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -243,6 +244,35 @@ class TestTokens:
         assert_error(other.get("/api/v1/cases/"), 401, "authentication_failed")
         ApiToken.objects.filter(user=team.bob).update(revoked_at=None, expires_at=timezone.now() - timedelta(1))
         assert_error(other.get("/api/v1/cases/"), 401)
+
+    @pytest.mark.parametrize("with_case_ids", [True, False])
+    def test_the_lookup_loads_the_token_and_user_as_the_orm_does(self, api, team, with_case_ids):
+        raw = api(team.bob).post(self.url, {"name": "compare"}).json()["token"]
+        found = find_token(raw, with_case_ids=with_case_ids)
+        expected = ApiToken.objects.select_related("user").get(key_hash=hash_token(raw))
+        for model, mine, theirs in ((ApiToken, found, expected), (type(team.bob), found.user, expected.user)):
+            for field in model._meta.concrete_fields:
+                assert getattr(mine, field.attname) == getattr(theirs, field.attname), field.attname
+                assert type(getattr(mine, field.attname)) is type(getattr(theirs, field.attname)), field.attname
+        assert found.created_at.tzinfo is not None
+        assert found.user.pk == team.bob.pk
+        if with_case_ids:
+            members = sorted(CaseMembership.objects.filter(user=team.bob).values_list("case_id", flat=True))
+            assert parse_joined_ids(found.member_case_ids) == members != []
+        else:
+            assert not hasattr(found, "member_case_ids")
+        assert find_token(raw + "x", with_case_ids=with_case_ids) is None
+
+    def test_the_lookup_is_compiled_once_and_still_sees_each_change(self, api, team):
+        raw = api(team.bob).post(self.url, {"name": "compiled"}).json()["token"]
+        _token_lookup.cache_clear()
+        client = api()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+        for _ in range(3):
+            assert client.get("/api/v1/cases/").status_code == 200
+        assert (_token_lookup.cache_info().misses, _token_lookup.cache_info().hits) == (1, 2)
+        ApiToken.objects.filter(key_hash=hash_token(raw)).update(revoked_at=timezone.now())
+        assert_error(client.get("/api/v1/cases/"), 401, "authentication_failed")
 
     def test_others_tokens_are_invisible(self, api, team):
         token = ApiToken.objects.create(
