@@ -5,6 +5,7 @@ import django_filters
 from django import forms
 from django.db import models
 from django.http import QueryDict
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django_filters.fields import IsoDateTimeField
 from django_filters.filters import QuerySetRequestMixin
@@ -63,6 +64,16 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+def _is_named(field, data, key: str) -> bool:
+    """Whether the query gives this form field a value (a multiple-part widget's parts included)."""
+    if isinstance(field.widget, forms.SelectMultiple | forms.CheckboxSelectMultiple):
+        # Such widgets never say "omitted" (a form posts nothing for an empty selection), and an
+        # empty selection filters nothing.
+        return key in data
+    # A checkbox is never omitted either: unticked is False, which filters.
+    return not field.widget.value_omitted_from_data(data, {}, key)
+
+
 class FilterSet(django_filters.FilterSet):
     """django-filter's FilterSet, with ids for foreign keys, making its form class once per class and language.
 
@@ -113,6 +124,38 @@ class FilterSet(django_filters.FilterSet):
         if form_class is None:
             form_class = self._form_classes[key] = super().get_form_class()
         return form_class
+
+    @cached_property
+    def filtering_form(self):
+        """A form of only the filters the query names: it filters as the whole form would.
+
+        An absent filter's empty value filters nothing, but building and validating a field for each
+        filter of the class was most of the cost of filtering a list by one or two. `form`, shown by
+        the browsable API, keeps every field.
+        """
+        if not self.is_bound or not self.cache_form_class or self._depends_on_request():
+            return self.form
+        whole = self.get_form_class()
+        prefix = f"{self.form_prefix}-" if self.form_prefix else ""
+        named = tuple(name for name, field in whole.base_fields.items() if _is_named(field, self.data, prefix + name))
+        key = (whole, named)
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            fields = {name: whole.base_fields[name] for name in named}
+            form_class = self._form_classes[key] = type(whole.__name__, (self._meta.form,), fields)
+        return form_class(self.data, prefix=self.form_prefix)
+
+    def is_valid(self):
+        return self.is_bound and self.filtering_form.is_valid()
+
+    @property
+    def errors(self):
+        return self.filtering_form.errors
+
+    def filter_queryset(self, queryset):
+        for name, value in self.filtering_form.cleaned_data.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
     @classmethod
     def _depends_on_request(cls) -> bool:

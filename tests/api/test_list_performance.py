@@ -314,7 +314,52 @@ class TestBuiltOncePerClass:
         assert first.form.fields["kind"] is not second.form.fields["kind"]
         assert first.is_valid()
         assert second.is_valid()
-        assert first.form.cleaned_data["kind"] == ["launch"]
+        assert first.filtering_form.cleaned_data == {"kind": ["launch"]}
+        assert type(first.filtering_form) is type(second.filtering_form)
+        assert first.filtering_form.fields["kind"] is not second.filtering_form.fields["kind"]
+
+    def test_a_filterset_validates_and_filters_with_the_fields_named_only(self, team):
+        from cases.api.filters import IncidentFilter
+
+        filterset = IncidentFilter({"case": str(team.case.pk), "page_size": "5"}, queryset=Incident.objects.all())
+        assert list(filterset.filtering_form.fields) == ["case"]
+        assert list(filterset.form.fields) == list(IncidentFilter.base_filters)  # what the browsable API shows
+        wrong = IncidentFilter({"kind": ["nonsense"], "region": "Kharkiv"}, queryset=Incident.objects.all())
+        assert not wrong.is_valid()
+        assert set(wrong.errors) == {"kind"}
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            {},
+            {"kind": ["missile_strike"]},
+            {"kind": ["missile_strike", "launch"], "region": "kharkiv"},
+            {"outcome": ["impact"], "occurred_after": "2024-01-03T00:00:00Z"},
+            {"occurred_before": "2024-01-05T00:00:00+02:00", "weapon_system": "1"},
+            {"region": "", "kind": []},
+        ],
+    )
+    def test_filtering_by_the_named_fields_gives_what_the_whole_form_gives(self, team, query):
+        from django.http import QueryDict
+
+        from cases.api.filters import IncidentFilter
+
+        for n, kind in enumerate(["missile_strike", "launch", "missile_strike", "other"]):
+            IncidentFactory(
+                case=team.case, kind=kind, region=["Kharkiv", "Kyiv"][n % 2], outcome=["impact", "unknown"][n // 2],
+                occurred_at=datetime(2024, 1, 1 + 2 * n, tzinfo=UTC),
+            )  # fmt: skip
+        data = QueryDict(mutable=True)
+        for name, value in query.items():
+            data.setlist(name, value if isinstance(value, list) else [value])
+        filterset = IncidentFilter(data, queryset=Incident.objects.all())
+        assert filterset.is_valid()
+        whole = IncidentFilter(data, queryset=Incident.objects.all()).form
+        assert whole.is_valid()
+        expected = Incident.objects.all()
+        for name, value in whole.cleaned_data.items():
+            expected = IncidentFilter.base_filters[name].filter(expected, value)
+        assert sorted(filterset.qs.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True))
 
     def test_a_filterset_whose_choices_depend_on_the_request_is_not_cached(self, team):
         import django_filters
