@@ -107,7 +107,7 @@ def celery_queue() -> str:
 
 
 @pytest.fixture(scope="session")
-def subprocess_env(django_db_setup, media_root, signing_key, celery_queue) -> dict[str, str]:
+def subprocess_env(django_db_setup, django_db_blocker, media_root, signing_key, celery_queue) -> dict[str, str]:
     """The environment that points a child process at this session's database, media and queue."""
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3") and ("memory" in str(db["NAME"]) or db["NAME"] == ":memory:"):
@@ -121,7 +121,12 @@ def subprocess_env(django_db_setup, media_root, signing_key, celery_queue) -> di
         DEBUG="1",
         PYTHONUNBUFFERED="1",
     )
-    return env
+    yield env
+    # Torn down after every child process is stopped, before the test database is dropped. A
+    # child's server session can outlive the child by a moment, and PostgreSQL refuses to drop a
+    # database that still has one.
+    with django_db_blocker.unblock():
+        processes.wait_for_other_sessions_to_end(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -156,6 +157,29 @@ def answers(url: str, status: int = 200, timeout: float = 5) -> bool:
         return http_get(url, timeout)[0] == status
     except (urllib.error.URLError, OSError):
         return False
+
+
+def wait_for_other_sessions_to_end(timeout: float) -> None:
+    """On PostgreSQL, wait until no other session uses this database (the children's have closed)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+
+    def others() -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, application_name, state FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchall()
+
+    deadline = time.monotonic() + timeout
+    while (remaining := others()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if remaining:
+        warnings.warn(f"sessions still open on the test database after {timeout} s: {remaining}", stacklevel=2)
+    connection.close()
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.2, message: str = "condition"):
