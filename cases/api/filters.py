@@ -155,6 +155,8 @@ class FilterSet(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         for name, value in self.filtering_form.cleaned_data.items():
             queryset = self.filters[name].filter(queryset, value)
+            if not isinstance(queryset, models.QuerySet):
+                raise TypeError(f"{type(self).__name__}.{name} returned a {type(queryset).__name__}, not a QuerySet")
         return queryset
 
     @classmethod
@@ -173,6 +175,21 @@ class FilterBackend(DjangoFilterBackend):
     """
 
     filterset_base = FilterSet
+    _made: dict = {}
+
+    def get_filterset_class(self, view, queryset=None):
+        """django-filter's, except that a FilterSet made from `filterset_fields` is made once per view.
+
+        django-filter makes a new class on every request, and each would keep its own form classes.
+        """
+        fields = getattr(view, "filterset_fields", None)
+        if getattr(view, "filterset_class", None) or not fields or queryset is None:
+            return super().get_filterset_class(view, queryset)
+        key = (type(view), queryset.model, repr(fields))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().get_filterset_class(view, queryset)
+        return made
 
 
 class CaseFilter(FilterSet):

@@ -31,7 +31,7 @@ class _TokenLookup:
     """The token query as the ORM compiled it, with where each model's columns are in its row."""
 
     sql: str
-    converters: dict  # column position -> (converters, expression), as the compiler applies them
+    converted: tuple[tuple[int, object], ...]  # (position, expression) of the columns that have converters
     token_columns: tuple[tuple[int, str], ...]  # (position, attname)
     user_columns: tuple[tuple[int, str], ...]
     case_ids_column: int | None
@@ -44,8 +44,9 @@ class _TokenLookup:
         if row is None:
             return None
         row = list(row)
-        for position, (functions, expression) in self.converters.items():
-            for function in functions:
+        # As the compiler converts values, with this thread's connection (the cache keeps none).
+        for position, expression in self.converted:
+            for function in connection.ops.get_db_converters(expression) + expression.get_db_converters(connection):
                 row[position] = function(row[position], expression, connection)
         token = _instance(ApiToken, alias, self.token_columns, row)
         user = _instance(ApiToken.user.field.related_model, alias, self.user_columns, row)
@@ -73,13 +74,14 @@ def _token_lookup(alias: str, with_case_ids: bool) -> _TokenLookup:
     if list(params) != [_HASH_PLACEHOLDER]:
         raise RuntimeError(f"the token query should take the hash as its only parameter, not {params!r}")
     expressions = [expression for expression, _sql, _alias in compiler.select]
+    converters = compiler.get_converters(expressions)
 
     def columns(info) -> tuple[tuple[int, str], ...]:
         return tuple((position, expressions[position].target.attname) for position in info["select_fields"])
 
     return _TokenLookup(
         sql=sql,
-        converters=compiler.get_converters(expressions),
+        converted=tuple((position, expression) for position, (_, expression) in converters.items()),
         token_columns=columns(compiler.klass_info),
         user_columns=columns(compiler.klass_info["related_klass_infos"][0]),
         case_ids_column=compiler.annotation_col_map.get("member_case_ids") if with_case_ids else None,

@@ -12,8 +12,14 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.pagination import (
+    CursorPagination,
+    PageNumberPagination,
+    _get_displayed_page_numbers,
+    _get_page_links,
+)
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 # settings.API_EXACT_COUNT_LIMIT, when set, replaces this. Counting costs as much as reading the
 # rows counted, on every page: on a big table, counting to 10,000 took four times as long as
@@ -178,9 +184,23 @@ class PagePagination(PageNumberPagination):
             self.page = paginator.page(page_number)
         except (EmptyPage, PageNotAnInteger) as exc:
             raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(exc))) from None
-        if paginator.num_pages > 1 and self.template is not None:
+        if self.page.has_other_pages() and self.template is not None:
             self.display_page_controls = True
         return list(self.page)
+
+    def get_html_context(self):
+        """DRF's links of the browsable API, up to the last page known: past an inexact count, the next one."""
+        base_url = self.request.build_absolute_uri()
+
+        def page_number_to_url(page_number):
+            if page_number == 1:
+                return remove_query_param(base_url, self.page_query_param)
+            return replace_query_param(base_url, self.page_query_param, page_number)
+
+        current, paginator = self.page.number, self.page.paginator
+        final = paginator.num_pages if paginator.count_exact else max(paginator.num_pages, current + self.page.more)
+        page_links = _get_page_links(_get_displayed_page_numbers(current, final), current, page_number_to_url)
+        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link(), "page_links": page_links}
 
     def get_paginated_response(self, data):
         return Response(

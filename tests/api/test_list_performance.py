@@ -142,6 +142,18 @@ class TestCappedCount:
         assert client.get(INCIDENTS, {"page_size": 2, "page": 2}).status_code == 404
         assert client.get(INCIDENTS, {"page_size": 2, "page": 1}).json()["count"] == 2
 
+    @pytest.mark.parametrize(
+        ("page", "linked"), [("1", "page=2"), ("3", "page=4"), ("5", "page=6"), ("last", "page=5")]
+    )
+    def test_the_browsable_api_pages_past_the_limit(self, client, team, settings, page, linked):
+        settings.API_EXACT_COUNT_LIMIT = 5
+        incidents(team.case, 12)
+        client.force_login(team.vera)
+        response = client.get(INCIDENTS, {"page_size": 2, "page": page}, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200
+        assert "pagination" in response.content.decode()
+        assert linked in response.content.decode()
+
     def test_the_default_limit(self):
         assert DEFAULT_EXACT_COUNT_LIMIT == 1_000
 
@@ -360,6 +372,60 @@ class TestBuiltOncePerClass:
         for name, value in whole.cleaned_data.items():
             expected = IncidentFilter.base_filters[name].filter(expected, value)
         assert sorted(filterset.qs.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True))
+
+    def test_a_filterset_made_from_filterset_fields_is_made_once(self, api, team):
+        from cases.api.filters import FilterSet
+
+        client = api(team.bob)
+        client.get("/api/v1/tokens/", {"revoked_at": "2024-01-01T00:00:00Z"})
+        forms_made = len(FilterSet._form_classes)
+        for _ in range(3):
+            assert client.get("/api/v1/tokens/", {"revoked_at": "2024-01-01T00:00:00Z"}).status_code == 200
+        assert len(FilterSet._form_classes) == forms_made
+
+    def test_a_filter_that_returns_no_queryset_is_an_error(self, team):
+        import django_filters
+
+        from cases.api.filters import FilterSet
+
+        class Broken(FilterSet):
+            region = django_filters.CharFilter(method="by_region")
+
+            class Meta:
+                model = Incident
+                fields = ["region"]
+
+            def by_region(self, queryset, name, value):
+                return list(queryset)
+
+        with pytest.raises(TypeError, match=r"Broken\.region returned a list"):
+            list(Broken({"region": "Kharkiv"}, queryset=Incident.objects.all()).qs)
+
+    @pytest.mark.parametrize(
+        ("field", "data", "named"),
+        [
+            ("checkbox", {}, True),  # unticked filters (False)
+            ("multiple", {}, False),
+            ("multiple", {"multiple": "a"}, True),
+            ("range", {}, False),
+            ("range", {"range_after": "2024-01-01"}, True),
+            ("text", {"text": ""}, True),
+            ("text", {"other": "x"}, False),
+        ],
+    )
+    def test_which_form_fields_a_query_names(self, field, data, named):
+        import django_filters
+        from django import forms
+
+        from cases.api.filters import _is_named
+
+        fields = {
+            "checkbox": forms.BooleanField(required=False),
+            "multiple": forms.MultipleChoiceField(choices=[("a", "a")], required=False),
+            "range": django_filters.DateFromToRangeFilter().field,
+            "text": forms.CharField(required=False),
+        }
+        assert _is_named(fields[field], data, field) is named
 
     def test_a_filterset_whose_choices_depend_on_the_request_is_not_cached(self, team):
         import django_filters
