@@ -169,8 +169,8 @@ def wait_for_other_sessions_to_end(timeout: float) -> None:
     def others() -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pid, application_name, state FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT pid, client_port, backend_start, state, left(query, 200) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
             )
             return cursor.fetchall()
 
@@ -178,8 +178,26 @@ def wait_for_other_sessions_to_end(timeout: float) -> None:
     while (remaining := others()) and time.monotonic() < deadline:
         time.sleep(0.1)
     if remaining:
-        warnings.warn(f"sessions still open on the test database after {timeout} s: {remaining}", stacklevel=2)
+        owners = [_process_on_local_port(port) for _pid, port, *_ in remaining]
+        warnings.warn(
+            f"sessions still open on the test database after {timeout} s: {remaining}; local processes: {owners}",
+            stacklevel=2,
+        )
     connection.close()
+
+
+def _process_on_local_port(port: int | None) -> str:
+    """The command line of the process of ours that owns a TCP connection from this port (Linux)."""
+    if not port or shutil.which("ss") is None:
+        return "?"
+    result = subprocess.run(["ss", "-Htnp", f"sport = :{port}"], capture_output=True, text=True, check=False)
+    pid = result.stdout.split("pid=")[1].split(",")[0] if "pid=" in result.stdout else None
+    if pid is None:
+        return result.stdout.strip() or "?"
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip() + f" (pid {pid})"
+    except OSError:
+        return f"pid {pid}"
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.2, message: str = "condition"):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from tests import corpus
 
@@ -49,6 +50,10 @@ def browser_page(monkeypatch):
         finally:
             context.close()
             browser.close()
+            # While the event loop runs, Django keeps this code's connections apart from the thread's
+            # own (context-local storage), and nothing else would close them: the session would
+            # outlive the test and keep PostgreSQL from dropping the test database.
+            connections.close_all()
 
 
 def shot(page, step: str) -> None:
