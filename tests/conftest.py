@@ -122,9 +122,9 @@ def subprocess_env(django_db_setup, django_db_blocker, media_root, signing_key, 
         PYTHONUNBUFFERED="1",
     )
     yield env
-    # Torn down after every child process is stopped, before the test database is dropped. A
-    # child's server session can outlive the child by a moment, and PostgreSQL refuses to drop a
-    # database that still has one.
+    # Torn down after every child process is stopped, before the test database is dropped, which
+    # PostgreSQL refuses while another session is open: a closing child's may take a moment, and a
+    # session that stays open is named (a browser test's once was).
     with django_db_blocker.unblock():
         processes.wait_for_other_sessions_to_end(timeout=30)
 
