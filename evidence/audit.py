@@ -164,10 +164,11 @@ def signed_out(sender, request, user, **kwargs):
 
 def exhibit_access_csv(item) -> str:
     """The per-exhibit access report: every recorded access to the item, its photos and markings."""
-    import csv
     import io
 
     from django.db.models import Q
+
+    from evidence.lib import csvcells
 
     photos = [str(pk) for pk in item.photos.values_list("pk", flat=True)]
     markings = [str(pk) for pk in item.markings.values_list("pk", flat=True)]
@@ -181,7 +182,7 @@ def exhibit_access_csv(item) -> str:
         .order_by("at", "pk")
     )
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvcells.writer(buffer)  # user agents and paths are the client's: no formula may run
     writer.writerow(["at (UTC)", "user", "action", "object", "object id", "status", "ip", "user agent", "path"])
     for row in rows.iterator():
         writer.writerow(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections import defaultdict
@@ -12,6 +11,7 @@ from django.db.models import Q
 
 from cases.models import Case
 from evidence.choices import ItemKind
+from evidence.lib import csvcells
 from evidence.models import EvidenceItem, Marking
 
 
@@ -99,7 +99,8 @@ REPORT_COLUMNS = [
 
 def sanctions_report_csv(report: dict) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
+    # Titles, part numbers and countries are typed by users: no formula may run in a spreadsheet.
+    writer = csvcells.dict_writer(buffer, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in report["rows"]:
         writer.writerow({**row, "manufactured_on": row["manufactured_on"] or ""})
