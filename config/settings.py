@@ -273,7 +273,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# How many proxies of ours append to X-Forwarded-For (nginx's $proxy_add_x_forwarded_for does). The
+# client's address is the entry the outermost of them added; entries left of it are the client's
+# own, forgeable claims. The access log, django-axes and the throttle all read it (evidence.audit.client_ip).
+ATTEST_TRUSTED_PROXY_COUNT = env_int("ATTEST_TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy on every response. Scripts only from this site (the admin and the
@@ -300,6 +305,10 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Lockouts are per user name and client address, the address taken as the access log takes it. (Not
+# AXES_IPWARE_*: django-ipware is not installed, and without it axes would see the proxy's address, so
+# a lockout would be by user name alone and anyone could lock anyone out.)
+AXES_CLIENT_IP_CALLABLE = "evidence.audit.client_ip"
 # Staff must confirm a TOTP code to use the admin, and API tokens are issued only after that.
 # On in production; off for the development server so that `make run` logins just work.
 ATTEST_REQUIRE_2FA = env_bool("ATTEST_REQUIRE_2FA", not DEBUG)

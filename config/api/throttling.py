@@ -16,3 +16,9 @@ class TokenRateThrottle(SimpleRateThrottle):
         else:
             ident = f"anon-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request):
+        # DRF's would key on the whole X-Forwarded-For, which the client writes; ours takes what our proxy added.
+        from evidence.audit import client_ip
+
+        return client_ip(request) or ""
