@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from config.views import healthz
+from config.views import api_login, healthz
 
 admin.site.site_header = admin.site.site_title = _("Attest")
 admin.site.index_title = _("Cases and evidence")
@@ -14,6 +15,11 @@ if settings.ATTEST_REQUIRE_2FA:
     # The admin then asks for a TOTP code at sign-in, and only verified staff get in.
     admin.site.__class__ = OTPAdminSite
 
+api_auth_urls = [
+    path("login/", api_login, name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api.urls")),
@@ -21,7 +27,8 @@ urlpatterns = [
     # The split view serves its script as a file, so Swagger UI works under the Content-Security-Policy.
     path("api/schema/swagger-ui/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    path("api-auth/", include("rest_framework.urls", namespace="rest_framework")),
+    # The browsable API signs in through the admin's login, which asks for a TOTP code when required.
+    path("api-auth/", include((api_auth_urls, "rest_framework"))),
     # The language switcher posts to set_language here; the choice is kept in the language cookie.
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

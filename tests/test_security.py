@@ -134,3 +134,99 @@ def test_tokens_are_issued_only_after_a_two_factor_sign_in_when_enforced(setting
     session.cookies["sessionid"] = request.session.session_key
     created = session.post("/api/v1/tokens/", {"name": "from a verified session"}, content_type="application/json")
     assert created.status_code == 201, created.content
+
+
+def _login_urls(resolver=None, prefix=""):
+    """Every URL of the URL conf that signs a user in: by name, or by being a LoginView."""
+    from django.contrib.auth.views import LoginView
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    for pattern in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(pattern.pattern).lstrip("^").rstrip("$")
+        if isinstance(pattern, URLResolver):
+            yield from _login_urls(pattern, route)
+        elif isinstance(pattern, URLPattern) and "<" not in route and "(" not in route:
+            view_class = getattr(pattern.callback, "view_class", None)
+            is_login_view = isinstance(view_class, type) and issubclass(view_class, LoginView)
+            if is_login_view or "login" in (pattern.name or "") or pattern.callback.__name__ == "login":
+                yield "/" + route
+
+
+@pytest.fixture
+def two_factor_urls(settings):
+    """The URL conf as production builds it with ATTEST_REQUIRE_2FA on (the admin becomes OTP-aware)."""
+    import importlib
+
+    from django.contrib import admin
+    from django.urls import clear_url_caches
+
+    import config.urls
+
+    previous = admin.site.__class__
+    settings.ATTEST_REQUIRE_2FA = True
+    importlib.reload(config.urls)
+    clear_url_caches()
+    yield
+    admin.site.__class__ = previous
+    settings.ATTEST_REQUIRE_2FA = False
+    importlib.reload(config.urls)
+    clear_url_caches()
+
+
+@pytest.mark.django_db
+def test_no_login_url_opens_the_api_with_a_password_alone(settings, team, two_factor_urls):
+    """/api-auth/login/ once signed in with a password only, and the session then read and wrote the API."""
+    from django.test import Client
+
+    urls = sorted(set(_login_urls()))
+    assert "/admin/login/" in urls and "/api-auth/login/" in urls, urls
+    case_url = f"/api/v1/cases/{team.case.pk}/"
+    for url in urls:
+        client = Client()
+        client.get(url)
+        client.post(url, {"username": "alice", "password": PASSWORD}, follow=True)
+        for api_url in ("/api/v1/cases/", case_url):
+            response = client.get(api_url, HTTP_ACCEPT="application/json")
+            assert response.status_code in (401, 403), (url, api_url, response.status_code)
+        refused = client.patch(case_url, {"title": "changed"}, content_type="application/json")
+        assert refused.status_code in (401, 403), (url, refused.status_code)
+    team.case.refresh_from_db()
+    assert team.case.title != "changed"
+
+
+@pytest.mark.django_db
+def test_a_session_that_confirmed_its_totp_code_reaches_the_api(team, two_factor_urls):
+    """The control for the test above: the refusal is about the missing code, not about sessions."""
+    from django.test import Client
+    from django_otp import login as otp_login
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    session = Client()
+    session.force_login(team.alice)
+    assert session.get("/api/v1/cases/").status_code in (401, 403)
+    device = TOTPDevice.objects.create(user=team.alice, name="phone", confirmed=True)
+    request = type("R", (), {"session": session.session, "user": team.alice})()
+    otp_login(request, device)
+    request.session.save()
+    session.cookies["sessionid"] = request.session.session_key
+    assert session.get("/api/v1/cases/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_without_two_factor_every_login_url_signs_in(settings, team):
+    """Development (2FA off): the same login URLs do sign in, so the refusals above are about the code."""
+    from django.test import Client
+
+    settings.ATTEST_REQUIRE_2FA = False
+    for url in sorted(set(_login_urls())):
+        client = Client()
+        client.post(url, {"username": "alice", "password": PASSWORD}, follow=True)
+        if "_auth_user_id" in client.session:
+            assert client.get("/api/v1/cases/").status_code == 200, url
+    signed_in = Client()
+    signed_in.post("/admin/login/", {"username": "alice", "password": PASSWORD})
+    assert "_auth_user_id" in signed_in.session
+    browsable = Client().get("/api-auth/login/?next=/api/v1/cases/")
+    assert browsable.status_code == 302
+    assert browsable.url.startswith("/admin/login/?next=")
+    assert Client().get("/api-auth/login/?next=https://evil.example/").url.endswith("next=%2Fapi%2Fv1%2F")

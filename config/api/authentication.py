@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
+from django.conf import settings
 from django.db import connections, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
@@ -120,6 +122,25 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return 'Token realm="api"'
 
 
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """A browser session, counted only once it confirmed a TOTP code when two-factor sign-in is required.
+
+    The check sits here rather than in a login view, so a password-only sign-in through any login view,
+    including one added later, opens no API route.
+    """
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None or not settings.ATTEST_REQUIRE_2FA:
+            return result
+        is_verified = getattr(result[0], "is_verified", None)
+        if not (is_verified and is_verified()):
+            raise exceptions.AuthenticationFailed(
+                _("Sign in to the admin with your two-factor code first, or use an API token.")
+            )
+        return result
+
+
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = "config.api.authentication.ApiTokenAuthentication"
     name = "tokenAuth"
@@ -131,3 +152,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <value>`, from POST /api/v1/tokens/ (shown once).",
         }
+
+
+class VerifiedSessionScheme(SessionScheme):
+    target_class = "config.api.authentication.VerifiedSessionAuthentication"
