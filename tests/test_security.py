@@ -179,7 +179,8 @@ def test_no_login_url_opens_the_api_with_a_password_alone(settings, team, two_fa
     from django.test import Client
 
     urls = sorted(set(_login_urls()))
-    assert "/admin/login/" in urls and "/api-auth/login/" in urls, urls
+    assert "/admin/login/" in urls, urls
+    assert "/api-auth/login/" in urls, urls
     case_url = f"/api/v1/cases/{team.case.pk}/"
     for url in urls:
         client = Client()
