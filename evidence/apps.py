@@ -7,4 +7,21 @@ class EvidenceConfig(AppConfig):
     verbose_name = _("Evidence")
 
     def ready(self):
+        from django.conf import settings
+        from django.core.signals import setting_changed
+
         from evidence import audit  # noqa: F401 - connects the sign-in signals to the access log
+        from evidence.lib.imaging import set_pillow_pixel_limit
+
+        # The one place Pillow's limit is set; every process that serves or processes photos (web
+        # server, Celery worker, management command) runs app ready before it opens one.
+        set_pillow_pixel_limit(settings.ATTEST_MAX_IMAGE_PIXELS)
+        setting_changed.connect(_follow_pixel_limit, dispatch_uid="attest-pillow-pixel-limit")
+
+
+def _follow_pixel_limit(*, setting, value, **kwargs):
+    """Keep Pillow's limit equal to the setting when a test overrides it."""
+    if setting == "ATTEST_MAX_IMAGE_PIXELS" and value is not None:
+        from evidence.lib.imaging import set_pillow_pixel_limit
+
+        set_pillow_pixel_limit(value)

@@ -59,12 +59,14 @@ def process_photo(self, photo_id: int) -> str:
         return services.process_photo(photo_id=photo_id).status
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
-            services.photos.mark_failed(photo_id=photo_id, error=services.photos.GAVE_UP_RETRYING % {"error": exc})
+            logger.exception("photo %s: gave up after %s retries", photo_id, self.request.retries)
+            services.photos.mark_failed(photo_id=photo_id, error=services.photos.GAVE_UP_RETRYING)
             raise
         raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
     except Exception as exc:  # the file itself cannot be processed: retrying would not help
+        # The detail (paths, library internals) goes to the log; the photo keeps a message for users.
         logger.exception("photo %s failed", photo_id)
-        services.photos.mark_failed(photo_id=photo_id, error=f"{type(exc).__name__}: {exc}")
+        services.photos.mark_failed(photo_id=photo_id, error=services.photos.failure_message(exc))
         return PhotoStatus.FAILED
 
 

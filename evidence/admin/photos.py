@@ -22,7 +22,7 @@ from evidence.admin.common import ItemCaseFilter, stored_message, thumbnail_tag
 from evidence.choices import Confidence, MarkingType, PhotoStatus
 from evidence.models import EvidenceItem, Photo
 from evidence.services.markings import region_from_preview, region_on_preview
-from evidence.services.photos import GAVE_UP, GAVE_UP_RETRYING
+from evidence.services.photos import GAVE_UP, GAVE_UP_RETRYING, NOT_PROCESSED
 
 
 @admin.register(Photo)
@@ -91,7 +91,7 @@ class PhotoAdmin(CaseScopedAdmin):
     @admin.display(description=_("error"))
     def error_text(self, obj):
         """Stored in English (the API returns it so), shown in the reader's language when it is one of ours."""
-        return stored_message(obj.error, [GAVE_UP, GAVE_UP_RETRYING]) or "—"
+        return stored_message(obj.error, [GAVE_UP, GAVE_UP_RETRYING, NOT_PROCESSED]) or "—"
 
     @admin.display(description=_("preview"))
     def preview(self, obj):

@@ -34,10 +34,12 @@ ensure_heif_opener()
 Rect = tuple[int, int, int, int]  # x, y, width, height in pixels
 
 # Pillow plugins allowed to decode each sniffed format. Restricting Image.open to them
-# stops Pillow from trying its other ~40 parsers on hostile input. MPO is how Pillow
-# names a JPEG carrying a multi-picture index (most phone JPEGs).
+# stops Pillow from trying its other ~40 parsers on hostile input. A JPEG carrying a
+# multi-picture index (most phone JPEGs) opens through the JPEG plugin, which turns it
+# into an MPO image itself; "MPO" has no opener of its own, and naming it here made
+# Image.open raise KeyError('MPO') whenever the JPEG plugin refused a file.
 PIL_FORMATS: Final[dict[str, tuple[str, ...]]] = {
-    "jpeg": ("JPEG", "MPO"),
+    "jpeg": ("JPEG",),
     "png": ("PNG",),
     "tiff": ("TIFF",),
     "webp": ("WEBP",),
@@ -59,6 +61,12 @@ _TRANSPOSE: Final[dict[int, Image.Transpose]] = {
 _SNIFF_BYTES: Final = 256
 _JPEG_QUALITY: Final = 85
 _HIGH_BIT_MODES: Final = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+# Messages of refusals caused by Pillow. Pillow's own words name the temporary file's path
+# and its internals, so they stay out: the cause is chained (`raise ... from exc`) for the log.
+TOO_LARGE: Final = "The image has more pixels than the %d allowed."
+UNREADABLE: Final = "The image could not be read: it is damaged or not really the format its header names."
+INCOMPLETE: Final = "The image data is incomplete: the file is truncated."
+DAMAGED: Final = "The image data is damaged."
 
 
 @dataclass(frozen=True)
@@ -86,12 +94,25 @@ class Derivatives:
     orientation: int  # EXIF orientation applied here (1: none, invalid, or done by the decoder)
 
 
+def set_pillow_pixel_limit(max_pixels: int) -> None:
+    """Make Pillow's process-wide decompression-bomb limit `max_pixels`.
+
+    Pillow refuses images above its own limit (89.5 Mpx by default) before any of our
+    checks run, so a lower default would silently override the configured one. Pillow
+    warns between the limit and twice it; _opened turns that warning into a refusal.
+    """
+    if max_pixels < 1:
+        raise ValueError("max_pixels must be positive")
+    Image.MAX_IMAGE_PIXELS = max_pixels
+
+
 def inspect_image(path: Path, *, max_pixels: int) -> ImageInfo:
     """Accept or refuse a file as an evidence photo, decoding it completely.
 
     Raises PhotoRejected with code empty, not_an_image, unsupported_format, polyglot,
     too_many_pixels, truncated or corrupt. Pillow's own Image.MAX_IMAGE_PIXELS limit
-    applies as well, so the effective limit is the smaller of the two.
+    applies as well, so the effective limit is the smaller of the two: the app sets
+    Pillow's to its own limit at start (set_pillow_pixel_limit).
     """
     # Uploads may be gigabytes: the checks read the file a piece at a time and Pillow
     # decodes from the file, so memory does not grow with the file's size.
@@ -249,11 +270,11 @@ def _opened(
         try:
             im = Image.open(source, formats=formats)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise PhotoRejected("too_many_pixels", f"The image is too large to process: {exc}") from exc
+            raise PhotoRejected("too_many_pixels", TOO_LARGE % Image.MAX_IMAGE_PIXELS) from exc
         except MemoryError:
             raise
         except Exception as exc:  # any parser failure on the header means a damaged file
-            raise PhotoRejected("corrupt", f"The image could not be read: {exc}") from exc
+            raise PhotoRejected("corrupt", UNREADABLE) from exc
         with im:
             width, height = im.size
             if width < 1 or height < 1:
@@ -274,13 +295,13 @@ def _decode(im: ImageFile.ImageFile) -> None:
     try:
         im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoRejected("too_many_pixels", f"The image is too large to process: {exc}") from exc
+        raise PhotoRejected("too_many_pixels", TOO_LARGE % Image.MAX_IMAGE_PIXELS) from exc
     except MemoryError:
         raise
     except Exception as exc:  # decoders raise OSError, SyntaxError, ValueError, ... on bad data
         if "truncated" in str(exc).lower():
-            raise PhotoRejected("truncated", f"The image data is incomplete: {exc}") from exc
-        raise PhotoRejected("corrupt", f"The image data is damaged: {exc}") from exc
+            raise PhotoRejected("truncated", INCOMPLETE) from exc
+        raise PhotoRejected("corrupt", DAMAGED) from exc
 
 
 def _orientation_of(im: Image.Image) -> int:

@@ -23,12 +23,20 @@ from cases.services import require_role
 from evidence import custody, filestore
 from evidence.choices import EventType, ExportKind, ExportStatus, FileKind, SubjectType
 from evidence.models import Export
+from evidence.services.common import message_for_users
 
 log = logging.getLogger(__name__)
 
 # Stored in English on the export (and so returned by the API); the admin translates it when shown.
 # The stages are stable codes too, shown translated by evidence.export.stages.stage_label().
 NOT_QUEUED = gettext_noop("The build could not be queued: the task broker is unreachable.")
+NOT_BUILT = gettext_noop("The build failed; the server log has the details.")
+NO_SIGNING_KEY = gettext_noop("The build failed: the ledger signing key is missing (see create_signing_key).")
+
+
+def failure_message(exc: BaseException) -> str:
+    """The error stored on a failed export: a vetted message for a known cause, else a generic one."""
+    return message_for_users(exc, generic=NOT_BUILT, vetted={custody.SigningKeyMissing: NO_SIGNING_KEY})
 
 
 @transaction.atomic
@@ -141,8 +149,8 @@ def build_export(*, export_id: int) -> Export:
                 export.save()
                 _export_event(export)
     except Exception as exc:
-        log.exception("export %s failed", export_id)
-        mark_failed(export_id=export_id, error=f"{type(exc).__name__}: {exc}")
+        log.exception("export %s failed", export_id)  # the detail stays here, out of the export's error
+        mark_failed(export_id=export_id, error=failure_message(exc))
         raise
     return export
 

@@ -25,6 +25,7 @@ from evidence.lib.exif import read_metadata
 from evidence.lib.imaging import ImageInfo, hamming_distance, inspect_image, make_derivatives
 from evidence.lib.sniff import PhotoRejected
 from evidence.models import EvidenceItem, Photo
+from evidence.services.common import message_for_users
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def vet(path: Path) -> ImageInfo:
     try:
         return inspect_image(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
     except PhotoRejected as rejected:
-        log.warning("photo refused (%s): %s", rejected.code, rejected.message)
+        # The message is for the uploader; what Pillow said (it names the temporary file) is for the log.
+        log.warning("photo refused (%s): %s; cause: %r", rejected.code, rejected.message, rejected.__cause__)
         raise ValidationError({"file": ValidationError(rejected.message, code=rejected.code)}) from None
 
 
@@ -190,7 +192,13 @@ def process_photo(*, photo_id: int) -> Photo:
 
 # Why a photo failed is stored in English (and so returned by the API); the admin translates it when shown.
 GAVE_UP = gettext_noop("Gave up after %(n)s attempts.")
-GAVE_UP_RETRYING = gettext_noop("gave up after retries: %(error)s")
+GAVE_UP_RETRYING = gettext_noop("Gave up after retries: the database or the task broker was unreachable.")
+NOT_PROCESSED = gettext_noop("The photo could not be processed; the server log has the details.")
+
+
+def failure_message(exc: BaseException) -> str:
+    """The error stored on a failed photo: a refusal's own message, else a generic one (log the detail)."""
+    return message_for_users(exc, generic=NOT_PROCESSED, vetted={PhotoRejected: None})
 
 
 def mark_failed(*, photo_id: int, error: str) -> None:

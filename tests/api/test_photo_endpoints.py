@@ -88,6 +88,23 @@ class TestUpload:
         assert_error(response, 400, field="file")
         assert "truncated" in response.json()["error"]["message"].lower()
 
+    @pytest.mark.parametrize(
+        "content",
+        [
+            pytest.param(b"\xff\xd8\xff\xe0" + b"\0" * 200, id="jpeg-magic-then-zeros"),
+            pytest.param(b"\xff\xd8\xff\xdb\x00\x43" + b"not a picture " * 20, id="jpeg-magic-then-text"),
+        ],
+    )
+    def test_a_damaged_jpeg_is_refused_without_server_details(self, api, team, item, media_root, content):
+        # Pillow's own words named the upload's temporary file, or were a bare KeyError 'MPO'.
+        response = api(team.ivan).post(
+            URL, {"item": item.pk, "file": upload(content=content, filename="debris.jpg")}, format="multipart"
+        )
+        assert_error(response, 400, field="file")
+        body = response.content.decode()
+        for leak in ("MPO", "BufferedReader", "incoming", ".upload", str(media_root), "cannot identify"):
+            assert leak not in body
+
     def test_files_over_the_limit_are_refused_as_they_stream(self, api, team, item, settings):
         settings.ATTEST_MAX_UPLOAD_BYTES = 10_000
         response = api(team.ivan).post(URL, {"item": item.pk, "file": upload()}, format="multipart")

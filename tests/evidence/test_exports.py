@@ -96,9 +96,31 @@ class TestDossier:
         export.refresh_from_db()
         assert export.status == ExportStatus.FAILED
         assert "signing key" in export.error
+        assert "/nonexistent" not in export.error  # a known cause, told without the server's paths
         assert export.file is None
         assert StoredFile.objects.count() == before
         assert not any((filestore.incoming_dir()).glob("export-*"))
+
+    def test_an_unexpected_failure_stores_a_generic_error_and_logs_the_detail(
+        self, team, evidence_case, monkeypatch, caplog, api
+    ):
+        import shutil
+
+        def render_badly(data, path, progress):
+            path.write_bytes(b"%PDF-")
+            shutil.copyfile(path, path)  # SameFileError: PosixPath('/…/incoming/export-…/…-dossier.pdf') …
+
+        monkeypatch.setattr("evidence.export.dossier.render_dossier", render_badly)
+        export = services.request_export(actor=team.vera, case=evidence_case)
+        with caplog.at_level("ERROR", logger="evidence.services.exports"), pytest.raises(shutil.SameFileError):
+            services.build_export(export_id=export.pk)
+        export.refresh_from_db()
+        assert export.status == ExportStatus.FAILED
+        assert export.error == services.exports.NOT_BUILT
+        shown = api(team.vera).get(f"/api/v1/exports/{export.pk}/").json()["error"]
+        assert shown == services.exports.NOT_BUILT
+        assert "SameFileError" in caplog.text  # the detail stays in the server log
+        assert str(filestore.incoming_dir()) in caplog.text
 
     def test_an_outsider_cannot_ask(self, team, evidence_case):
         from django.http import Http404

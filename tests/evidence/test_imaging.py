@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import random
 import struct
 import tracemalloc
@@ -201,8 +202,10 @@ def test_pixel_limit_is_our_own(tmp_path: Path) -> None:
     assert "more than the 50000000 allowed" in str(caught.value)
 
 
-@pytest.mark.parametrize("side", [10_000, 20_000])  # Pillow warns above 89 Mpx, raises above 179 Mpx
-def test_decompression_bombs_are_refused_without_touching_global_state(tmp_path: Path, side: int) -> None:
+@pytest.mark.parametrize("times", [1, 2])  # Pillow warns above its limit, raises above twice it
+def test_decompression_bombs_are_refused_without_touching_global_state(tmp_path: Path, times: int) -> None:
+    # Pillow's limit is the app's (ATTEST_MAX_IMAGE_PIXELS, set at start); a side just past it or twice it.
+    side = math.isqrt(times * Image.MAX_IMAGE_PIXELS) + 1
     path = saved_bytes(tmp_path / "bomb.png", png_header(side, side))
     limit_before, filters_before = Image.MAX_IMAGE_PIXELS, list(warnings.filters)
     with pytest.raises(PhotoRejected) as caught:
@@ -524,3 +527,39 @@ def test_fit_within() -> None:
 def test_module_registers_heif_with_pillow() -> None:
     assert "HEIF" in Image.OPEN
     assert imaging.PIL_FORMATS["heic"] == ("HEIF",)
+
+
+def test_pillows_limit_is_the_configured_one_not_its_default() -> None:
+    from django.conf import settings
+
+    # Pillow's default (89.5 Mpx) refused a genuine 169 Mpx photo although 250 Mpx is allowed.
+    assert settings.ATTEST_MAX_IMAGE_PIXELS == Image.MAX_IMAGE_PIXELS
+
+
+def test_a_multi_picture_jpeg_is_accepted_and_derived(tmp_path: Path) -> None:
+    path = tmp_path / "stereo.jpg"
+    Image.new("RGB", (64, 48), "red").save(path, "MPO", save_all=True, append_images=[Image.new("RGB", (64, 48))])
+    with Image.open(path) as opened:
+        assert (opened.format, opened.n_frames) == ("MPO", 2)
+    assert inspect_image(path, max_pixels=MAX_PIXELS).format == "jpeg"
+    assert make_derivatives(path).preview_width == 64
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"\xff\xd8\xff\xe0" + b"\0" * 200, id="jpeg-magic-then-zeros"),
+        pytest.param(b"\xff\xd8\xff\xdb\x00\x43" + b"garbage " * 40, id="jpeg-magic-then-garbage"),
+    ],
+)
+def test_pillows_words_stay_out_of_refusals(tmp_path: Path, data: bytes) -> None:
+    # Pillow's messages named the temporary file ("cannot identify image file <_io.BufferedReader
+    # name='/…/incoming/tmp….upload'>"), or were a bare KeyError 'MPO'.
+    path = saved_bytes(tmp_path / "tmpabc123.upload", data)
+    with pytest.raises(PhotoRejected) as caught:
+        inspect_image(path, max_pixels=MAX_PIXELS)
+    assert caught.value.code == "corrupt"
+    message = str(caught.value)
+    for leak in ("MPO", "BufferedReader", "tmpabc123", str(tmp_path), "cannot identify"):
+        assert leak not in message
+    assert caught.value.__cause__ is not None  # the detail is kept for the log

@@ -278,3 +278,52 @@ def test_refusals_are_logged(team, item, tmp_path, caplog):
     with caplog.at_level("WARNING", logger="evidence.services.photos"), pytest.raises(ValidationError):
         services.add_photo_from_path(actor=team.ivan, item=item, path=path)
     assert any("photo refused (unsupported_format)" in record.getMessage() for record in caplog.records)
+
+
+@pytest.fixture(scope="module")
+def hundred_megapixels(tmp_path_factory) -> Path:
+    """10,000 x 10,000 of one grey: 100 Mpx, above Pillow's own default limit (89.5 Mpx), in about 1 MB."""
+    path = tmp_path_factory.mktemp("big") / "100mpx.jpg"
+    Image.new("L", (10_000, 10_000), 128).save(path, "JPEG", quality=50)
+    return path
+
+
+def test_a_photo_under_the_configured_pixel_limit_is_accepted_whatever_pillows_default(
+    team, item, run_tasks, hundred_megapixels
+):
+    photo = run_tasks(actor=team.ivan, item=item, path=hundred_megapixels).photo
+    assert (photo.width, photo.height) == (10_000, 10_000)
+    assert photo.status == PhotoStatus.DONE, photo.error
+
+
+def test_a_photo_over_the_configured_pixel_limit_is_refused(team, item, hundred_megapixels, settings):
+    settings.ATTEST_MAX_IMAGE_PIXELS = 99_999_999  # read when the photo is vetted
+    with pytest.raises(ValidationError) as refused:
+        services.add_photo_from_path(actor=team.ivan, item=item, path=hundred_megapixels)
+    assert refused.value.error_dict["file"][0].code == "too_many_pixels"
+    assert "than the 99999999 allowed" in refused.value.message_dict["file"][0]
+    assert Image.MAX_IMAGE_PIXELS == 99_999_999  # Pillow's limit follows the setting
+    assert not Photo.objects.exists()
+
+
+def test_a_multi_picture_jpeg_is_processed(team, item, run_tasks, tmp_path):
+    path = tmp_path / "stereo.jpg"
+    Image.new("RGB", (640, 480), "red").save(path, "MPO", save_all=True, append_images=[Image.new("RGB", (640, 480))])
+    photo = run_tasks(actor=team.ivan, item=item, path=path).photo
+    assert (photo.format, photo.status) == ("jpeg", PhotoStatus.DONE), photo.error
+
+
+def test_an_unexpected_processing_failure_stores_a_generic_message_and_logs_the_detail(
+    team, item, django_capture_on_commit_callbacks, eager_tasks, caplog
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        photo = PhotoFactory(item=item, width=400, height=300)
+    stored = filestore.absolute(photo.original.path)
+    stored.unlink()  # gone from disk after it was accepted: the error names the server path
+    from evidence.tasks import process_photo
+
+    with caplog.at_level("ERROR", logger="evidence.tasks"):
+        assert process_photo.delay(photo.pk).get() == PhotoStatus.FAILED
+    photo.refresh_from_db()
+    assert photo.error == services.photos.NOT_PROCESSED
+    assert str(stored) in caplog.text  # the detail is in the server log
