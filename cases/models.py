@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +26,34 @@ from cases.choices import (
 
 LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
 LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
+
+# Every free-text field holds at most this many characters: room for any note, claim or description,
+# and a bound on what one field costs a dossier build (a 1 MB description once outlived the web timeout).
+TEXT_MAX_LENGTH = 20_000
+
+
+def bounded_text(verbose_name, **options) -> models.TextField:
+    """A free-text field of at most TEXT_MAX_LENGTH characters.
+
+    max_length gives forms and DRF serializers their limit; the validator makes full_clean(), and so
+    every service, refuse longer text too (Django does not enforce max_length on a TextField).
+    """
+    return models.TextField(
+        verbose_name, max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)], **options
+    )
+
+
+def refuse_long_text(**values: str) -> None:
+    """The same limit for free text that services take as arguments rather than as model fields
+    (reasons, findings, transfer notes): a ValidationError naming each field that is too long."""
+    errors = {}
+    for name, value in values.items():
+        try:
+            MaxLengthValidator(TEXT_MAX_LENGTH)(value or "")
+        except ValidationError as error:
+            errors[name] = error
+    if errors:
+        raise ValidationError(errors)
 
 
 # Up to this many cases, a user's cases are named in the query as a list of ids; beyond, by a subquery.
@@ -121,7 +150,7 @@ class WeaponSystem(models.Model):
     aliases = models.JSONField(_("aliases"), default=list, blank=True)
     category = models.CharField(_("category"), max_length=32, choices=WeaponCategory.choices)
     country_of_origin = models.CharField(_("country of origin"), max_length=80, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = bounded_text(_("notes"), blank=True)
 
     class Meta:
         verbose_name = _("weapon system")
@@ -138,7 +167,7 @@ class SanctionsRegime(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     authority = models.CharField(_("authority"), max_length=200)
     established_on = models.DateField(_("established on"), null=True, blank=True)
-    description = models.TextField(_("description"), blank=True)
+    description = bounded_text(_("description"), blank=True)
 
     class Meta:
         verbose_name = _("sanctions regime")
@@ -157,7 +186,7 @@ class SanctionsProvision(models.Model):
     )
     instrument = models.CharField(_("instrument"), max_length=200, help_text=_("e.g. Resolution 1718 (2006)"))
     paragraph = models.CharField(_("paragraph"), max_length=40, blank=True)
-    text = models.TextField(_("text"))
+    text = bounded_text(_("text"))
     adopted_on = models.DateField(_("adopted on"))
     authority = models.CharField(_("authority"), max_length=200)
 
@@ -199,7 +228,7 @@ class Entity(TimestampedModel):
     sanctioned = models.BooleanField(_("sanctioned"), default=False)
     list_name = models.CharField(_("list"), max_length=40, blank=True, help_text=_("e.g. OFAC SDN"))
     list_id = models.CharField(_("identifier on the list"), max_length=40, blank=True)
-    remarks = models.TextField(_("remarks"), blank=True)
+    remarks = bounded_text(_("remarks"), blank=True)
 
     class Meta:
         verbose_name = _("entity")
@@ -220,7 +249,7 @@ class Case(TimestampedModel):
 
     reference = models.CharField(_("reference"), max_length=40, unique=True)
     title = models.CharField(_("title"), max_length=300)
-    summary = models.TextField(_("summary"), blank=True)
+    summary = bounded_text(_("summary"), blank=True)
     status = models.CharField(_("status"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     opened_on = models.DateField(_("opened on"), default=timezone.localdate)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
@@ -343,11 +372,11 @@ class Incident(TimestampedModel):
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, default=Outcome.UNKNOWN)
     killed = models.PositiveIntegerField(_("killed"), default=0)
     wounded = models.PositiveIntegerField(_("wounded"), default=0)
-    damage = models.TextField(_("damage"), blank=True)
+    damage = bounded_text(_("damage"), blank=True)
     identification_basis = models.JSONField(
         _("identification basis"), default=list, blank=True, help_text=_("any of the identification bases")
     )
-    description = models.TextField(_("description"), blank=True)
+    description = bounded_text(_("description"), blank=True)
     entities = models.ManyToManyField(Entity, blank=True, related_name="incidents", verbose_name=_("entities"))
 
     objects = CaseScopedQuerySet.as_manager()

@@ -19,7 +19,7 @@ from cases.admin import (
     role_at_least,
 )
 from cases.choices import Role
-from cases.models import Incident
+from cases.models import TEXT_MAX_LENGTH, Incident
 from evidence import filestore, services
 from evidence.admin.common import custody_timeline, thumbnail_tag
 from evidence.choices import ItemStatus, SubjectType
@@ -238,7 +238,9 @@ class CustodyTransferForm(forms.Form):
     seal_number = forms.CharField(label=_("new seal number"), max_length=100, required=False)
     storage_location = forms.CharField(label=_("new storage location"), max_length=300, required=False)
     status = forms.ChoiceField(label=_("status after"), choices=ItemStatus.choices, initial=ItemStatus.TRANSFERRED)
-    notes = forms.CharField(label=_("notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(
+        label=_("notes"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def clean(self):
         data = super().clean()

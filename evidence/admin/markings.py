@@ -15,6 +15,7 @@ from cases.admin import (
     cases_with_role,
 )
 from cases.choices import Role
+from cases.models import TEXT_MAX_LENGTH
 from evidence import services
 from evidence.admin.common import ItemCaseFilter, attributions_html
 from evidence.admin.reports import sanctions_report_view
@@ -31,7 +32,7 @@ class ManufacturerAdmin(StaffEditsReferenceData):
 
 
 class MarkingForm(forms.ModelForm):
-    reason = forms.CharField(label=_("reason for the correction"), required=False)
+    reason = forms.CharField(label=_("reason for the correction"), max_length=TEXT_MAX_LENGTH, required=False)
 
     class Meta:
         model = Marking

@@ -16,7 +16,7 @@ from cases.admin import (
     cases_with_role,
 )
 from cases.choices import Role
-from cases.models import Incident
+from cases.models import TEXT_MAX_LENGTH, Incident
 from evidence import filestore, services
 from evidence.admin.items import EvidenceItemAdmin
 from evidence.models import Attribution, EvidenceItem, Marking, Source
@@ -25,7 +25,7 @@ from evidence.models import Attribution, EvidenceItem, Marking, Source
 class SourceForm(forms.ModelForm):
     url = forms.URLField(label=_("URL"), max_length=1000, required=False, assume_scheme="https")
     archive = forms.FileField(label=_("archived copy"), required=False)
-    reason = forms.CharField(label=_("reason for the change"), required=False)
+    reason = forms.CharField(label=_("reason for the change"), max_length=TEXT_MAX_LENGTH, required=False)
 
     class Meta:
         model = Source

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.api.serializers import VisibleCaseField, VisibleRelatedField
-from cases.models import Incident
+from cases.models import TEXT_MAX_LENGTH, Incident
 from evidence.choices import ItemStatus, PhotoStatus
 from evidence.models import (
     AccessLog,
@@ -89,7 +89,7 @@ class CustodyTransferSerializer(serializers.Serializer):
     seal_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
     storage_location = serializers.CharField(max_length=300, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=ItemStatus.choices, default=ItemStatus.TRANSFERRED)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
 
     def validate_to_custodian(self, value):
         if not value.strip():
@@ -120,7 +120,7 @@ class PhotoUploadSerializer(serializers.Serializer):
     captured_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="Used when the photo has no EXIF time."
     )
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
 
     def to_internal_value(self, data):
         request = self.context["request"]
@@ -222,7 +222,9 @@ class MarkingSerializer(serializers.ModelSerializer):
     transcribed_by = serializers.CharField(source="transcribed_by.username", read_only=True)
     verified_by = serializers.CharField(source="verified_by.username", read_only=True, allow_null=True)
     date_readings = serializers.SerializerMethodField(help_text="Every reading of a date code; never a guess.")
-    reason = serializers.CharField(write_only=True, required=False, help_text="Why a marking is corrected.")
+    reason = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, write_only=True, required=False, help_text="Why a marking is corrected."
+    )
 
     class Meta:
         model = Marking
@@ -254,7 +256,7 @@ class MarkingSerializer(serializers.ModelSerializer):
 
 
 class WithdrawalSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -263,7 +265,9 @@ class SourceSerializer(serializers.ModelSerializer):
     archived_sha256 = serializers.CharField(source="archived_copy.sha256", read_only=True, allow_null=True)
     archived_size = serializers.IntegerField(source="archived_copy.size", read_only=True, allow_null=True)
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
-    reason = serializers.CharField(write_only=True, required=False, help_text="Why a source is changed.")
+    reason = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, write_only=True, required=False, help_text="Why a source is changed."
+    )
 
     class Meta:
         model = Source

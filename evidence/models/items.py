@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import LATITUDE_VALIDATORS, LONGITUDE_VALIDATORS, Case, Incident, TimestampedModel
+from cases.models import LATITUDE_VALIDATORS, LONGITUDE_VALIDATORS, Case, Incident, TimestampedModel, bounded_text
 from evidence.choices import ItemKind, ItemStatus, ManufacturePrecision
 from evidence.models.base import UndeletableModel, UndeletableQuerySet
 
@@ -18,7 +18,7 @@ class EvidenceItem(UndeletableModel, TimestampedModel):
     exhibit_number = models.CharField(_("exhibit number"), max_length=20, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=ItemKind.choices)
     title = models.CharField(_("title"), max_length=300)
-    description = models.TextField(_("description"), blank=True)
+    description = bounded_text(_("description"), blank=True)
     incident = models.ForeignKey(
         Incident,
         on_delete=models.PROTECT,
@@ -63,7 +63,7 @@ class EvidenceItem(UndeletableModel, TimestampedModel):
     custodian = models.CharField(_("current custodian"), max_length=200, blank=True)
     storage_location = models.CharField(_("storage location"), max_length=300, blank=True)
     seal_number = models.CharField(_("seal number"), max_length=100, blank=True)
-    condition = models.TextField(_("condition"), blank=True)
+    condition = bounded_text(_("condition"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.IN_CUSTODY)
 
     # What a component was identified as (items of kind "component").

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import CaseScopedQuerySet, Entity, TimestampedModel
+from cases.models import CaseScopedQuerySet, Entity, TimestampedModel, bounded_text
 from evidence.choices import Confidence, ManufacturePrecision, MarkingType
 from evidence.models.base import UndeletableMixin, UndeletableModel
 from evidence.models.items import EvidenceItem
@@ -28,7 +28,7 @@ class Manufacturer(TimestampedModel):
         related_name="manufacturers",
         verbose_name=_("sanctions entity"),
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = bounded_text(_("notes"), blank=True)
 
     class Meta:
         verbose_name = _("manufacturer")
@@ -60,7 +60,7 @@ class Marking(UndeletableModel, TimestampedModel):
     region_y = models.PositiveIntegerField(_("region y"), null=True, blank=True)
     region_width = models.PositiveIntegerField(_("region width"), null=True, blank=True)
     region_height = models.PositiveIntegerField(_("region height"), null=True, blank=True)
-    transcription = models.TextField(_("transcription"), help_text=_("exactly as seen, in any script"))
+    transcription = bounded_text(_("transcription"), help_text=_("exactly as seen, in any script"))
     marking_type = models.CharField(_("marking type"), max_length=20, choices=MarkingType.choices)
     manufacturer = models.ForeignKey(
         "evidence.Manufacturer",
@@ -92,7 +92,7 @@ class Marking(UndeletableModel, TimestampedModel):
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
-    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    withdrawal_reason = bounded_text(_("reason for withdrawal"), blank=True)
 
     objects = MarkingQuerySet.as_manager()
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import CaseScopedQuerySet
+from cases.models import CaseScopedQuerySet, bounded_text
 from evidence.choices import CapturedAtSource, PhotoFormat, PhotoStatus
 from evidence.models.base import UndeletableMixin, UndeletableModel
 from evidence.models.files import StoredFile
@@ -42,7 +42,7 @@ class Photo(UndeletableModel):
         choices=CapturedAtSource.choices,
         default=CapturedAtSource.UNKNOWN,
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = bounded_text(_("notes"), blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, CaseScopedQuerySet, Entity, Incident, TimestampedModel
+from cases.models import Case, CaseScopedQuerySet, Entity, Incident, TimestampedModel, bounded_text
 from evidence.choices import AttributionSubject, Credibility, Reliability, SourceKind, Stance
 from evidence.models.base import UndeletableMixin, UndeletableModel
 from evidence.models.files import StoredFile
@@ -43,7 +43,7 @@ class Source(UndeletableModel, TimestampedModel):
         editable=False,
     )
     archived_copy_name = models.CharField(_("archived copy file name"), max_length=255, blank=True, editable=False)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = bounded_text(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -52,7 +52,7 @@ class Source(UndeletableModel, TimestampedModel):
         editable=False,
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
-    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
+    withdrawal_reason = bounded_text(_("reason for withdrawal"), blank=True, editable=False)
 
     objects = SourceQuerySet.as_manager()
 
@@ -91,7 +91,7 @@ class Attribution(UndeletableModel, TimestampedModel):
     """A claim about a subject of the case, attributed to a source with an Admiralty grade (e.g. B2)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attributions", verbose_name=_("case"))
-    claim = models.TextField(_("claim"))
+    claim = bounded_text(_("claim"))
     subject_type = models.CharField(_("subject type"), max_length=20, choices=AttributionSubject.choices)
     incident = models.ForeignKey(
         Incident,
@@ -118,7 +118,7 @@ class Attribution(UndeletableModel, TimestampedModel):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="attributions", verbose_name=_("source"))
     page = models.CharField(_("page"), max_length=40, blank=True)
     paragraph = models.CharField(_("paragraph"), max_length=40, blank=True)
-    quote = models.TextField(_("quote"), blank=True)
+    quote = bounded_text(_("quote"), blank=True)
     credibility = models.PositiveSmallIntegerField(_("credibility"), choices=Credibility.choices)
     stance = models.CharField(_("stance"), max_length=12, choices=Stance.choices, default=Stance.SUPPORTS)
     analyst = models.ForeignKey(
@@ -129,7 +129,7 @@ class Attribution(UndeletableModel, TimestampedModel):
         editable=False,
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
-    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
+    withdrawal_reason = bounded_text(_("reason for withdrawal"), blank=True, editable=False)
 
     objects = AttributionQuerySet.as_manager()
 

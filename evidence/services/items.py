@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cases.choices import Role
-from cases.models import Case
+from cases.models import Case, refuse_long_text
 from cases.services import require_role
 from evidence import custody
 from evidence.choices import EventType, ItemKind, ItemStatus, SubjectType
@@ -102,6 +102,7 @@ def update_item(*, actor, item: EvidenceItem, reason: str = "", **changes) -> Ev
     """Change an exhibit's description: the new state goes to the ledger with the fields changed."""
     require_role(case=item.case, actor=actor, role=Role.INVESTIGATOR)
     reject_unknown(changes, UPDATABLE_ITEM_FIELDS)
+    refuse_long_text(reason=reason)
     item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
     changed = apply_changes(item, changes)
     if not changed:
@@ -140,6 +141,7 @@ def transfer_custody(
         raise ValidationError({"to_custodian": _("Name who receives the item.")})
     if status not in ItemStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
+    refuse_long_text(place=place, purpose=purpose, notes=notes)
     if item.status == ItemStatus.DESTROYED:
         raise ValidationError({"status": _("A destroyed item cannot change hands.")})
     from_custodian = item.custodian
@@ -176,6 +178,7 @@ def record_examination(
     require_role(case=item.case, actor=actor, role=Role.INVESTIGATOR)
     if not findings.strip():
         raise ValidationError({"findings": _("Describe what the examination found.")})
+    refuse_long_text(examiner=examiner, place=place, findings=findings)
     examination = {"examiner": examiner, "place": place, "findings": findings}
     return item_event(
         item=item,
@@ -194,6 +197,7 @@ def correct_event(*, actor, event: CustodyEvent, reason: str, correction: dict[s
         raise ValidationError({"reason": _("Say why the event is corrected.")})
     if not isinstance(correction, dict) or not correction:
         raise ValidationError({"correction": _("Give the corrected values as an object.")})
+    refuse_long_text(reason=reason)
     return custody.append_event(
         case=event.case,
         event_type=EventType.CORRECTION,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.choices import Role
+from cases.models import refuse_long_text
 from cases.services import require_role
 from evidence import custody
 from evidence.choices import EventType, SubjectType
@@ -92,6 +93,7 @@ def correct_marking(*, actor, marking: Marking, reason: str, **changes) -> Marki
     reject_unknown(changes, MARKING_FIELDS)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the marking is corrected.")})
+    refuse_long_text(reason=reason)
     marking = Marking.objects.select_for_update().get(pk=marking.pk)
     if marking.withdrawn_at:
         raise ValidationError({"marking": _("A withdrawn marking cannot be corrected.")})
@@ -129,6 +131,7 @@ def withdraw_marking(*, actor, marking: Marking, reason: str) -> Marking:
     require_role(case=marking.item.case, actor=actor, role=Role.ANALYST)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the marking is withdrawn.")})
+    refuse_long_text(reason=reason)
     marking = Marking.objects.select_for_update().get(pk=marking.pk)
     if marking.withdrawn_at:
         return marking

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.choices import Role
-from cases.models import Case, Entity, Incident
+from cases.models import Case, Entity, Incident, refuse_long_text
 from cases.services import require_role
 from evidence import custody, filestore
 from evidence.audit import case_of
@@ -96,6 +96,7 @@ def add_source_from_path(*, actor, case: Case, path: Path, **fields) -> Source:
 def update_source(*, actor, source: Source, reason: str = "", **changes) -> Source:
     require_role(case=source.case, actor=actor, role=Role.ANALYST)
     reject_unknown(changes, SOURCE_FIELDS)
+    refuse_long_text(reason=reason)
     source = Source.objects.select_for_update().get(pk=source.pk)
     changed = apply_changes(source, changes)
     if not changed:
@@ -112,6 +113,7 @@ def withdraw_source(*, actor, source: Source, reason: str) -> Source:
     require_role(case=source.case, actor=actor, role=Role.ANALYST)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the source is withdrawn.")})
+    refuse_long_text(reason=reason)
     source = Source.objects.select_for_update().get(pk=source.pk)
     if source.withdrawn_at is None:
         source.withdrawn_at, source.withdrawal_reason = timezone.now(), reason
@@ -154,6 +156,7 @@ def withdraw_attribution(*, actor, attribution: Attribution, reason: str) -> Att
     require_role(case=attribution.case, actor=actor, role=Role.ANALYST)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the attribution is withdrawn.")})
+    refuse_long_text(reason=reason)
     attribution = Attribution.objects.select_for_update().select_related("source").get(pk=attribution.pk)
     if attribution.withdrawn_at is None:
         attribution.withdrawn_at, attribution.withdrawal_reason = timezone.now(), reason
