@@ -210,7 +210,11 @@ REST_FRAMEWORK = {
     ],
     "SEARCH_PARAM": "q",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_str("API_THROTTLE_RATE", "1200/min"),
+        # POST /cases/{id}/verify/ re-hashes every file of a case: a few per hour per user.
+        "fixity_check": env_str("API_FIXITY_CHECK_RATE", "4/hour"),
+    },
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

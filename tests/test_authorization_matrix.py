@@ -99,7 +99,7 @@ ROLE_RANK = {"viewer": 1, "analyst": 2, "investigator": 3, "lead": 4}
 WRITE_RULES = {
     "case-detail": "lead",
     "case-dossiers": "viewer",
-    "case-verify": "viewer",
+    "case-verify": "investigator",  # appends to the ledger and re-hashes every file
     "casemembership-detail": "lead",
     "incident-detail": "analyst",
     "evidenceitem-detail": "investigator",

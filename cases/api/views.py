@@ -3,12 +3,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from cases import services
 from cases.api import filters, serializers
 from cases.api.permissions import CanOpenCases, StaffWriteOrReadOnly
 from cases.models import ApiToken, Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
 from cases.stats import case_statistics
+from config.api.throttling import FixityCheckThrottle
 from config.api.viewsets import (
     AttestModelViewSet,
     IdempotentCreateMixin,
@@ -66,15 +68,21 @@ class CaseViewSet(AttestModelViewSet):
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
     @extend_schema(request=None, responses=VerificationReportSerializer)
-    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    @action(
+        detail=True,
+        methods=["post"],
+        pagination_class=None,
+        filter_backends=[],
+        # It re-hashes every file of the case: a few per hour per user, besides the token's budget.
+        throttle_classes=[*api_settings.DEFAULT_THROTTLE_CLASSES, FixityCheckThrottle],
+    )
     def verify(self, request, pk=None):
-        """Recompute the case's custody chain, check its checkpoints, re-hash its files; record the check."""
-        from evidence import custody
-        from evidence.services import record_fixity_check
+        """Recompute the case's custody chain, check its checkpoints, re-hash its files; record the check.
 
-        case = self.get_object()
-        report = custody.verify_case(case)
-        record_fixity_check(case=case, report=report, actor=request.user)
+        Investigators and leads only."""
+        from evidence.services import check_fixity
+
+        report = check_fixity(actor=request.user, case=self.get_object())
         return Response(report.as_dict())
 
     @extend_schema(responses=serializers.CaseStatisticsSerializer)

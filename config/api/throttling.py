@@ -22,3 +22,13 @@ class TokenRateThrottle(SimpleRateThrottle):
         from evidence.audit import client_ip
 
         return client_ip(request) or ""
+
+
+class FixityCheckThrottle(SimpleRateThrottle):
+    """Checks that re-hash every file of a case (POST /cases/{id}/verify/): a few per hour per user."""
+
+    scope = "fixity_check"
+
+    def get_cache_key(self, request, view):
+        ident = f"user-{request.user.pk}" if request.user.is_authenticated else f"anon-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

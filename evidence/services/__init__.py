@@ -4,6 +4,7 @@ its custody event in the same transaction. One module per subject; import from t
 from evidence.services import exports, photos
 from evidence.services.exports import build_export, request_export
 from evidence.services.items import (
+    check_fixity,
     correct_event,
     create_item,
     record_examination,
@@ -45,6 +46,7 @@ __all__ = [
     "add_source_from_path",
     "attributions_of",
     "build_export",
+    "check_fixity",
     "correct_event",
     "correct_marking",
     "create_item",

@@ -210,6 +210,19 @@ def correct_event(*, actor, event: CustodyEvent, reason: str, correction: dict[s
     )
 
 
+def check_fixity(*, actor, case: Case) -> custody.CaseReport:
+    """Verify a case on request and record the outcome: an investigator's right.
+
+    It appends to the ledger and re-hashes every file of the case, so viewers and analysts may not
+    set it off (the daily check and verify_custody cover them). The role is checked before any file
+    is read; the verification runs outside a transaction, the record in one of its own.
+    """
+    require_role(case=case, actor=actor, role=Role.INVESTIGATOR)
+    report = custody.verify_case(case)
+    record_fixity_check(case=case, report=report, actor=actor)
+    return report
+
+
 @transaction.atomic
 def record_fixity_check(*, case: Case, report: custody.CaseReport, actor=None) -> CustodyEvent:
     """Write the outcome of a verification into the ledger itself."""

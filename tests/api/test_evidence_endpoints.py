@@ -163,10 +163,27 @@ class TestVerify:
         assert_error(api().post(self.url(team.case)), 401)
         assert_error(api(team.charlie).post(self.url(team.case)), 404)
 
+    def test_viewers_and_analysts_may_not_set_it_off(self, api, team):
+        for member in (team.vera, team.bob):
+            assert_error(api(member).post(self.url(team.case)), 403, "permission_denied")
+        assert not CustodyEvent.objects.filter(event_type="fixity.checked").exists()
+
+    def test_it_is_rate_limited_per_user(self, api, team, monkeypatch):
+        from config.api.throttling import FixityCheckThrottle
+
+        monkeypatch.setitem(FixityCheckThrottle.THROTTLE_RATES, "fixity_check", "2/hour")
+        ivan, alice = api(team.ivan), api(team.alice)
+        assert [ivan.post(self.url(team.case)).status_code for _ in range(2)] == [200, 200]
+        refused = ivan.post(self.url(team.case))
+        assert_error(refused, 429, "throttled")
+        assert int(refused["Retry-After"]) > 0
+        assert alice.post(self.url(team.case)).status_code == 200  # another user's budget
+        assert CustodyEvent.objects.filter(event_type="fixity.checked").count() == 3
+
     def test_a_member_gets_the_report_and_the_check_is_recorded(self, api, team):
         EvidenceItemFactory(case=team.case)
         custody.sign_checkpoint(case=team.case, reason="test")
-        response = api(team.vera).post(self.url(team.case))
+        response = api(team.ivan).post(self.url(team.case))
         assert response.status_code == 200, response.content
         report = response.json()
         assert report["intact"] is True

@@ -395,3 +395,21 @@ def test_verification_report_is_json_ready(ledger_of_five):
     report = custody.verify_case(ledger_of_five)
     assert json.loads(json.dumps(report.as_dict()))["intact"] is True
     assert Checkpoint.objects.filter(case=ledger_of_five).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_fixity_check_on_request_is_for_investigators_and_leads(team, monkeypatch):
+    EvidenceItemFactory(case=team.case, actor=team.ivan)
+    read_files = []
+    real_verify = custody.verify_case
+    monkeypatch.setattr(custody, "verify_case", lambda case, **kw: read_files.append(case) or real_verify(case, **kw))
+    for member in (team.vera, team.bob):
+        with pytest.raises(PermissionDenied):
+            services.check_fixity(actor=member, case=team.case)
+    with pytest.raises(Http404):
+        services.check_fixity(actor=team.charlie, case=team.case)
+    assert read_files == []  # refused before a single file is re-hashed
+    for member in (team.ivan, team.alice):
+        assert services.check_fixity(actor=member, case=team.case).intact
+    actors = CustodyEvent.objects.filter(event_type=EventType.FIXITY_CHECK).values_list("actor_name", flat=True)
+    assert list(actors) == ["ivan", "alice"]
