@@ -23,6 +23,7 @@ from evidence.export.pdf.text import (
     SANS,
     SANS_BOLD,
     Styles,
+    chunk_text,
     clean,
     is_single_font,
     markup,
@@ -46,7 +47,15 @@ LABEL_FONT_SIZE = 7
 # Rows per table: long tables are laid out as a run of tables of this many rows, each of which
 # splits at most once across a page (ReportLab re-measures the whole rest of a table at each split).
 TABLE_CHUNK = 60
+# Lines of text in one table row at most: longer text in a cell goes on in the rows below it (its
+# continuation rows), since ReportLab can split a table between rows cheaply but re-measures the rest
+# of a row each time it splits one across a page.
+ROW_LINES = 30
 DASH = "—"
+
+
+class Continued(list):
+    """A table cell whose items go one per row: the row itself, then continuation rows below it."""
 
 
 @dataclass
@@ -134,17 +143,33 @@ def cell(text: object, width: float, style: Any, *, font: str = SANS, size: floa
     otherwise), which costs far less than a Paragraph; text with Hangul becomes a script-aware
     Paragraph.
     """
+    return cell_rows(text, width, style, font=font, size=size)[0]
+
+
+def chars_per_row(width: float, size: float, lines: int = ROW_LINES) -> int:
+    """How many characters surely fit `lines` lines of a column: one em each (a Hangul syllable's width)."""
+    return max(1, int((width - 2 * CELL_PADDING) / size)) * lines
+
+
+def cell_rows(
+    text: object, width: float, style: Any, *, font: str = SANS, size: float = CELL_FONT_SIZE
+) -> list[str | Paragraph]:
+    """cell(), in pieces of at most ROW_LINES lines: the first for the row, the rest for continuation rows."""
     if text is None or text == "":
-        return DASH
+        return [DASH]
     value = clean(text).strip()
     if not value:
-        return DASH
+        return [DASH]
     if is_single_font(value):
-        return wrap_lines(value, width - 2 * CELL_PADDING - 0.5, font, size)
-    return para(value, style)
+        lines = wrap_lines(value, width - 2 * CELL_PADDING - 0.5, font, size).split("\n")
+        return ["\n".join(lines[start : start + ROW_LINES]) for start in range(0, len(lines), ROW_LINES)]
+    return [para(piece, style) for piece in chunk_text(value, chars_per_row(width, size), ROW_LINES)]
 
 
-def table_style(*extra: tuple, header: bool = True, zebra: bool = True, rows: int = 0) -> TableStyle:
+def table_style(
+    *extra: tuple, header: bool = True, zebra: bool = True, rows: int = 0, continued: frozenset[int] = frozenset()
+) -> TableStyle:
+    """The tables' look. `continued`: the rows that go on with the row above (no rule between, same shade)."""
     commands: list[tuple] = [
         ("FONTNAME", (0, 0), (-1, -1), SANS),
         ("FONTSIZE", (0, 0), (-1, -1), CELL_FONT_SIZE),
@@ -154,8 +179,11 @@ def table_style(*extra: tuple, header: bool = True, zebra: bool = True, rows: in
         ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
     ]
+    if continued:
+        commands += [("LINEBELOW", (0, row), (-1, row), 0.25, RULE) for row in range(rows) if row + 1 not in continued]
+    else:
+        commands.append(("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE))
     if header:
         commands += [
             ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
@@ -165,9 +193,12 @@ def table_style(*extra: tuple, header: bool = True, zebra: bool = True, rows: in
             ("LINEABOVE", (0, 0), (-1, 0), 0.8, NAVY),
         ]
     if zebra and rows:
-        first = 1 if header else 0
-        for row in range(first + 1, rows, 2):
-            commands.append(("BACKGROUND", (0, row), (-1, row), colors.HexColor("#F6F8FA")))
+        odd = False
+        for row in range(1 if header else 0, rows):
+            if row not in continued:
+                odd = not odd
+            if not odd:  # every second row, with its continuation rows
+                commands.append(("BACKGROUND", (0, row), (-1, row), colors.HexColor("#F6F8FA")))
     commands.extend(extra)
     return TableStyle(commands)
 
@@ -185,6 +216,8 @@ def data_tables(
     """A header row of labels (if any) and rows of cells, as one table per `chunk` rows (header repeated).
 
     fonts: column -> (font, size) for the plain-string cells of that column (e.g. hashes in mono).
+    A cell's text longer than ROW_LINES lines goes on in continuation rows; so do the items of a
+    Continued cell. Other flowables and lists of them stay in their row.
     """
     fonts = fonts or {}
     styles = ctx.styles
@@ -194,6 +227,7 @@ def data_tables(
     ]
     tables: list[Flowable] = []
     batch: list[list[Any]] = []
+    continued: set[int] = set()  # indexes in batch of continuation rows
 
     def flush() -> None:
         data = [header, *batch] if header else list(batch)
@@ -206,57 +240,65 @@ def data_tables(
             ]
         # splitInRow: a row taller than what is left of the page (a long note) continues on the next.
         table = Table(data, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT", splitInRow=1)
-        table.setStyle(table_style(*extra, header=bool(header), rows=len(data)))
+        rows_continued = frozenset(index + first for index in continued)
+        table.setStyle(table_style(*extra, header=bool(header), rows=len(data), continued=rows_continued))
         tables.append(table)
         batch.clear()
+        continued.clear()
 
     for row in rows:
-        batch.append(
-            [
-                value
-                if isinstance(value, Flowable | list)
-                else _cell_in(styles, value, widths[index], index, right, fonts)
-                for index, value in enumerate(row)
-            ]
-        )
-        if len(batch) >= chunk:
-            flush()
+        cells = [_cell_rows_in(styles, value, widths[index], index, right, fonts) for index, value in enumerate(row)]
+        for line in range(max(len(pieces) for pieces in cells)):
+            if line and batch:  # a continuation row that starts a new table stands as a row of its own
+                continued.add(len(batch))
+            batch.append([pieces[line] if line < len(pieces) else "" for pieces in cells])
+            if len(batch) >= chunk:
+                flush()
     if batch:
         flush()
     return tables
 
 
-def _cell_in(
+def _cell_rows_in(
     styles: Styles,
     value: object,
     width: float,
     index: int,
     right: Sequence[int],
     fonts: Mapping[int, tuple[str, float]],
-) -> str | Paragraph:
+) -> list[Any]:
+    if isinstance(value, Continued):
+        return list(value) or [""]
+    if isinstance(value, Flowable | list):
+        return [value]
     font, size = fonts.get(index, (SANS, CELL_FONT_SIZE))
     style = styles.mono_small if font == MONO else styles.cell_right if index in right else styles.cell
-    return cell(value, width, style, font=font, size=size)
+    return cell_rows(value, width, style, font=font, size=size)
 
 
 def key_value_table(rows: Sequence[tuple[str, Any]], widths: tuple[float, float], styles: Styles) -> Table:
-    """Label / value pairs (labels are plain label text; values are user text or flowables)."""
-    data = [
-        [
-            cell(label, widths[0], styles.label, size=LABEL_FONT_SIZE),
-            value if isinstance(value, Flowable | list) else cell(value, widths[1], styles.cell),
-        ]
-        for label, value in rows
-    ]
+    """Label / value pairs (labels are plain label text; values are user text or flowables).
+
+    A long value goes on in continuation rows below its label, as in data_tables().
+    """
+    data: list[list[Any]] = []
+    continued: set[int] = set()
+    for label, value in rows:
+        pieces = [value] if isinstance(value, Flowable | list) else cell_rows(value, widths[1], styles.cell)
+        data.append([cell(label, widths[0], styles.label, size=LABEL_FONT_SIZE), pieces[0]])
+        for piece in pieces[1:]:
+            continued.add(len(data))
+            data.append(["", piece])
     table = Table(data, colWidths=list(widths), hAlign="LEFT", splitInRow=1)
     table.setStyle(
         table_style(
             ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
             ("FONTSIZE", (0, 0), (0, -1), LABEL_FONT_SIZE),
             ("TEXTCOLOR", (0, 0), (0, -1), GREY),
             header=False,
             zebra=False,
+            rows=len(data),
+            continued=frozenset(continued),
         )
     )
     return table

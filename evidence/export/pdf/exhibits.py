@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING, Any
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Paragraph
 
-from evidence.export.pdf.common import DASH, FRAME_WIDTH, Context, data_tables, key_value_table
+from evidence.export.pdf.common import (
+    DASH,
+    FRAME_WIDTH,
+    Context,
+    Continued,
+    chars_per_row,
+    data_tables,
+    key_value_table,
+)
 from evidence.export.pdf.images import ClippedPicture, PendingPicture, Picture, crop_geometry, image_size
 from evidence.export.pdf.labels import format_datetime
-from evidence.export.pdf.text import MONO, SANS, SANS_BOLD, TextLine, markup, para
+from evidence.export.pdf.text import MONO, PARAGRAPH_LINES, SANS, SANS_BOLD, TextLine, chunk_text, markup, para
 
 if TYPE_CHECKING:
     from evidence.export.dossier import Exhibit, MarkingRow, PhotoRow
@@ -81,7 +89,7 @@ def exhibit_pages(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
     if exhibit.component:
         facts.append((ctx.label("component"), exhibit.component))
     if exhibit.description.strip():
-        facts.append((ctx.label("description"), para(exhibit.description.strip(), styles.cell)))
+        facts.append((ctx.label("description"), exhibit.description.strip()))  # long text: continuation rows
     story.append(key_value_table(facts, (38 * mm, FRAME_WIDTH - 38 * mm), styles))
     story += custody(ctx, exhibit)
     story += photos(ctx, exhibit)
@@ -192,8 +200,9 @@ def markings(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
     if not exhibit.markings:
         return []
     story = _section_heading(ctx, "markings")
-    rows = [(_crop(ctx, marking), _marking_text(ctx, marking)) for marking in exhibit.markings]
-    story += data_tables(ctx, ("col_crop", "col_transcription"), rows, (CROP_WIDTH + 8, FRAME_WIDTH - CROP_WIDTH - 8))
+    widths = (CROP_WIDTH + 8, FRAME_WIDTH - CROP_WIDTH - 8)
+    rows = [(_crop(ctx, marking), _marking_text(ctx, marking, widths[1])) for marking in exhibit.markings]
+    story += data_tables(ctx, ("col_crop", "col_transcription"), rows, widths)
     return story
 
 
@@ -250,7 +259,8 @@ def _crop(ctx: Context, marking: MarkingRow) -> Any:
     return PendingPicture(path.stem, resolve, size, CROP_WIDTH, CROP_HEIGHT, frame=True)
 
 
-def _marking_text(ctx: Context, marking: MarkingRow) -> list[Flowable]:
+def _marking_text(ctx: Context, marking: MarkingRow, width: float) -> list[Flowable] | Continued:
+    """The transcription with its details; a long transcription in pieces, one per row, details last."""
     styles, labels = ctx.styles, ctx.labels
     details = " · ".join(
         [
@@ -259,13 +269,14 @@ def _marking_text(ctx: Context, marking: MarkingRow) -> list[Flowable]:
             f"{labels['col_verified_by']}: {marking.verified_by or labels['not_verified']}",
         ]
     )
-    flowables: list[Flowable] = [
-        TextLine([(marking.transcription or DASH, SANS)], styles.transcription),
-        TextLine([(details, SANS)], styles.caption),
-    ]
+    flowables: list[Flowable] = [TextLine([(details, SANS)], styles.caption)]
     if marking.interpretation:
         flowables.append(TextLine([(f"{labels['col_interpretation']}: {marking.interpretation}", SANS)], styles.cell))
-    return flowables
+    style = styles.transcription
+    pieces = chunk_text(marking.transcription, chars_per_row(width, style.fontSize, PARAGRAPH_LINES), PARAGRAPH_LINES)
+    if len(pieces) == 1:
+        return [TextLine([(marking.transcription or DASH, SANS)], style), *flowables]
+    return Continued([*([para(piece, style)] for piece in pieces[:-1]), [para(pieces[-1], style), *flowables]])
 
 
 def attributions(ctx: Context, exhibit: Exhibit) -> list[Flowable]:

@@ -20,7 +20,7 @@ from evidence.export.pdf.common import (
 )
 from evidence.export.pdf.images import PendingPicture
 from evidence.export.pdf.labels import as_utc, format_date, format_datetime, format_int, format_share
-from evidence.export.pdf.text import LIGHT, MONO, NAVY, SANS_BOLD, TextLine, clean, markup, para
+from evidence.export.pdf.text import LIGHT, MONO, NAVY, SANS_BOLD, TextLine, chunk_text, clean, markup, para
 
 # --- cover ------------------------------------------------------------------------------------
 
@@ -125,7 +125,8 @@ def summary(ctx: Context) -> list[Flowable]:
     if data.case_summary.strip():
         story.append(Paragraph(ctx.label("case_summary"), styles.h2))
         for block in data.case_summary.strip().split("\n\n"):
-            story.append(para(block.strip(), styles.body))
+            # Pieces of bounded length, each a Paragraph that splits across pages cheaply.
+            story += [para(piece, styles.body) for piece in chunk_text(block.strip()) if piece.strip()]
     story.append(Paragraph(ctx.label("statistics"), styles.h2))
     language = ctx.language
     figures = [

@@ -138,6 +138,46 @@ def clean(text: object) -> str:
     return _CONTROL.sub("", value)
 
 
+# User text is laid out in pieces of at most this many characters. ReportLab breaks what is left of a
+# paragraph (or of a table row) again at every page it splits it across, so one long paragraph costs time
+# that grows with the square of its length; pieces keep it linear (a 1 MB description once took minutes).
+PARAGRAPH_CHUNK = 1500
+PARAGRAPH_LINES = 30
+
+
+def chunk_text(text: str, limit: int = PARAGRAPH_CHUNK, max_lines: int = PARAGRAPH_LINES) -> list[str]:
+    """text in pieces of at most `limit` characters and `max_lines` lines, in order.
+
+    A piece ends at a line end where one is in its second half, else at a space, else anywhere; the line
+    end or space it ends at is dropped. Each step looks at one window of `limit` characters: linear time.
+    """
+    limit, max_lines = max(1, limit), max(1, max_lines)
+    pieces: list[str] = []
+    start, size = 0, len(text)
+    while size - start > limit or text.count("\n", start, min(size, start + limit)) >= max_lines:
+        end = min(size, start + limit)
+        newline = start - 1
+        for _line in range(max_lines):  # a piece holds at most max_lines lines
+            newline = text.find("\n", newline + 1, end)
+            if newline < 0:
+                break
+        else:
+            pieces.append(text[start:newline])
+            start = newline + 1
+            continue
+        cut = text.rfind("\n", start + limit // 2, end)
+        if cut < 0:
+            cut = text.rfind(" ", start + limit // 2, end)
+        if cut < 0:
+            pieces.append(text[start:end])
+            start = end
+        else:
+            pieces.append(text[start:cut])
+            start = cut + 1
+    pieces.append(text[start:])
+    return pieces
+
+
 def _escape(run: str) -> str:
     return escape(run).replace("\n", "<br/>")
 
