@@ -25,6 +25,7 @@ from cases.models import (
     WeaponSystem,
 )
 from cases.stats import case_statistics
+from config.json_depth import JSONFormField
 
 
 def role_at_least(user, case: Case | None, role: str) -> bool:
@@ -402,6 +403,9 @@ def _verified(request) -> bool:
 
 
 class StaffEditsReferenceData(admin.ModelAdmin):
+    # Aliases, identifiers and programmes are JSON typed into a form: deep nesting is refused, not a 500.
+    formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}
+
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff
 

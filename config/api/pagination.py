@@ -11,7 +11,7 @@ from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import (
     CursorPagination,
     PageNumberPagination,
@@ -239,3 +239,25 @@ class LedgerCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = ("case_id", "sequence")
+
+    def decode_cursor(self, request):
+        """DRF's cursor, refused with a 400 naming `cursor` when it is not one this API could have made.
+
+        The position is compared with the first ordering field, an id: a position that is not a
+        whole number a database column holds (e.g. p=9999999999999999999999) failed in the query
+        (OverflowError, a 500).
+        """
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise self._invalid() from None
+        if cursor is not None and cursor.position is not None and not _is_row_id(cursor.position):
+            raise self._invalid()
+        return cursor
+
+    def _invalid(self) -> ValidationError:
+        return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+
+
+def _is_row_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_OFFSET

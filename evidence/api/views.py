@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cases.api.permissions import StaffWriteOrReadOnly
@@ -16,6 +16,7 @@ from cases.models import Case
 from cases.services import require_role
 from config.api.pagination import LedgerCursorPagination
 from config.api.viewsets import AttestModelViewSet, ETagMixin, IdempotentCreateMixin, VisibleQuerysetMixin
+from config.api.parsers import JSONParser
 from evidence import audit, filestore, services
 from evidence.api import filters, serializers
 from evidence.choices import AccessAction, ExportKind, PhotoStatus
