@@ -3,17 +3,17 @@ from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from config.two_factor import TwoFactorAdminSite
 from config.views import api_login, healthz
 
 admin.site.site_header = admin.site.site_title = _("Attest")
 admin.site.index_title = _("Cases and evidence")
 
 if settings.ATTEST_REQUIRE_2FA:
-    # The admin then asks for a TOTP code at sign-in, and only verified staff get in.
-    admin.site.__class__ = OTPAdminSite
+    # The admin then asks for a TOTP code at sign-in (a wrong one is access-logged); only verified staff get in.
+    admin.site.__class__ = TwoFactorAdminSite
 
 api_auth_urls = [
     path("login/", api_login, name="login"),

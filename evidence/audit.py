@@ -1,7 +1,9 @@
 """The access log: who saw, downloaded or was refused what, and every sign-in.
 
 Views mark the object they served (`mark(request, obj)`); the middleware writes one row per
-request once the response is known, so refusals (403, and 404 for outsiders) are logged too.
+request once the response is known, so refusals (403, and 404 for outsiders) are logged too, and
+so are API tokens refused (401), wrong TOTP codes (config/two_factor.py) and lists filtered to a case
+the user is not on.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from evidence.models import AccessLog
 
 log = logging.getLogger(__name__)
 WATCHED_PREFIXES = ("/api/v1/", "/admin/")
+MAX_ID = 2**63 - 1  # a larger id names no row; databases refuse to compare with it
 
 
 def client_ip(request) -> str | None:
@@ -60,6 +63,13 @@ def mark(request, obj, action: str = AccessAction.VIEW) -> None:
     """Tell the middleware which object this request showed (or sent as a download)."""
     request.audit_object = obj
     request.audit_action = action
+
+
+def token_refused(request, token) -> None:
+    """Tell the middleware that the request's API token was refused: `token` if it was expired or
+    revoked (or its user inactive), None if no token has that value."""
+    request.audit_token_refused = True
+    request.audit_refused_token = token
 
 
 def record(request, action: str, *, obj=None, case=None, case_id=None, status=None, object_type="", object_id="",
@@ -120,7 +130,9 @@ class AccessLogMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path.startswith(WATCHED_PREFIXES) and getattr(request, "user", None) is not None:
+        if getattr(request, "audit_token_refused", False) and response.status_code == 401:
+            self.refused_token(request, response.status_code)
+        elif request.path.startswith(WATCHED_PREFIXES) and getattr(request, "user", None) is not None:
             self.log(request, response)
         return response
 
@@ -138,21 +150,48 @@ class AccessLogMiddleware:
             return
         if status == 200 and request.method == "GET" and getattr(request, "audit_list", None) is not None:
             model, case_id = request.audit_list
+            probed = _named_case(request) if case_id is None else None
+            if probed is not None:
+                # ?case= named a case the user is not on: the list is empty, as for no such case, and the
+                # refusal goes on that case's log, for its leads to see.
+                record(request, AccessAction.DENIED, obj=probed, status=status)
+                return
             record(request, AccessAction.LIST, object_type=model._meta.model_name, case_id=case_id, status=status)
 
     def denied(self, request, status, model, pk) -> None:
-        # Look the object up regardless of rights: the log (read by leads) should say what was probed.
-        target = None
-        if model is not None and pk is not None and str(pk).isdigit():
-            target = model._base_manager.filter(pk=pk).first()
         record(
             request,
             AccessAction.DENIED,
-            obj=target,
+            obj=_probed(model, pk),
             object_type=model._meta.model_name if model is not None else "",
             object_id=str(pk or ""),
             status=status,
         )
+
+    def refused_token(self, request, status) -> None:
+        """A 401 for an unknown, expired or revoked token: on the log of the case it was after, if it named one."""
+        token = getattr(request, "audit_refused_token", None)
+        owner = token.user.get_username() if token is not None else ""
+        model, pk = _model_and_pk(request)
+        if model is not None and pk is not None and _is_case_scoped(model):
+            object_type, object_id, target = model._meta.model_name, str(pk), _probed(model, pk)
+        else:
+            target = _named_case(request) or token
+            object_type = object_id = ""
+        record(request, AccessAction.TOKEN_REFUSED, obj=target, object_type=object_type, object_id=object_id,
+               status=status, username=owner)  # fmt: skip
+
+
+def _probed(model, pk):
+    """The object an id names, looked up regardless of rights: the log (read by leads) should say what was probed."""
+    if model is None or pk is None or not str(pk).isdigit() or int(pk) > MAX_ID:
+        return None
+    return model._base_manager.filter(pk=pk).first()
+
+
+def _named_case(request) -> Case | None:
+    """The case a request's `case` parameter names, whoever may see it."""
+    return _probed(Case, request.GET.get("case", "")) if "case" in request.GET else None
 
 
 def _is_case_scoped(model) -> bool:

@@ -177,4 +177,6 @@ class AccessAction(models.TextChoices):
     DENIED = "denied", _("Refused")
     SIGN_IN = "sign_in", _("Signed in")
     SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+    TOTP_FAILED = "totp_failed", _("Two-factor code refused")
+    TOKEN_REFUSED = "token_refused", _("API token refused")
     SIGN_OUT = "sign_out", _("Signed out")

@@ -103,13 +103,17 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].decode("latin-1").lower() not in self.keywords:
             return None
+        from evidence.audit import token_refused
+
         if len(header) != 2:
+            token_refused(request._request, None)
             raise exceptions.AuthenticationFailed(_("The Authorization header must be: Token <value>."))
         raw = header[1].decode("latin-1")
         read_only = request.method in SAFE_METHODS
         # One round trip fewer on every read: the user's case ids come with the token.
         token = find_token(raw, with_case_ids=read_only)
         if token is None or not token.is_active or not token.user.is_active:
+            token_refused(request._request, token)  # the access log names it, and the case it was after
             raise exceptions.AuthenticationFailed(_("The API token is unknown, expired or revoked."))
         if read_only:
             setattr(token.user, MEMBER_CASE_IDS_ATTRIBUTE, parse_joined_ids(token.member_case_ids))

@@ -1,0 +1,130 @@
+"""Probes that used to leave no row a lead can see: wrong TOTP codes, refused API tokens, ?case= of another team."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import ApiToken
+from cases.services import create_api_token, revoke_api_token
+from evidence.models import AccessLog
+from tests.factories import PASSWORD, EvidenceItemFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def last(**filters) -> AccessLog:
+    return AccessLog.objects.filter(**filters).latest("pk")
+
+
+def lead_sees(api, lead, case, **filters) -> list[dict]:
+    """The rows of the case's access log that its lead reads through the API."""
+    rows = api(lead).get("/api/v1/access-logs/", {"case": case.pk, "page_size": 100}).json()["results"]
+    return [row for row in rows if all(row[key] == value for key, value in filters.items())]
+
+
+@pytest.fixture
+def two_factor_admin(settings):
+    """The admin as production builds it with ATTEST_REQUIRE_2FA on."""
+    import importlib
+
+    from django.contrib import admin
+    from django.urls import clear_url_caches
+
+    import config.urls
+
+    previous = admin.site.__class__
+    settings.ATTEST_REQUIRE_2FA = True
+    importlib.reload(config.urls)
+    clear_url_caches()
+    yield
+    admin.site.__class__ = previous
+    settings.ATTEST_REQUIRE_2FA = False
+    importlib.reload(config.urls)
+    clear_url_caches()
+
+
+def test_a_refused_totp_code_after_the_right_password_is_logged(two_factor_admin):
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = UserFactory(username="olena", is_staff=True)
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    right = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    wrong = f"{(right + 500_000) % 1_000_000:06d}"
+    form = {"username": "olena", "password": PASSWORD, "otp_device": device.persistent_id}
+    client = Client()
+    refused = client.post(reverse("admin:login"), {**form, "otp_token": wrong}, REMOTE_ADDR="203.0.113.7")
+    assert refused.status_code == 200  # the form again, with its error
+    assert "_auth_user_id" not in client.session
+    row = last(action="totp_failed")
+    assert (row.user, row.username, row.ip, row.path) == (user, "olena", "203.0.113.7", "/admin/login/")
+    # Tries while django-otp throttles the device are refused unchecked, and logged too.
+    client.post(reverse("admin:login"), {**form, "otp_token": wrong})
+    assert AccessLog.objects.filter(action="totp_failed", user=user).count() == 2
+    # A wrong password is a failed sign-in as before, not a refused code; the right code signs in unlogged.
+    client.post(reverse("admin:login"), {**form, "password": "not it", "otp_token": wrong})
+    device.refresh_from_db()
+    device.throttle_reset()
+    client.post(reverse("admin:login"), {**form, "otp_token": f"{right:06d}"})
+    assert "_auth_user_id" in client.session
+    assert AccessLog.objects.filter(action="totp_failed").count() == 2
+
+
+def test_a_revoked_token_is_logged_on_the_case_it_was_after(api, team):
+    item = EvidenceItemFactory(case=team.case)
+    token, raw = create_api_token(actor=team.vera, name="laptop")
+    revoke_api_token(actor=team.vera, token=token)
+    response = Client().get(f"/api/v1/evidence-items/{item.pk}/", HTTP_AUTHORIZATION=f"Token {raw}")
+    assert response.status_code == 401
+    row = last(action="token_refused")
+    assert (row.username, row.user, row.status_code) == ("vera", None, 401)
+    assert (row.object_type, row.object_id, row.case) == ("evidenceitem", str(item.pk), team.case)
+    assert lead_sees(api, team.alice, team.case, action="token_refused", username="vera")
+
+
+def test_an_expired_token_on_a_list_of_a_named_case_is_logged_on_that_case(api, team):
+    token, raw = create_api_token(actor=team.bob, name="script")
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
+    response = Client().get("/api/v1/photos/", {"case": team.case.pk}, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 401
+    row = last(action="token_refused")
+    assert (row.username, row.case, row.object_type) == ("bob", team.case, "case")
+    assert lead_sees(api, team.alice, team.case, action="token_refused", username="bob")
+
+
+def test_unknown_and_malformed_tokens_are_logged_for_superusers(api, team):
+    for header in ("Token att_not-a-token", "Token two words"):
+        response = Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=header, REMOTE_ADDR="198.51.100.4")
+        assert response.status_code == 401
+        row = last(action="token_refused")
+        assert (row.username, row.case, row.ip, row.path) == ("", None, "198.51.100.4", "/api/v1/cases/")
+    rows = api(team.root).get("/api/v1/access-logs/", {"action": "token_refused"}).json()["results"]
+    assert len(rows) == 2
+
+
+def test_a_token_of_an_inactive_user_names_the_token_when_no_case_is_named(team):
+    token, raw = create_api_token(actor=team.ivan, name="old")
+    type(team.ivan).objects.filter(pk=team.ivan.pk).update(is_active=False)
+    assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {raw}").status_code == 401
+    row = last(action="token_refused")
+    assert (row.username, row.object_type, row.object_id) == ("ivan", "apitoken", str(token.pk))
+
+
+def test_a_list_filtered_to_another_teams_case_is_a_refusal_its_lead_sees(api, team):
+    EvidenceItemFactory(case=team.case)
+    response = api(team.charlie).get("/api/v1/evidence-items/", {"case": team.case.pk})
+    assert response.status_code == 200
+    assert response.json()["results"] == []  # as for a case that does not exist: nothing tells them apart
+    row = last(user=team.charlie)
+    assert (row.action, row.case, row.object_type, row.status_code) == ("denied", team.case, "case", 200)
+    assert lead_sees(api, team.alice, team.case, action="denied", user="charlie")
+    # The team's own lists stay "list" rows; a case id that names no case is not a refusal of anyone's.
+    api(team.vera).get("/api/v1/evidence-items/", {"case": team.case.pk})
+    assert last(user=team.vera).action == "list"
+    api(team.charlie).get("/api/v1/evidence-items/", {"case": 999_999})
+    assert (last(user=team.charlie).action, last(user=team.charlie).case) == ("list", None)
