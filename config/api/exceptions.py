@@ -1,10 +1,19 @@
-"""One error format for every 4xx: {"error": {"code", "message", "fields"}}."""
+"""One error format for every error: {"error": {"code", "message", "fields"}}.
+
+DRF's views answer through exception_handler below; what DRF does not handle (an uncaught
+exception, a path nothing matches) is answered in the same format by config.errors.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -20,6 +29,12 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is larger than the %(limit)s bytes accepted; send files as uploads.")
+    default_code = "request_too_large"
 
 
 def _flatten(detail) -> list[str]:
@@ -59,7 +74,14 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        # Raised when request.data reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE; logged as Django would.
+        request = getattr(context.get("request"), "_request", None)
+        logging.getLogger("django.security.RequestDataTooBig").warning(
+            str(exc), extra={"status_code": 413, "request": request}
+        )
+        exc = RequestTooLarge(RequestTooLarge.default_detail % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -67,6 +89,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(*exc.args[:1])
     response = drf_exception_handler(exc, context)
     if response is None:
+        # Unexpected: DRF raises it again, Django logs it and config.errors.server_error answers a JSON
+        # 500 without details (with DEBUG on, Django's debug page).
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = _field_errors(exc.detail)

@@ -28,6 +28,7 @@ ERRORS = {
     "406": "Not acceptable.",
     "409": "Idempotency-Key reused with a different request.",
     "412": "If-Match did not match: the object changed since it was read.",
+    "413": "The request body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (files go as multipart uploads).",
     "415": "Unsupported media type.",
     "429": "Too many requests; see Retry-After.",
 }
@@ -43,6 +44,8 @@ def document_errors(result, generator, request, public):
                 if code in ("409",) and method != "post":
                     continue
                 if code == "412" and method not in ("put", "patch", "delete"):
+                    continue
+                if code == "413" and method not in ("post", "put", "patch"):
                     continue
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": reference}}}

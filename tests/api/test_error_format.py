@@ -1,0 +1,93 @@
+"""Every error under /api/ is JSON in the one error format, including those Django answers itself (a body
+too large, a path nothing matches, an uncaught exception); elsewhere Django's HTML pages stay."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.test import Client, override_settings
+
+from tests.api.test_endpoints import assert_error
+
+pytestmark = pytest.mark.django_db
+ELEVEN_MB = 11 * 1024 * 1024
+
+
+def assert_json_error(response, status: int, code: str) -> dict:
+    assert response["Content-Type"].startswith("application/json"), response.content[:200]
+    assert_error(response, status, code)
+    return response.json()["error"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_a_body_over_the_limit_is_a_json_413(api, team, settings, content_type):
+    body = json.dumps({"name": "x" * ELEVEN_MB}) if "json" in content_type else "name=" + "x" * ELEVEN_MB
+    assert len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = api(team.root).generic("POST", "/api/v1/entities/", body, content_type=content_type)
+    error = assert_json_error(response, 413, "request_too_large")
+    assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in error["message"]
+
+
+@pytest.fixture
+def failing_stats(monkeypatch):
+    def fail(case):
+        raise RuntimeError("database password in /srv/attest/secret.conf")
+
+    monkeypatch.setattr("cases.api.views.case_statistics", fail)
+
+
+@override_settings(DEBUG=False)
+def test_an_uncaught_exception_under_the_api_is_a_json_500_without_details(api, team, failing_stats, caplog):
+    client = api(team.alice)
+    client.raise_request_exception = False
+    with caplog.at_level("ERROR", logger="django.request"):
+        response = client.get(f"/api/v1/cases/{team.case.pk}/stats/")
+    error = assert_json_error(response, 500, "server_error")
+    body = response.content.decode()
+    for detail in ("RuntimeError", "password", "/srv/", "Traceback", "stats"):
+        assert detail not in body
+    assert error["fields"] == {}
+    assert "database password in /srv/attest/secret.conf" in caplog.text  # the detail is in the server log
+
+
+@override_settings(DEBUG=False)
+def test_an_uncaught_exception_elsewhere_is_still_an_html_page(client, monkeypatch):
+    def fail(request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("config.views.run_checks", lambda: fail(None))
+    client.raise_request_exception = False
+    response = client.get("/healthz")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nonexistent/", "/api/nonexistent/", "/api/schema/nonexistent/"])
+def test_an_unknown_api_path_is_a_json_404(api, team, path):
+    assert_json_error(api(team.alice).get(path), 404, "not_found")
+
+
+def test_an_unknown_page_elsewhere_is_an_html_404(client):
+    response = client.get("/nonexistent/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_request_django_refuses_before_any_view_is_a_json_400_under_the_api(team):
+    # A Host header outside ALLOWED_HOSTS: Django's own 400 (DisallowedHost), raised by its middleware.
+    response = Client(raise_request_exception=False).get("/api/v1/cases/", HTTP_HOST="attacker.example")
+    assert_json_error(response, 400, "bad_request")
+    page = Client(raise_request_exception=False).get("/admin/", HTTP_HOST="attacker.example")
+    assert (page.status_code, page["Content-Type"].startswith("text/html")) == (400, True)
+
+
+def test_the_403_handler_answers_json_under_the_api_only(rf):
+    from config import errors
+
+    api_response = errors.permission_denied(rf.get("/api/v1/cases/"), PermissionDenied())
+    assert api_response.status_code == 403
+    assert json.loads(api_response.content)["error"]["code"] == "permission_denied"
+    page = errors.permission_denied(rf.get("/admin/"), PermissionDenied())
+    assert (page.status_code, page["Content-Type"].startswith("text/html")) == (403, True)
