@@ -85,6 +85,17 @@ def check_media() -> Check:
 CHECKS = {"database": check_database, "broker": check_broker, "media": check_media}
 
 
+def stuck_work() -> dict[str, int] | None:
+    """Photos and exports stuck past their limits (the sweepers' selection); None when the database
+    cannot say. Reported, not failed on: the service still answers, and the sweepers deal with them."""
+    from evidence.selectors import stuck_exports, stuck_photos
+
+    try:
+        return {"photos": stuck_photos().count(), "exports": stuck_exports().count()}
+    except Exception:
+        return None
+
+
 def run_checks() -> dict:
     results = {name: check() for name, check in CHECKS.items()}
     failed = [name for name, result in results.items() if not result.ok]
@@ -92,4 +103,5 @@ def run_checks() -> dict:
         "status": "fail" if failed else "ok",
         "failed": failed,
         "checks": {name: asdict(result) for name, result in results.items()},
+        "stuck": stuck_work() if results["database"].ok else None,
     }

@@ -353,6 +353,13 @@ ATTEST_FIXITY_CHECK_HOUR = env_int("ATTEST_FIXITY_CHECK_HOUR", 3)
 ATTEST_NEAR_DUPLICATE_DISTANCE = env_int("ATTEST_NEAR_DUPLICATE_DISTANCE", 8)
 ATTEST_PHOTO_STUCK_MINUTES = env_int("ATTEST_PHOTO_STUCK_MINUTES", 15)
 ATTEST_PHOTO_MAX_ATTEMPTS = env_int("ATTEST_PHOTO_MAX_ATTEMPTS", 5)
+# Exports: a build with no sign of progress for this long is stuck; the sweeper queues it again, up
+# to this many attempts in all, then fails it with the reason.
+ATTEST_EXPORT_STUCK_MINUTES = env_int("ATTEST_EXPORT_STUCK_MINUTES", 15)
+ATTEST_EXPORT_MAX_ATTEMPTS = env_int("ATTEST_EXPORT_MAX_ATTEMPTS", 2)
+# Without a broker, exports are built on this many threads of the web process, after the request
+# that asked has answered (0: in the request itself, as Celery's eager mode would).
+ATTEST_EMBEDDED_WORKERS = env_int("ATTEST_EMBEDDED_WORKERS", 1)
 # Fault injection for the redelivery test: seconds a photo task waits before working. Leave at 0.
 ATTEST_PHOTO_PROCESSING_DELAY = env_int("ATTEST_PHOTO_PROCESSING_DELAY", 0)
 
@@ -364,6 +371,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=ATTEST_CHECKPOINT_INTERVAL_MINUTES),
     },
     "sweep-stuck-photos": {"task": "evidence.tasks.sweep_photos", "schedule": timedelta(minutes=5)},
+    "sweep-stuck-exports": {"task": "evidence.tasks.sweep_exports", "schedule": timedelta(minutes=5)},
     "daily-fixity-check": {
         "task": "evidence.tasks.verify_all_cases",
         "schedule": crontab(hour=ATTEST_FIXITY_CHECK_HOUR, minute=15),

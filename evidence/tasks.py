@@ -76,6 +76,12 @@ def sweep_photos() -> dict[str, int]:
     return services.photos.sweep_stuck()
 
 
+@shared_task(name="evidence.tasks.sweep_exports")
+def sweep_exports() -> dict[str, int]:
+    """Queue again exports whose build went quiet (a dead worker or web process); give up after N attempts."""
+    return services.exports.sweep_stuck()
+
+
 @shared_task(name="evidence.tasks.build_export")
 def build_export(export_id: int) -> str:
     """Build a dossier or package; a failure is recorded on the export, not retried blindly."""

@@ -23,6 +23,9 @@ REQUIRE_INTEGRATION = os.environ.get("ATTEST_REQUIRE_INTEGRATION") == "1"
 def pytest_configure(config):
     # Real hashing costs ~0.3 s a user; tests create many users and check no hash strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Without a broker, exports are built on a thread of the web process; a test's rows live in its
+    # transaction, which no other thread sees, so tests build in their own thread unless they say otherwise.
+    settings.ATTEST_EMBEDDED_WORKERS = 0
 
 
 def broker_configured() -> bool:

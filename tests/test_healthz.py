@@ -54,3 +54,25 @@ def test_unreachable_database_answers_503_naming_database(tmp_path):
     report = json.loads(body)
     assert report["failed"] == ["database"]
     assert report["checks"]["media"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_stuck_photos_and_exports_are_reported_without_failing(client, eager_tasks, team):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from evidence.models import Export, Photo
+    from tests.factories import EvidenceItemFactory, ExportFactory, PhotoFactory
+
+    assert client.get("/healthz").json()["stuck"] == {"photos": 0, "exports": 0}
+    long_ago = timezone.now() - dt.timedelta(hours=2)
+    photo = PhotoFactory(item=EvidenceItemFactory(case=team.case))  # pending: its task never ran
+    Photo.objects.filter(pk=photo.pk).update(status_changed_at=long_ago)
+    for export in (ExportFactory(case=team.case), ExportFactory(case=team.case)):
+        Export.objects.filter(pk=export.pk).update(status="running", heartbeat_at=long_ago)
+    ExportFactory(case=team.case)  # just asked for: not stuck
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["stuck"] == {"photos": 1, "exports": 2}

@@ -15,7 +15,7 @@ from evidence.admin.common import stored_message
 from evidence.choices import AccessAction, ExportKind, ExportStatus
 from evidence.export.stages import stage_label
 from evidence.models import Export
-from evidence.services.exports import NO_SIGNING_KEY, NOT_BUILT, NOT_QUEUED
+from evidence.services.exports import NO_SIGNING_KEY, NOT_BUILT, NOT_QUEUED, STALLED_GAVE_UP, STALLED_REQUEUED
 
 
 @admin.register(Export)
@@ -51,7 +51,8 @@ class ExportAdmin(CaseScopedAdmin):
 
     @admin.display(description=_("error"))
     def error_text(self, obj):
-        return stored_message(obj.error, [NOT_QUEUED, NOT_BUILT, NO_SIGNING_KEY]) or "—"
+        known = [NOT_QUEUED, NOT_BUILT, NO_SIGNING_KEY, STALLED_REQUEUED, STALLED_GAVE_UP]
+        return stored_message(obj.error, known) or "—"
 
     @admin.display(description=_("SHA-256"))
     def sha256(self, obj):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, CaseScopedQuerySet
@@ -41,6 +42,9 @@ class Export(UndeletableModel):
     stage = models.CharField(_("stage"), max_length=120, blank=True, editable=False)
     error = models.TextField(_("error"), blank=True, editable=False)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True, editable=False)
+    # When it was last queued, claimed or reported progress: a build quiet for longer is stuck (the sweeper's test).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), default=timezone.now, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0, editable=False)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, editable=False)
     file = models.ForeignKey(
         StoredFile,
@@ -74,6 +78,7 @@ class Export(UndeletableModel):
             ),
             models.CheckConstraint(condition=Q(progress__lte=100), name="export_progress_percent"),
         ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="export_status_heartbeat")]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.get_kind_display()} #{self.pk} ({self.get_status_display()})"

@@ -20,9 +20,10 @@ from django.utils.translation import gettext_noop
 from cases.choices import Role
 from cases.models import Case
 from cases.services import require_role
-from evidence import custody, filestore
+from evidence import background, custody, filestore
 from evidence.choices import EventType, ExportKind, ExportStatus, FileKind, SubjectType
 from evidence.models import Export
+from evidence.selectors import stuck_exports
 from evidence.services.common import message_for_users
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,18 @@ log = logging.getLogger(__name__)
 NOT_QUEUED = gettext_noop("The build could not be queued: the task broker is unreachable.")
 NOT_BUILT = gettext_noop("The build failed; the server log has the details.")
 NO_SIGNING_KEY = gettext_noop("The build failed: the ledger signing key is missing (see create_signing_key).")
+# Written by the sweeper on a build that went quiet (its worker or web process died, or it hung).
+STALLED_REQUEUED = gettext_noop(
+    "No sign of progress for %(minutes)s minutes (at stage %(stage)s): the build was queued again."
+)
+STALLED_GAVE_UP = gettext_noop(
+    "No sign of progress for %(minutes)s minutes (at stage %(stage)s) after %(attempts)s attempts: "
+    "the build was given up. Ask for a new export."
+)
+
+
+class Superseded(Exception):
+    """The sweeper gave this build's export to a newer attempt: this one must store nothing."""
 
 
 def failure_message(exc: BaseException) -> str:
@@ -48,8 +61,12 @@ def request_export(
     language: str = "en",
     include_photos: bool = True,
     redact_names: bool = False,
+    enqueue: bool = True,
 ) -> Export:
-    """Ask for a dossier or package: any member of the case may. It is built after commit."""
+    """Ask for a dossier or package: any member of the case may. It is built after commit.
+
+    enqueue=False leaves the build to the caller (export_dossier builds it there and then).
+    """
     require_role(case=case, actor=actor, role=Role.VIEWER)
     export = Export(
         case=case,
@@ -61,13 +78,19 @@ def request_export(
     )
     export.full_clean(exclude=["case", "requested_by"])
     export.save()
-    transaction.on_commit(lambda: _enqueue(export.pk))
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue(export.pk))
     return export
 
 
 def _enqueue(export_id: int) -> None:
     from evidence.tasks import build_export as task
 
+    if task.app.conf.task_always_eager:
+        # No broker: build on a thread of this process, not inside the web request that asked (a build
+        # longer than the server's timeout died with the request and left the export "running").
+        background.submit(build_in_process, export_id)
+        return
     try:
         task.delay(export_id)
     except Exception:
@@ -75,28 +98,71 @@ def _enqueue(export_id: int) -> None:
         mark_failed(export_id=export_id, error=NOT_QUEUED)
 
 
-def report_progress(export_id: int, percent: int, stage: str) -> None:
-    """Progress is written in its own short transaction so the admin and the API see it while it runs."""
-    Export.objects.filter(pk=export_id).update(progress=max(0, min(100, percent)), stage=stage[:120])
+def build_in_process(export_id: int) -> None:
+    """The build on a thread of this process (no broker). There is no beat either, so it first sweeps
+    exports whose builds died with an earlier process."""
+    from evidence.tasks import build_export as task
+
+    sweep_stuck()
+    task.apply(args=(export_id,))
 
 
-def mark_failed(*, export_id: int, error: str) -> None:
-    Export.objects.filter(pk=export_id).exclude(status=ExportStatus.DONE).update(
-        status=ExportStatus.FAILED, error=error[:4000], finished_at=timezone.now()
-    )
+def report_progress(export_id: int, percent: int, stage: str, *, started_at=None) -> None:
+    """Progress is written in its own short transaction so the admin and the API see it while it runs.
+
+    It is the build's heartbeat too. With started_at, only while the export is still this build's.
+    """
+    exports = Export.objects.filter(pk=export_id)
+    if started_at is not None:
+        exports = exports.filter(started_at=started_at)
+    exports.update(progress=max(0, min(100, percent)), stage=stage[:120], heartbeat_at=timezone.now())
+
+
+def mark_failed(*, export_id: int, error: str, started_at=None) -> None:
+    exports = Export.objects.filter(pk=export_id).exclude(status=ExportStatus.DONE)
+    if started_at is not None:
+        exports = exports.filter(started_at=started_at)
+    exports.update(status=ExportStatus.FAILED, error=error[:4000], finished_at=timezone.now())
 
 
 def _claim(export_id: int) -> Export | None:
     with transaction.atomic():
         export = Export.objects.select_for_update().select_related("case", "requested_by").get(pk=export_id)
-        stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-        if export.status == ExportStatus.DONE or (export.status == ExportStatus.RUNNING and export.started_at > stale):
-            return None  # done already, or another worker is on it (a killed worker's build goes stale)
-        export.status, export.started_at, export.progress, export.stage, export.error = (
-            ExportStatus.RUNNING, timezone.now(), 0, "starting", "",
+        now = timezone.now()
+        quiet_since = now - timedelta(minutes=settings.ATTEST_EXPORT_STUCK_MINUTES)
+        if export.status == ExportStatus.DONE or (
+            export.status == ExportStatus.RUNNING and export.heartbeat_at > quiet_since
+        ):
+            return None  # done already, or another worker is on it (a dead worker's build goes quiet)
+        export.status, export.started_at, export.heartbeat_at, export.progress, export.stage, export.error = (
+            ExportStatus.RUNNING, now, now, 0, "starting", "",
         )  # fmt: skip
-        export.save(update_fields=["status", "started_at", "progress", "stage", "error"])
+        export.attempts += 1
+        export.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "progress", "stage", "error"])
     return export
+
+
+@transaction.atomic
+def sweep_stuck(*, now=None) -> dict[str, int]:
+    """Queue again exports whose build went quiet (pending or running, no sign of life for
+    ATTEST_EXPORT_STUCK_MINUTES); give up on those that had ATTEST_EXPORT_MAX_ATTEMPTS. The reason is
+    stored on the export. Its state is not evidence (only a finished export is in the ledger)."""
+    counts = {"requeued": 0, "failed": 0}
+    now = now or timezone.now()
+    minutes = settings.ATTEST_EXPORT_STUCK_MINUTES
+    for export in stuck_exports(now=now).select_for_update():
+        reason = {"minutes": minutes, "stage": export.stage or export.status, "attempts": export.attempts}
+        if export.attempts >= settings.ATTEST_EXPORT_MAX_ATTEMPTS:
+            export.status, export.error, export.finished_at = ExportStatus.FAILED, STALLED_GAVE_UP % reason, now
+            export.save(update_fields=["status", "error", "finished_at"])
+            counts["failed"] += 1
+            continue
+        export.status, export.error, export.heartbeat_at = ExportStatus.PENDING, STALLED_REQUEUED % reason, now
+        export.progress, export.stage = 0, ""
+        export.save(update_fields=["status", "error", "heartbeat_at", "progress", "stage"])
+        transaction.on_commit(lambda pk=export.pk: _enqueue(pk))
+        counts["requeued"] += 1
+    return counts
 
 
 def build_export(*, export_id: int) -> Export:
@@ -112,12 +178,13 @@ def build_export(*, export_id: int) -> Export:
     export = _claim(export_id)
     if export is None:
         return Export.objects.get(pk=export_id)
+    claimed_at = export.started_at  # which build the export is: the sweeper may hand it to a newer one
 
     # The dossier is all of a dossier's build, and the first 60 % of a package's.
     scale = 0.6 if export.kind == ExportKind.PACKAGE else 0.95
 
     def progress(percent: int, stage: str) -> None:
-        report_progress(export_id, int(percent * scale), stage)
+        report_progress(export_id, int(percent * scale), stage, started_at=claimed_at)
 
     try:
         checkpoint = custody.sign_checkpoint(case=export.case, reason=f"export {export.pk}")
@@ -132,31 +199,36 @@ def build_export(*, export_id: int) -> Export:
                     checkpoint=checkpoint,
                     dossier=dossier,
                     workdir=workdir,
-                    progress=lambda percent, stage: report_progress(export_id, percent, stage),
+                    progress=lambda percent, stage: report_progress(export_id, percent, stage, started_at=claimed_at),
                 )
-            report_progress(export_id, 98, "storing")
+            report_progress(export_id, 98, "storing", started_at=claimed_at)
             with (
                 result.open("rb") as built,
                 filestore.hashed_copy(built, max_bytes=2**62) as copy,
                 transaction.atomic(),
                 filestore.files_removed_on_failure(),
             ):
-                stored, _created = filestore.store(copy, kind=FileKind.EXPORT)
                 export = Export.objects.select_for_update().select_related("case", "requested_by").get(pk=export_id)
+                if export.status == ExportStatus.DONE or export.started_at != claimed_at:
+                    raise Superseded  # a newer attempt owns the export now (a build the sweeper gave up on may finish)
+                stored, _created = filestore.store(copy, kind=FileKind.EXPORT)
                 export.file, export.checkpoint = stored, checkpoint
-                export.status, export.progress, export.stage = ExportStatus.DONE, 100, "done"
+                export.status, export.progress, export.stage, export.error = ExportStatus.DONE, 100, "done", ""
                 export.finished_at = timezone.now()
                 export.save()
                 _export_event(export)
+    except Superseded:
+        log.warning("export %s: a newer attempt owns it; this build stored nothing", export_id)
+        return Export.objects.get(pk=export_id)
     except Exception as exc:
         log.exception("export %s failed", export_id)  # the detail stays here, out of the export's error
-        mark_failed(export_id=export_id, error=failure_message(exc))
+        mark_failed(export_id=export_id, error=failure_message(exc), started_at=claimed_at)
         raise
     return export
 
 
 def _export_event(export: Export):
-    state = custody.snapshot(export, exclude=("progress", "stage", "error"))
+    state = custody.snapshot(export, exclude=("progress", "stage", "error", "heartbeat_at", "attempts"))
     state.update(sha256=export.file.sha256, size=export.file.size, filename=export.filename)
     with translation.override(None):  # the ledger's label is English, whatever language the build runs in
         label = f"{export.get_kind_display()} {export.pk}"

@@ -25,6 +25,7 @@ from evidence.lib.exif import read_metadata
 from evidence.lib.imaging import ImageInfo, hamming_distance, inspect_image, make_derivatives
 from evidence.lib.sniff import PhotoRejected
 from evidence.models import EvidenceItem, Photo
+from evidence.selectors import stuck_photos
 from evidence.services.common import message_for_users
 
 log = logging.getLogger(__name__)
@@ -227,9 +228,7 @@ def requeue(*, photos, reset_attempts: bool = False) -> int:
 
 def sweep_stuck(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Re-queue photos stuck in pending or processing; give up on those out of attempts."""
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(minutes=settings.ATTEST_PHOTO_STUCK_MINUTES)
-    stuck = Photo.objects.filter(status__in=[PhotoStatus.PENDING, PhotoStatus.PROCESSING], status_changed_at__lt=cutoff)
+    stuck = stuck_photos(now=now)
     gave_up = 0
     for photo in stuck.filter(attempts__gte=settings.ATTEST_PHOTO_MAX_ATTEMPTS):
         mark_failed(photo_id=photo.pk, error=GAVE_UP % {"n": photo.attempts})

@@ -37,14 +37,14 @@ class ExportCommand(BaseCommand):
         try:
             export = services.request_export(
                 actor=actor, case=case, kind=self.kind, language=language, include_photos=not no_photos,
-                redact_names=redact,
+                redact_names=redact, enqueue=False,
             )  # fmt: skip
         except (PermissionDenied, Http404):
             raise CommandError(f"{actor.get_username()} is not on case {case_reference}") from None
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         try:
-            # Built here and now, whatever the broker: the command's caller waits for the file.
+            # Built here and now, whatever the broker (so not queued too): the command's caller waits for the file.
             export = services.build_export(export_id=export.pk)
         except Exception as error:
             raise CommandError(f"the build failed: {type(error).__name__}: {error}") from None
