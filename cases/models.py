@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cases import references
 from cases.choices import (
     ROLE_RANK,
     CaseStatus,
@@ -23,6 +25,13 @@ from cases.choices import (
     Role,
     WeaponCategory,
 )
+
+
+def validate_case_reference(value: str) -> None:
+    reason = references.problem(references.normalise(value))
+    if reason:
+        raise ValidationError(gettext("Not a valid case reference: %(reason)s.") % {"reason": reason})
+
 
 LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
 LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
@@ -247,7 +256,9 @@ class Entity(TimestampedModel):
 class Case(TimestampedModel):
     """The unit of work and of access: everything under a case is visible only to its team."""
 
-    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    reference = models.CharField(
+        _("reference"), max_length=references.MAX_LENGTH, unique=True, validators=[validate_case_reference]
+    )
     title = models.CharField(_("title"), max_length=300)
     summary = bounded_text(_("summary"), blank=True)
     status = models.CharField(_("status"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.OPEN)
@@ -277,10 +288,20 @@ class Case(TimestampedModel):
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
                 name="case_closed_after_opened",
             ),
+            # References are stored in capitals; this keeps any other writer from adding a case twin.
+            models.UniqueConstraint(Upper("reference"), name="case_reference_unique_ignoring_case"),
         ]
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.title}"
+
+    @property
+    def file_stem(self) -> str:
+        """The reference as a download's file name; a reference older than the policy falls back to the id."""
+        try:
+            return references.file_stem(self.reference)
+        except ValueError:
+            return f"case-{self.pk}"
 
     def role_of(self, user) -> str | None:
         """The user's role on this case; superusers act as leads; None for outsiders."""

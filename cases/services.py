@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import references
 from cases.choices import ROLE_RANK, CaseStatus, Role
 from cases.models import ApiToken, Case, CaseMembership, Incident
 
@@ -71,6 +72,11 @@ def create_case(
     if not actor.has_perm("cases.add_case"):
         raise PermissionDenied(_("Opening a case needs the permission to add cases."))
     opened_on = opened_on or timezone.localdate()
+    if reference:
+        reference = references.normalise(reference)
+        reason = references.problem(reference)
+        if reason:
+            raise ValidationError({"reference": _("Not a valid case reference: %(reason)s.") % {"reason": reason}})
     case = Case(
         title=title,
         summary=summary,

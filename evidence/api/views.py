@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,8 +16,8 @@ from cases.choices import Role
 from cases.models import Case
 from cases.services import require_role
 from config.api.pagination import LedgerCursorPagination
-from config.api.viewsets import AttestModelViewSet, ETagMixin, IdempotentCreateMixin, VisibleQuerysetMixin
 from config.api.parsers import JSONParser
+from config.api.viewsets import AttestModelViewSet, ETagMixin, IdempotentCreateMixin, VisibleQuerysetMixin
 from evidence import audit, filestore, services
 from evidence.api import filters, serializers
 from evidence.choices import AccessAction, ExportKind, PhotoStatus
@@ -384,7 +385,9 @@ class SanctionsReportViewSet(VisibleQuerysetMixin, viewsets.GenericViewSet):
         report = services.sanctions_report(case, after=after_date)
         if request.query_params.get("export") == "csv":
             response = HttpResponse(services.sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{case.reference}-sanctions-report.csv"'
+            response["Content-Disposition"] = content_disposition_header(
+                as_attachment=True, filename=f"{case.file_stem}-sanctions-report.csv"
+            )
             return response
         return Response(serializers.SanctionsReportSerializer(report).data)
 

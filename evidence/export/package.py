@@ -25,6 +25,7 @@ import bagit
 from django.conf import settings
 from django.utils import timezone
 
+from cases import references
 from cases.models import Case, Incident
 from evidence import custody, filestore
 from evidence.lib import ledger
@@ -85,7 +86,10 @@ def build_package(
 ) -> Path:
     """Assemble, bag and zip the package in `workdir`; returns the zip's path."""
     case = export.case
-    name = f"{case.reference}-package-{export.pk}"
+    name = f"{case.file_stem}-package-{export.pk}"
+    # Inside the package a ledger is named by its reference (the format requires it): only a reference
+    # of the policy's alphabet can be a file name; an older, free-text one stops the build here.
+    stem = references.file_stem(case.reference)
     root = workdir / name
     root.mkdir()
     files: list[dict] = []
@@ -109,15 +113,15 @@ def build_package(
         suffix = Path(source.archived_copy_name).suffix or ".bin"
         add(stored.path, f"sources/{source.pk}-{stored.sha256}{suffix}", stored.sha256, stored.size)
     dossier_sha, dossier_size = filestore.hash_file(dossier)
-    _place(dossier, root / "dossier" / f"{case.reference}-dossier.pdf")
-    files.append({"path": f"dossier/{case.reference}-dossier.pdf", "sha256": dossier_sha, "size": dossier_size})
+    _place(dossier, root / "dossier" / f"{stem}-dossier.pdf")
+    files.append({"path": f"dossier/{stem}-dossier.pdf", "sha256": dossier_sha, "size": dossier_size})
 
     progress(88, "ledger")
     (root / "ledger").mkdir()
-    (root / "ledger" / f"{case.reference}.jsonl").write_bytes(_ledger_lines(case, checkpoint.size))
+    (root / "ledger" / f"{stem}.jsonl").write_bytes(_ledger_lines(case, checkpoint.size))
     (root / "checkpoints").mkdir()
     signed = [item.as_signed(case.reference) for item in case.checkpoints.filter(signed_at__lte=checkpoint.signed_at)]
-    (root / "checkpoints" / f"{case.reference}.json").write_text(json.dumps(signed, indent=2) + "\n")
+    (root / "checkpoints" / f"{stem}.json").write_text(json.dumps(signed, indent=2) + "\n")
     (root / "public-keys").mkdir()
     (root / "public-keys" / f"{checkpoint.key_id}.pem").write_bytes(custody.public_key_pem())
     (root / "case.json").write_text(json.dumps(_records(case), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -199,7 +199,7 @@ def head_problem(size: int, head: str, hashes: dict[int, str]) -> str | None:
 
 def verify_checkpoints(path: Path, case: str, hashes: dict[int, str], keys: dict[str, Any]) -> int:
     """Every checkpoint: well-formed, signed by a trusted key, never shrinking, on the chain."""
-    name = f"data/checkpoints/{case}.json"
+    name = f"data/checkpoints/{file_stem(case)}.json"
     if not path.is_file():
         raise Broken(name, "missing (a case without checkpoints ships an empty list)")
     try:
@@ -336,12 +336,17 @@ def parse_heads(texts: list[str], cases: list[str]) -> dict[str, list[tuple[int,
     return heads
 
 
+def file_stem(case: str) -> str:
+    """A reference's file name in the package: `/` is written `_` (section 11)."""
+    return case.replace("/", "_")
+
+
 def verify_case(data: Path, case: str, keys: dict[str, Any], heads: list[tuple[int, str]]) -> str:
-    ledger = data / "ledger" / f"{case}.jsonl"
+    ledger = data / "ledger" / f"{file_stem(case)}.jsonl"
     if not ledger.is_file():
-        raise Broken(f"data/ledger/{case}.jsonl", "missing, though the package has checkpoints for the case")
+        raise Broken(f"data/ledger/{ledger.name}", "missing, though the package has checkpoints for the case")
     hashes = verify_ledger(ledger, case)
-    checkpoints = verify_checkpoints(data / "checkpoints" / f"{case}.json", case, hashes, keys)
+    checkpoints = verify_checkpoints(data / "checkpoints" / f"{file_stem(case)}.json", case, hashes, keys)
     for size, head in heads:
         reason = head_problem(size, head, hashes)
         if reason:
@@ -364,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("the 'cryptography' package is needed to check signatures: pip install cryptography")
         data = Path(args.bag) / "data"
         names = [*(data / "ledger").glob("*.jsonl"), *(data / "checkpoints").glob("*.json")]
-        cases = sorted({path.stem for path in names})
+        cases = sorted({path.stem.replace("_", "/") for path in names})
         if not cases:
             raise UsageError(f"{data / 'ledger'} holds no <CASE>.jsonl: is {args.bag} an evidence package?")
         heads = parse_heads(args.head, cases)

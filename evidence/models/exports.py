@@ -87,4 +87,4 @@ class Export(UndeletableModel):
     def filename(self) -> str:
         extension = "pdf" if self.kind == ExportKind.DOSSIER else "zip"
         suffix = "dossier" if self.kind == ExportKind.DOSSIER else "package"
-        return f"{self.case.reference}-{suffix}-{self.pk}.{extension}"
+        return f"{self.case.file_stem}-{suffix}-{self.pk}.{extension}"

@@ -190,7 +190,7 @@ def build_export(*, export_id: int) -> Export:
         checkpoint = custody.sign_checkpoint(case=export.case, reason=f"export {export.pk}")
         with tempfile.TemporaryDirectory(dir=filestore.incoming_dir(), prefix="export-") as folder:
             workdir = Path(folder)
-            dossier = workdir / f"{export.case.reference}-dossier.pdf"
+            dossier = workdir / "dossier.pdf"  # never a name from user text: a reference once wrote outside
             render_dossier(dossier_data(export, checkpoint, workdir=workdir), dossier, progress=progress)
             result = dossier
             if export.kind == ExportKind.PACKAGE:

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
+from cases import references
 from cases.models import Case
 from evidence import filestore, services
 from evidence.choices import ExportKind, ExportStatus
@@ -27,9 +28,10 @@ class ExportCommand(BaseCommand):
         parser.add_argument("--redact", action="store_true", help="replace personal names with Witness 1, …")
 
     def handle(self, *args, case_reference, output, username, language, no_photos, redact, **options):
+        case_reference = references.normalise(case_reference)
         case = Case.objects.filter(reference=case_reference).first()
         if case is None:
-            raise CommandError(f"no such case: {case_reference}")
+            raise CommandError(f"no such case: {references.printable(case_reference)}")
         actor = get_user_model().objects.filter(username=username).first() if username else case.lead
         if actor is None:
             raise CommandError(f"no such user: {username}" if username else f"{case_reference} has no lead; use --as")

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
+from cases import references
 from evidence import services
 from evidence.models import EvidenceItem
 
@@ -46,12 +47,14 @@ class Command(BaseCommand):
             raise CommandError(f"no active user {username!r}")
         item = (
             EvidenceItem.objects.visible_to(actor)
-            .filter(case__reference=case_reference, exhibit_number=exhibit_number)
+            .filter(case__reference=references.normalise(case_reference), exhibit_number=exhibit_number)
             .select_related("case")
             .first()
         )
         if item is None:
-            raise CommandError(f"no exhibit {exhibit_number} in case {case_reference} visible to {username}")
+            raise CommandError(
+                references.printable(f"no exhibit {exhibit_number} in case {case_reference} visible to {username}")
+            )
         missing = [str(path) for path in paths if not path.exists()]
         if missing:
             raise CommandError(f"no such file or folder: {', '.join(missing)}")

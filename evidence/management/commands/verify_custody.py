@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cases import references as case_references
 from cases.models import Case
 from evidence import custody
 from evidence.lib.ledger import LedgerFormatError, parse_head
@@ -32,26 +33,29 @@ class Command(BaseCommand):
         if heads and len(references) != 1:
             raise CommandError("--head applies to one case: name exactly one CASE_REF")
         cases = Case.objects.order_by("reference")
+        references = [case_references.normalise(reference) for reference in references]
         if references:
             found = {case.reference: case for case in cases.filter(reference__in=references)}
             missing = [reference for reference in references if reference not in found]
             if missing:
-                raise CommandError(f"no such case: {', '.join(missing)}")
+                raise CommandError(f"no such case: {case_references.printable(', '.join(missing))}")
             cases = [found[reference] for reference in references]
         broken = 0
         for case in cases:
+            # A reference from before the reference policy may hold a line break or a bidi override.
+            shown = case_references.printable(case.reference)
             report = custody.verify_case(case, published_heads=heads, files=not skip_files)
             summary = (
                 f"{report.size} events, head {report.head[:16]}…, "
                 f"{report.checkpoints} checkpoints, {report.files} files"
             )
             if report.intact:
-                self.stdout.write(f"{case.reference}: intact ({summary})")
+                self.stdout.write(f"{shown}: intact ({summary})")
             else:
                 broken += 1
-                self.stdout.write(f"{case.reference}: BROKEN ({summary})")
+                self.stdout.write(f"{shown}: BROKEN ({summary})")
                 for problem in report.problems:
-                    self.stdout.write(f"  {problem}")
+                    self.stdout.write(f"  {case_references.printable(str(problem))}")
         if broken:
             self.stderr.write(f"{broken} case(s) failed verification")
             raise SystemExit(1)

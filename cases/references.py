@@ -1,0 +1,60 @@
+"""Case references: one spelling per reference, a fixed alphabet, and safe use in file names and output.
+
+A reference is what prosecutors' registries print: capital Latin letters, digits and the separators
+`-`, `/` and `.` (e.g. `PGO-2024-0101`, `ICC-01/04`), 2 to 40 characters, starting and ending with a
+letter or digit. Look-alikes (Cyrillic capitals, fullwidth or non-breaking hyphens, zero-width or bidi
+characters) are refused rather than folded, so two cases can never differ by an invisible character.
+Pure functions: no Django imports. See docs/architecture.md, "Case references".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_LENGTH = 40
+PATTERN = re.compile(r"[A-Z0-9](?:[A-Z0-9./-]{0,38}[A-Z0-9])")
+ALLOWED = "A-Z, 0-9, '-', '/' and '.'"
+
+
+def normalise(text: str) -> str:
+    """NFC, surrounding white space removed, capitals: the one spelling stored and compared."""
+    text = unicodedata.normalize("NFC", text).strip()
+    # Only ASCII is upper-cased: str.upper() maps some non-Latin letters (long s, dotless i) onto Latin ones.
+    return text.upper() if text.isascii() else text
+
+
+def _describe(character: str) -> str:
+    name = unicodedata.name(character, "an unnamed character")
+    return f"U+{ord(character):04X} {name}"
+
+
+def problem(reference: str) -> str | None:
+    """Why `reference` (already normalised) is not a valid reference, or None."""
+    if PATTERN.fullmatch(reference):
+        return None
+    if not 2 <= len(reference) <= MAX_LENGTH:
+        return f"a reference has 2 to {MAX_LENGTH} characters, not {len(reference)}"
+    for position, character in enumerate(reference, start=1):
+        if not re.fullmatch(r"[A-Z0-9./-]", character):
+            return f"character {position} is {_describe(character)}; use only {ALLOWED}"
+    return "a reference starts and ends with a letter or a digit"
+
+
+def file_stem(reference: str) -> str:
+    """The reference as one file-name component: `/` becomes `_` (not in the alphabet, so reversible)."""
+    if problem(reference):
+        raise ValueError("this case reference predates the reference policy and cannot name a file")
+    return reference.replace("/", "_")
+
+
+def from_file_stem(stem: str) -> str:
+    return stem.replace("_", "/")
+
+
+def printable(text: str) -> str:
+    """Text safe for one line of terminal output: control, format and separator characters escaped."""
+    return "".join(
+        f"\\u{ord(character):04x}" if unicodedata.category(character) in {"Cc", "Cf", "Zl", "Zp"} else character
+        for character in text
+    )
