@@ -265,12 +265,28 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Throttle counters: Redis when CACHE_URL points at it (shared by all server processes).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("CACHE_URL")}
-    if env_str("CACHE_URL")
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-}
+# The API throttle's counters live in the default cache, which every server process must share, or
+# each gunicorn worker grants the whole budget again. Redis: CACHE_URL, else the broker's Redis (keys
+# under "attest:", beside Celery's). Without Redis, files under VAR_DIR, shared by every process on
+# the machine; not a database cache, which would add a write to every API request, and SQLite lets one
+# writer in at a time. Nothing may call cache.clear() on Redis: it empties the whole database.
+CACHE_URL = env_str("CACHE_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
+)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "attest",
+            # An unreachable Redis must not hang requests: the throttle then lets them through.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
+    }
 
 # --- Security ----------------------------------------------------------------
 # The production defaults (DEBUG off) pass `manage.py check --deploy --fail-level WARNING`.

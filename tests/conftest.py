@@ -62,12 +62,27 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Throttle counters live in the cache; on SQLite, row ids repeat between tests and would share them."""
-    from django.core.cache import cache
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
 
-    cache.clear()
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings, cache_dir):
+    """Throttle counters live in the cache; on SQLite, row ids repeat between tests and would share them.
+
+    Each test gets keys of its own (a new KEY_PREFIX) rather than an emptied cache: the cache may be
+    the broker's Redis database, shared with workers and other test sessions, which clear() would
+    empty. A file cache moves to the session's own folder.
+    """
+    import uuid
+
+    caches = {}
+    for alias, config in settings.CACHES.items():
+        caches[alias] = {**config, "KEY_PREFIX": f"attest-test-{uuid.uuid4().hex}"}
+        if config["BACKEND"].endswith("FileBasedCache"):
+            caches[alias]["LOCATION"] = cache_dir
+    settings.CACHES = caches
 
 
 @pytest.fixture(scope="session")

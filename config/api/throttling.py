@@ -1,9 +1,33 @@
+import logging
+
+from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
 from cases.models import ApiToken
 
+log = logging.getLogger(__name__)
 
-class TokenRateThrottle(SimpleRateThrottle):
+
+class SharedThrottle(SimpleRateThrottle):
+    """Counts in the default cache, which every server process shares (settings: CACHES)."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError):
+            # The counters' store (Redis, or the cache folder) is out of reach: serve the request rather
+            # than fail every one with a 500, and say so in the log.
+            log.warning("API throttle skipped: its cache cannot be reached", exc_info=True)
+            return True
+
+    def get_ident(self, request):
+        # DRF's would key on the whole X-Forwarded-For, which the client writes; ours takes what our proxy added.
+        from evidence.audit import client_ip
+
+        return client_ip(request) or ""
+
+
+class TokenRateThrottle(SharedThrottle):
     """A budget per API token (per user for browser sessions), answering 429 with Retry-After."""
 
     scope = "token"
@@ -17,14 +41,8 @@ class TokenRateThrottle(SimpleRateThrottle):
             ident = f"anon-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
-    def get_ident(self, request):
-        # DRF's would key on the whole X-Forwarded-For, which the client writes; ours takes what our proxy added.
-        from evidence.audit import client_ip
 
-        return client_ip(request) or ""
-
-
-class FixityCheckThrottle(SimpleRateThrottle):
+class FixityCheckThrottle(SharedThrottle):
     """Checks that re-hash every file of a case (POST /cases/{id}/verify/): a few per hour per user."""
 
     scope = "fixity_check"

@@ -1,0 +1,115 @@
+"""The API throttle's budget is one for all server processes: its counters live in a shared cache.
+
+Each gunicorn worker is a process of its own; with counters in local memory, three workers granted
+three budgets. These tests run the throttle in two separate processes, one after the other, for the
+same client: together they may let through one budget, not two.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from tests.processes import PROJECT_DIR
+from tests.test_settings import run_python
+
+BUDGET = 5
+
+# One process's turn: BUDGET + 2 requests of the same anonymous client; prints how many were allowed.
+TURN = """
+import sys, django
+django.setup()
+from django.test import RequestFactory
+from rest_framework.request import Request
+from config.api.throttling import TokenRateThrottle
+
+allowed = 0
+for _ in range(int(sys.argv[2])):
+    request = Request(RequestFactory().get("/api/v1/cases/", REMOTE_ADDR=sys.argv[1]))
+    allowed += TokenRateThrottle().allow_request(request, None)
+print(allowed)
+"""
+
+
+def process_environment(tmp_path, **overrides: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("CELERY_", "CACHE_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="1",
+        SECRET_KEY="",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        VAR_DIR=str(tmp_path / "var"),
+        API_THROTTLE_RATE=f"{BUDGET}/min",
+        **overrides,
+    )
+    return env
+
+
+def turns_of_two_processes(env: dict[str, str]) -> list[int]:
+    # A client address of this run's own, so that no other run's counters (in a shared Redis) count.
+    client = f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"
+    allowed = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", TURN, client, str(BUDGET + 2)],
+            env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        allowed.append(int(done.stdout.split()[-1]))
+    return allowed
+
+
+def test_without_redis_two_processes_share_one_budget_through_files(tmp_path):
+    assert turns_of_two_processes(process_environment(tmp_path)) == [BUDGET, 0]
+
+
+@pytest.mark.integration
+def test_two_processes_share_one_budget_in_the_brokers_redis(tmp_path):
+    broker = settings.CELERY_BROKER_URL
+    if not broker.startswith(("redis://", "rediss://")):
+        pytest.skip(f"integration: the broker is not Redis ({broker.split(':')[0]})")
+    # No CACHE_URL: the cache follows the broker.
+    assert turns_of_two_processes(process_environment(tmp_path, CELERY_BROKER_URL=broker)) == [BUDGET, 0]
+
+
+CACHE_DUMP = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "c = s.CACHES['default']; print(json.dumps([c['BACKEND'].rsplit('.', 1)[-1], str(c['LOCATION'])]))"
+)
+
+
+def test_the_cache_is_cache_url_else_the_brokers_redis_else_files_under_var_dir(tmp_path):
+    def cache(**env: str) -> list[str]:
+        result = run_python(CACHE_DUMP, **{"DEBUG": "1", "CACHE_URL": "", "VAR_DIR": str(tmp_path), **env})
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    assert cache() == ["FileBasedCache", str(tmp_path / "cache")]
+    assert cache(CELERY_BROKER_URL="redis://broker:6379/0") == ["RedisCache", "redis://broker:6379/0"]
+    assert cache(CELERY_BROKER_URL="rediss://broker:6380/2") == ["RedisCache", "rediss://broker:6380/2"]
+    assert cache(CELERY_BROKER_URL="amqp://broker//") == ["FileBasedCache", str(tmp_path / "cache")]
+    both = {"CELERY_BROKER_URL": "redis://broker:6379/0", "CACHE_URL": "redis://cache:6379/1"}
+    assert cache(**both) == ["RedisCache", "redis://cache:6379/1"]
+
+
+@pytest.mark.django_db
+def test_an_unreachable_redis_lets_requests_through_rather_than_fail_them(api, team, settings, caplog):
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    assert api(team.vera).get("/api/v1/cases/").status_code == 200
+    assert "API throttle skipped" in caplog.text
