@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -12,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from cases import services
+from cases import reference_data, services
 from cases.choices import ROLE_RANK, IdentificationBasis, IncidentKind, Outcome, Role
 from cases.models import (
     ApiToken,
@@ -20,6 +22,7 @@ from cases.models import (
     CaseMembership,
     Entity,
     Incident,
+    ReferenceChange,
     SanctionsProvision,
     SanctionsRegime,
     WeaponSystem,
@@ -402,7 +405,10 @@ def _verified(request) -> bool:
     return bool(is_verified and is_verified())
 
 
-class StaffEditsReferenceData(admin.ModelAdmin):
+class ReferenceDataAdmin(admin.ModelAdmin):
+    """Reference data: every staff user reads it; reference data editors change it, through the service
+    that records each change (cases.reference_data)."""
+
     # Aliases, identifiers and programmes are JSON typed into a form: deep nesting is refused, not a 500.
     formfield_overrides = {models.JSONField: {"form_class": JSONFormField}}
 
@@ -414,48 +420,125 @@ class StaffEditsReferenceData(admin.ModelAdmin):
         return self.has_module_permission(request)
 
     def has_add_permission(self, request):
-        return self.has_module_permission(request)
+        return self.has_module_permission(request) and reference_data.may_edit(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return self.has_module_permission(request)
+        return self.has_module_permission(request) and reference_data.may_edit(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return self.has_module_permission(request) and reference_data.may_edit(request.user)
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if change:
+            reference_data.update_reference(actor=request.user, instance=obj, via="admin", **data)
+            return
+        fields = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
+        saved = reference_data.create_reference(actor=request.user, model=self.model, via="admin", **fields)
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        reference_data.delete_reference(actor=request.user, instance=obj, via="admin")
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            reference_data.delete_reference(actor=request.user, instance=obj, via="admin")
 
 
 @admin.register(WeaponSystem)
-class WeaponSystemAdmin(StaffEditsReferenceData):
+class WeaponSystemAdmin(ReferenceDataAdmin):
     list_display = ["name", "category", "country_of_origin"]
     list_filter = ["category", "country_of_origin"]
     search_fields = ["name", "aliases"]
 
 
 class ProvisionInline(admin.TabularInline):
+    """The regime's provisions, to read; each is changed on its own page, through the recording service."""
+
     model = SanctionsProvision
     extra = 0
     fields = ["instrument", "paragraph", "adopted_on", "authority"]
     show_change_link = True
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(SanctionsRegime)
-class SanctionsRegimeAdmin(StaffEditsReferenceData):
+class SanctionsRegimeAdmin(ReferenceDataAdmin):
     list_display = ["name", "authority", "established_on"]
     search_fields = ["name", "authority"]
     inlines = [ProvisionInline]
 
 
 @admin.register(SanctionsProvision)
-class SanctionsProvisionAdmin(StaffEditsReferenceData):
+class SanctionsProvisionAdmin(ReferenceDataAdmin):
     list_display = ["__str__", "regime", "adopted_on", "authority"]
     list_filter = ["regime", "instrument"]
     search_fields = ["instrument", "paragraph", "text"]
 
 
 @admin.register(Entity)
-class EntityAdmin(StaffEditsReferenceData):
+class EntityAdmin(ReferenceDataAdmin):
     list_display = ["name", "kind", "sanctioned", "list_name", "list_id"]
     list_filter = ["kind", "sanctioned", "list_name"]
     search_fields = ["name", "aliases", "list_id", "remarks"]
+
+
+@admin.register(ReferenceChange)
+class ReferenceChangeAdmin(admin.ModelAdmin):
+    """The trail of reference data changes: read by any staff user, written only by the service."""
+
+    list_display = ["at", "actor_name", "via", "action", "model", "object_label", "changed_fields"]
+    list_filter = ["model", "action", "via"]
+    search_fields = ["object_label", "actor_name", "=object_id"]
+    date_hierarchy = "at"
+    fields = ["at", "actor", "actor_name", "via", "action", "model", "object_id", "object_label", "changed_fields",
+              "before_json", "after_json"]  # fmt: skip
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("fields changed"))
+    def changed_fields(self, obj):
+        return ", ".join(obj.changed) or "—"
+
+    @admin.display(description=_("before"))
+    def before_json(self, obj):
+        return _json_block(obj.before)
+
+    @admin.display(description=_("after"))
+    def after_json(self, obj):
+        return _json_block(obj.after)
+
+
+def _json_block(value) -> str:
+    if value is None:
+        return "—"
+    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
 
 
 @admin.register(ApiToken)

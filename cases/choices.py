@@ -87,3 +87,9 @@ class EntityKind(models.TextChoices):
     ORGANISATION = "organisation", _("Organisation")
     VESSEL = "vessel", _("Vessel")
     AIRCRAFT = "aircraft", _("Aircraft")
+
+
+class ReferenceAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    CHANGED = "changed", _("Changed")
+    DELETED = "deleted", _("Deleted")

@@ -22,6 +22,7 @@ from cases.choices import (
     EntityKind,
     IncidentKind,
     Outcome,
+    ReferenceAction,
     Role,
     WeaponCategory,
 )
@@ -482,3 +483,67 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class ReferenceHistoryIsPermanent(ValidationError):
+    """Raised on any attempt to change or delete a recorded change of reference data."""
+
+
+class ReferenceChangeQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ReferenceHistoryIsPermanent(_("The history of reference data is append-only."))
+
+    def delete(self):
+        raise ReferenceHistoryIsPermanent(_("The history of reference data is append-only."))
+
+
+class ReferenceChange(models.Model):
+    """One change to global reference data (entities, manufacturers, weapon systems, sanctions regimes and
+    provisions): who, when, and the row before and after. Every case's sanctions report rests on this data.
+
+    Append-only: written by cases.reference_data in the transaction of the change; never updated or deleted
+    (on PostgreSQL a trigger refuses it too).
+    """
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reference_changes",
+        verbose_name=_("by"),
+        help_text=_("empty: a command run by an operator"),
+    )
+    actor_name = models.CharField(_("user name"), max_length=150, blank=True)
+    via = models.CharField(
+        _("through"), max_length=20, help_text=_("where the change came from: api, admin, import_sdn, demo …")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=ReferenceAction.choices)
+    model = models.CharField(_("model"), max_length=60, help_text=_("e.g. cases.entity"))
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    object_label = models.CharField(_("object"), max_length=300)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    changed = models.JSONField(_("fields changed"), default=list, blank=True)
+
+    objects = ReferenceChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reference data change")
+        verbose_name_plural = _("reference data changes")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["model", "object_id"], name="reference_change_object")]
+        default_permissions = ("view",)  # rows are added by the service only, never changed or deleted
+        permissions = [("edit_reference_data", _("Can create and change reference data"))]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_action_display()} {self.model} {self.object_label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ReferenceHistoryIsPermanent(_("The history of reference data is append-only."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ReferenceHistoryIsPermanent(_("The history of reference data is append-only."))

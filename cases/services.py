@@ -241,8 +241,12 @@ def revoke_api_token(*, actor, token: ApiToken) -> ApiToken:
 
 @transaction.atomic
 def import_sdn(*, actor, text: str, list_name: str = "OFAC SDN") -> dict:
-    """Create or update entities from SDN.CSV text. Idempotent: keyed on the list's ent_num."""
+    """Create or update entities from SDN.CSV text. Idempotent: keyed on the list's ent_num.
+
+    Each change goes through cases.reference_data, so the trail records it (actor None: the operator's command).
+    """
     from cases.models import Entity
+    from cases.reference_data import create_reference, update_reference
     from cases.sdn import SdnError, parse_sdn
 
     counts = {"created": 0, "updated": 0, "unchanged": 0}
@@ -261,14 +265,17 @@ def import_sdn(*, actor, text: str, list_name: str = "OFAC SDN") -> dict:
             "sanctioned": True,
         }
         entity = Entity.objects.filter(list_name=list_name, list_id=item.list_id).first()
-        if entity is None:
-            Entity.objects.create(list_name=list_name, list_id=item.list_id, **values)
-            counts["created"] += 1
-        elif any(getattr(entity, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(entity, name, value)
-            entity.save()
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
+        try:
+            if entity is None:
+                create_reference(
+                    actor=actor, model=Entity, via="import_sdn", list_name=list_name, list_id=item.list_id, **values
+                )
+                counts["created"] += 1
+            elif any(getattr(entity, name) != value for name, value in values.items()):
+                update_reference(actor=actor, instance=entity, via="import_sdn", **values)
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+        except ValidationError as error:  # e.g. a name longer than the field: that row is refused, not the file
+            errors.append(SdnError(item.line, "; ".join(error.messages)))
     return {**counts, "rejected": len(errors), "errors": errors}

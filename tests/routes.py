@@ -1,7 +1,16 @@
 """What the route-driven tests need to make one row of each kind. A new model or route adds one line here;
 the tests that walk the router and the admin find it on their own and fail until it has one."""
 
-from cases.models import ApiToken, Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
+from cases.models import (
+    ApiToken,
+    Case,
+    CaseMembership,
+    Entity,
+    Incident,
+    ReferenceChange,
+    SanctionsProvision,
+    WeaponSystem,
+)
 from evidence.models import (
     AccessLog,
     Attribution,
@@ -23,6 +32,13 @@ def _token(team):
     return create_api_token(actor=team.alice, name="row")[0]
 
 
+def _reference_change(team):
+    from cases.reference_data import create_reference
+
+    create_reference(actor=team.root, model=Entity, via="test", kind="organisation", name="Trading corporation")
+    return ReferenceChange.objects.latest("pk")
+
+
 def _event(team):
     item = factories.EvidenceItemFactory(case=team.case)
     return CustodyEvent.objects.filter(subject_id=item.pk, subject_type="evidence_item").get()
@@ -38,6 +54,7 @@ ROW_MAKERS = {
     Entity: lambda team: factories.EntityFactory(),
     Manufacturer: lambda team: factories.ManufacturerFactory(),
     ApiToken: _token,
+    ReferenceChange: _reference_change,
     EvidenceItem: lambda team: factories.EvidenceItemFactory(case=team.case),
     CustodyEvent: lambda team: _event(team),
     Photo: lambda team: factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.case)),

@@ -1,13 +1,15 @@
 from rest_framework import permissions
 
+from cases import reference_data
 
-class StaffWriteOrReadOnly(permissions.BasePermission):
-    """Reference data: every signed-in user reads it, staff edit it."""
+
+class ReferenceDataEditorOrReadOnly(permissions.BasePermission):
+    """Reference data: every signed-in user reads it; only reference data editors change it."""
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return bool(request.user and request.user.is_authenticated)
-        return bool(request.user and request.user.is_staff)
+        return reference_data.may_edit(request.user)
 
 
 class CanOpenCases(permissions.IsAuthenticated):

@@ -5,9 +5,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from cases import services
+from cases import reference_data, services
 from cases.api import filters, serializers
-from cases.api.permissions import CanOpenCases, StaffWriteOrReadOnly
+from cases.api.permissions import CanOpenCases, ReferenceDataEditorOrReadOnly
 from cases.models import ApiToken, Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
 from cases.stats import case_statistics
 from config.api.throttling import FixityCheckThrottle
@@ -144,8 +144,20 @@ class IncidentViewSet(AttestModelViewSet):
 
 
 class ReferenceDataViewSet(VisibleQuerysetMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
-    permission_classes = [StaffWriteOrReadOnly]
+    """Shared by every case: all users read it; reference data editors write it, each change recorded."""
+
+    permission_classes = [ReferenceDataEditorOrReadOnly]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = reference_data.create_reference(
+            actor=self.request.user, model=self.queryset.model, via="api", **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = reference_data.update_reference(
+            actor=self.request.user, instance=serializer.instance, via="api", **serializer.validated_data
+        )
 
 
 class WeaponSystemViewSet(ReferenceDataViewSet):

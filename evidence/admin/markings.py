@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.admin import (
     CaseScopedAdmin,
-    StaffEditsReferenceData,
+    ReferenceDataAdmin,
     cases_with_role,
 )
 from cases.choices import Role
@@ -24,7 +24,7 @@ from evidence.services.markings import region_on_preview
 
 
 @admin.register(Manufacturer)
-class ManufacturerAdmin(StaffEditsReferenceData):
+class ManufacturerAdmin(ReferenceDataAdmin):
     list_display = ["name", "country", "entity"]
     list_filter = ["country"]
     search_fields = ["name", "aliases", "country"]

@@ -11,7 +11,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from cases.api.permissions import StaffWriteOrReadOnly
+from cases.api.views import ReferenceDataViewSet
 from cases.choices import Role
 from cases.models import Case
 from cases.services import require_role
@@ -234,16 +234,14 @@ def withdrawal(viewset, request, service, name: str) -> Response:
     return Response(viewset.get_serializer(viewset.get_queryset().get(pk=withdrawn.pk)).data)
 
 
-class ManufacturerViewSet(VisibleQuerysetMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
-    """Component makers: reference data every user reads and staff edit."""
+class ManufacturerViewSet(ReferenceDataViewSet):
+    """Component makers: reference data every user reads and reference data editors edit."""
 
     queryset = Manufacturer.objects.select_related("entity")
     serializer_class = serializers.ManufacturerSerializer
-    permission_classes = [StaffWriteOrReadOnly]
     filterset_class = filters.ManufacturerFilter
     search_fields = ["name", "aliases", "country", "notes"]
     ordering_fields = ["name", "country"]
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
 
 class MarkingViewSet(AttestModelViewSet):

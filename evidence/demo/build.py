@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
+from cases import reference_data
 from cases import services as case_services
 from cases.choices import Role
 from cases.models import Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
@@ -77,6 +78,7 @@ def ensure_users() -> tuple[dict[str, object], list[Login]]:
     user_model = get_user_model()
     users, logins = {}, []
     add_case = Permission.objects.get(content_type__app_label="cases", codename="add_case")
+    editors = reference_data.editors_group()
     for demo in data.USERS:
         user, created = user_model.objects.get_or_create(
             username=demo.username,
@@ -92,6 +94,8 @@ def ensure_users() -> tuple[dict[str, object], list[Login]]:
             user.save(update_fields=["password"])
         if demo.role == Role.LEAD:
             user.user_permissions.add(add_case)  # opening cases needs it; the lead opens the demo cases
+        if demo.role in (Role.LEAD, Role.ANALYST):
+            user.groups.add(editors)  # they keep entities and manufacturers; investigators and viewers read them
         users[demo.role] = user
         logins.append(Login(demo.username, data.PASSWORD if user.check_password(data.PASSWORD) else None, demo.role))
     return users, logins
@@ -183,7 +187,7 @@ def _record_marks(ctx: Context, item: EvidenceItem, marks, photos, *, key: str) 
             "part_number": mark.part_number,
         }
         if mark.manufacturer:
-            fields["manufacturer"] = _manufacturer(mark.manufacturer)
+            fields["manufacturer"] = _manufacturer(ctx, mark.manufacturer)
         if mark.marking_type == "date_code":
             reading = _reading(mark.transcription, item.recovered_at.date())
             if reading is not None:
@@ -194,12 +198,15 @@ def _record_marks(ctx: Context, item: EvidenceItem, marks, photos, *, key: str) 
         ctx.markings[f"{key}/{mark.label}"] = marking
 
 
-def _manufacturer(key: str) -> Manufacturer:
+def _manufacturer(ctx: Context, key: str) -> Manufacturer:
+    """The maker, added by the analyst (a reference data editor) the first time, so the trail records it."""
     spec = data.MANUFACTURERS[key]
-    manufacturer, _created = Manufacturer.objects.get_or_create(
-        name=spec.name,
-        defaults={"country": spec.country, "aliases": list(spec.aliases), "notes": data.MANUFACTURER_NOTES},
-    )
+    manufacturer = Manufacturer.objects.filter(name=spec.name).first()
+    if manufacturer is None:
+        manufacturer = reference_data.create_reference(
+            actor=ctx.analyst, model=Manufacturer, via="demo", name=spec.name, country=spec.country,
+            aliases=list(spec.aliases), notes=data.MANUFACTURER_NOTES,
+        )  # fmt: skip
     return manufacturer
 
 
@@ -303,7 +310,7 @@ def _build_component(ctx: Context, component: data.Component, *, parent, inciden
         seal_number=f"LAB-24-{rng.randrange(1000, 9999)}",
         condition=component.condition,
         status=ItemStatus.IN_LABORATORY,
-        manufacturer=_manufacturer(component.manufacturer) if component.manufacturer else None,
+        manufacturer=_manufacturer(ctx, component.manufacturer) if component.manufacturer else None,
         part_number=component.part_number,
         country_of_origin=component.country_of_origin,
         manufactured_on=made.start if made else None,

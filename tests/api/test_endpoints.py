@@ -6,7 +6,17 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from cases.models import ApiToken, Case, CaseMembership, Incident, WeaponSystem, hash_token, parse_joined_ids
+from cases import reference_data
+from cases.models import (
+    ApiToken,
+    Case,
+    CaseMembership,
+    Incident,
+    ReferenceChange,
+    WeaponSystem,
+    hash_token,
+    parse_joined_ids,
+)
 from config.api.authentication import _token_lookup, find_token
 from tests.factories import IncidentFactory
 
@@ -189,10 +199,11 @@ class TestReferenceData:
     def test_any_user_reads(self, api, team, url):
         assert api(team.charlie).get(url).status_code == 200
 
-    def test_only_staff_write_and_nobody_deletes(self, api, team, url):
+    def test_only_reference_data_editors_write_and_nobody_deletes(self, api, team, url):
         team.vera.is_staff = False
         team.vera.save()
         assert_error(api(team.vera).post(url, {}), 403)
+        assert_error(api(team.alice).post(url, {}), 403)  # staff and a case lead, but not an editor
         first = api(team.root).get(url).json()["results"]
         if first:
             assert_error(api(team.root).delete(f"{url}{first[0]['id']}/"), 405)
@@ -205,10 +216,13 @@ class TestWeaponSystems:
         found = api(team.vera).get(self.url, {"q": "KN-23"}).json()["results"]
         assert [row["name"] for row in found] == ["Hwasong-11"]
 
-    def test_staff_edit(self, api, team):
+    def test_reference_data_editors_edit(self, api, team):
         weapon = WeaponSystem.objects.get(name="Hwasong-11")
+        assert_error(api(team.alice).patch(f"{self.url}{weapon.pk}/", {"notes": "Also seen in 2024."}), 403)
+        team.alice.groups.add(reference_data.editors_group())
         response = api(team.alice).patch(f"{self.url}{weapon.pk}/", {"notes": "Also seen in 2024."})
         assert response.status_code == 200
+        assert ReferenceChange.objects.get(object_id=weapon.pk).changed == ["notes"]
 
 
 class TestTokens:

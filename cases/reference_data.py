@@ -1,0 +1,136 @@
+"""Global reference data: who may change it, and the record of every change.
+
+Entities (and their `sanctioned` flag), manufacturers, weapon systems, sanctions regimes and provisions
+are shared by every case, and every case's sanctions report rests on them. Reading them is for every
+user; creating, changing or deleting them needs the cases.edit_reference_data permission (the group
+"Reference data editors" has it; superusers have every permission). Each change is written, in the
+same transaction, to the append-only ReferenceChange trail with the row before and after.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from cases.choices import ReferenceAction
+from cases.models import ReferenceChange
+
+PERMISSION = "cases.edit_reference_data"
+EDITORS_GROUP = "Reference data editors"
+# The models whose rows are reference data, as app_label.model_name.
+MODELS = ("cases.weaponsystem", "cases.sanctionsregime", "cases.sanctionsprovision", "cases.entity",
+          "evidence.manufacturer")  # fmt: skip
+
+
+def reference_models() -> list[type[models.Model]]:
+    return [apps.get_model(label) for label in MODELS]
+
+
+def editors_group():
+    """The group "Reference data editors", holding the permission. Migration 0005 makes it; this makes it
+    again where it is gone (a flushed database keeps permissions, which post_migrate recreates, not groups)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _created = Group.objects.get_or_create(name=EDITORS_GROUP)
+    app_label, codename = PERMISSION.split(".")
+    group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return group
+
+
+def may_edit(user) -> bool:
+    """Whether the user may create, change or delete reference data."""
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(PERMISSION))
+
+
+def require_editor(actor) -> None:
+    """actor None is an operator's command (import_sdn), which the shell already trusts."""
+    if actor is not None and not may_edit(actor):
+        raise PermissionDenied(_("Changing reference data needs the permission of a reference data editor."))
+
+
+def _check_model(model: type[models.Model]) -> None:
+    if model._meta.label_lower not in MODELS:
+        raise ValueError(f"{model._meta.label} is not reference data")
+
+
+def state(instance: models.Model) -> dict:
+    """The row's stored values as JSON (foreign keys by id), as the trail keeps them; the trail has its own
+    times, so the row's created_at and updated_at are left out."""
+    values = {
+        field.attname: field.value_from_object(instance)
+        for field in instance._meta.concrete_fields
+        if not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+    }
+    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+
+
+def _record(*, actor, via: str, action: str, instance: models.Model, before: dict | None, after: dict | None):
+    changed = sorted(
+        name for name in set(before or {}) | set(after or {}) if (before or {}).get(name) != (after or {}).get(name)
+    )
+    return ReferenceChange.objects.create(
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "",
+        via=via[:20],
+        action=action,
+        model=instance._meta.label_lower,
+        object_id=instance.pk,
+        object_label=str(instance)[:300],
+        before=before,
+        after=after,
+        changed=changed,
+    )
+
+
+@transaction.atomic
+def create_reference(*, actor, model: type[models.Model], via: str, **fields) -> models.Model:
+    """Create one row of reference data: an editor's right. Recorded with its values."""
+    _check_model(model)
+    require_editor(actor)
+    unknown = set(fields) - {field.name for field in model._meta.concrete_fields}
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
+    instance = model(**fields)
+    instance.full_clean()
+    instance.save()
+    _record(actor=actor, via=via, action=ReferenceAction.CREATED, instance=instance, before=None, after=state(instance))
+    return instance
+
+
+@transaction.atomic
+def update_reference(*, actor, instance: models.Model, via: str, **changes) -> models.Model:
+    """Change one row of reference data: an editor's right. Recorded with its values before and after;
+    a change that changes nothing records nothing."""
+    model = type(instance)
+    _check_model(model)
+    require_editor(actor)
+    editable = {field.name for field in model._meta.concrete_fields if not field.primary_key}
+    unknown = set(changes) - editable
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    current = model._default_manager.select_for_update().get(pk=instance.pk)
+    before = state(current)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.save()
+    after = state(current)
+    if after != before:
+        _record(actor=actor, via=via, action=ReferenceAction.CHANGED, instance=current, before=before, after=after)
+    return current
+
+
+@transaction.atomic
+def delete_reference(*, actor, instance: models.Model, via: str) -> None:
+    """Delete one row of reference data that nothing refers to (references PROTECT it): an editor's right."""
+    model = type(instance)
+    _check_model(model)
+    require_editor(actor)
+    current = model._default_manager.select_for_update().get(pk=instance.pk)
+    _record(actor=actor, via=via, action=ReferenceAction.DELETED, instance=current, before=state(current), after=None)
+    current.delete()
