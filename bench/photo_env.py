@@ -47,7 +47,7 @@ def configure_environment(tmp: Path, *, database_url: str | None = None) -> None
     os.environ.setdefault("DEBUG", "1")
     os.environ["ALLOWED_HOSTS"] = f"{LOOPBACK},localhost"
     os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ.pop("CACHE_URL", None)  # throttle counters under VAR_DIR (or the broker's Redis if one is asked for)
+    os.environ.pop("CACHE_URL", None)  # throttle counters in the database (or the broker's Redis if one is asked for)
     for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_QUEUE"):
         os.environ.pop(name, None)  # no broker unless a benchmark asks for one
     for name in ("MEDIA_ROOT", "VAR_DIR"):

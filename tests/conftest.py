@@ -62,27 +62,17 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
 @pytest.fixture(autouse=True)
-def fresh_cache(settings, cache_dir):
+def fresh_cache(settings):
     """Throttle counters live in the cache; on SQLite, row ids repeat between tests and would share them.
 
     Each test gets keys of its own (a new KEY_PREFIX) rather than an emptied cache: the cache may be
-    the broker's Redis database, shared with workers and other test sessions, which clear() would
-    empty. A file cache moves to the session's own folder.
+    the broker's Redis database, shared with workers and other test sessions, which clear() would empty.
     """
     import uuid
 
-    caches = {}
-    for alias, config in settings.CACHES.items():
-        caches[alias] = {**config, "KEY_PREFIX": f"attest-test-{uuid.uuid4().hex}"}
-        if config["BACKEND"].endswith("FileBasedCache"):
-            caches[alias]["LOCATION"] = cache_dir
-    settings.CACHES = caches
+    prefix = f"attest-test-{uuid.uuid4().hex}"
+    settings.CACHES = {alias: {**config, "KEY_PREFIX": prefix} for alias, config in settings.CACHES.items()}
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 import logging
 
+from django.db import DatabaseError
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -14,8 +15,8 @@ class SharedThrottle(SimpleRateThrottle):
     def allow_request(self, request, view):
         try:
             return super().allow_request(request, view)
-        except (RedisError, OSError):
-            # The counters' store (Redis, or the cache folder) is out of reach: serve the request rather
+        except (RedisError, DatabaseError):
+            # The counters' store (Redis, or the cache table) is out of reach: serve the request rather
             # than fail every one with a 500, and say so in the log.
             log.warning("API throttle skipped: its cache cannot be reached", exc_info=True)
             return True
