@@ -28,10 +28,29 @@ from cases.choices import (
 )
 
 
+def reference_problem(value: str) -> str | None:
+    """What is wrong with a case reference as typed, in the user's language, or None."""
+    found = references.problem(references.normalise(value))
+    if found is None:
+        return None
+    kind, details = found
+    if kind == "length":
+        return gettext("A case reference has 2 to %(most)d characters, not %(count)d.") % details
+    if kind == "character":
+        return (
+            gettext(
+                "Character %(position)d of the case reference is %(character)s. "
+                "Use only capital letters A-Z, digits 0-9, '-', '/' and '.'."
+            )
+            % details
+        )
+    return gettext("A case reference starts and ends with a letter or a digit.")
+
+
 def validate_case_reference(value: str) -> None:
-    reason = references.problem(references.normalise(value))
+    reason = reference_problem(value)
     if reason:
-        raise ValidationError(gettext("Not a valid case reference: %(reason)s.") % {"reason": reason})
+        raise ValidationError(reason)
 
 
 LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]

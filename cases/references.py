@@ -14,7 +14,6 @@ import unicodedata
 
 MAX_LENGTH = 40
 PATTERN = re.compile(r"[A-Z0-9](?:[A-Z0-9./-]{0,38}[A-Z0-9])")
-ALLOWED = "A-Z, 0-9, '-', '/' and '.'"
 
 
 def normalise(text: str) -> str:
@@ -29,16 +28,19 @@ def _describe(character: str) -> str:
     return f"U+{ord(character):04X} {name}"
 
 
-def problem(reference: str) -> str | None:
-    """Why `reference` (already normalised) is not a valid reference, or None."""
+def problem(reference: str) -> tuple[str, dict] | None:
+    """Why `reference` (already normalised) is not a valid reference, as (kind, details), or None.
+
+    Kinds: "length" {count, most}, "character" {position, character}, "ends" {}. The caller words them.
+    """
     if PATTERN.fullmatch(reference):
         return None
     if not 2 <= len(reference) <= MAX_LENGTH:
-        return f"a reference has 2 to {MAX_LENGTH} characters, not {len(reference)}"
+        return "length", {"count": len(reference), "most": MAX_LENGTH}
     for position, character in enumerate(reference, start=1):
         if not re.fullmatch(r"[A-Z0-9./-]", character):
-            return f"character {position} is {_describe(character)}; use only {ALLOWED}"
-    return "a reference starts and ends with a letter or a digit"
+            return "character", {"position": position, "character": _describe(character)}
+    return "ends", {}
 
 
 def file_stem(reference: str) -> str:

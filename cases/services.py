@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cases import references
 from cases.choices import ROLE_RANK, CaseStatus, Role
-from cases.models import ApiToken, Case, CaseMembership, Incident
+from cases.models import ApiToken, Case, CaseMembership, Incident, reference_problem
 
 CASE_FIELDS = {"title", "summary", "status", "opened_on", "closed_on", "lead"}
 # In the order forms show them.
@@ -73,10 +73,10 @@ def create_case(
         raise PermissionDenied(_("Opening a case needs the permission to add cases."))
     opened_on = opened_on or timezone.localdate()
     if reference:
-        reference = references.normalise(reference)
-        reason = references.problem(reference)
+        reason = reference_problem(reference)
         if reason:
-            raise ValidationError({"reference": _("Not a valid case reference: %(reason)s.") % {"reason": reason}})
+            raise ValidationError({"reference": reason})
+        reference = references.normalise(reference)
     case = Case(
         title=title,
         summary=summary,

@@ -21,7 +21,7 @@ from evidence.choices import ExportStatus
 LOOK_ALIKES = {
     "hyphen U+2010": "PGO\u20102024\u20100101",
     "non-breaking hyphen U+2011": "PGO\u20112024\u20110101",
-    "fullwidth": "ＰＧＯ-2024-0101",
+    "fullwidth": "\uff30\uff27\uff2f-2024-0101",
     "Cyrillic ER and O": "\u0420G\u041e-2024-0101",
     "zero-width space": "PGO-2024-\u200b0101",
     "zero-width joiner": "PGO-2024\u200d-0101",
@@ -55,7 +55,7 @@ class TestPolicy:
 
     def test_the_reason_names_the_character(self):
         reason = references.problem(references.normalise("\u0420GO-2024-0101"))
-        assert "U+0420 CYRILLIC CAPITAL LETTER ER" in reason
+        assert reason == ("character", {"position": 1, "character": "U+0420 CYRILLIC CAPITAL LETTER ER"})
 
     def test_file_stems_are_one_component_and_map_back(self):
         assert references.file_stem("ICC-01/04") == "ICC-01_04"
