@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,10 @@ class Check:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".strip()
+    """The kind of failure only: /healthz is public, and an exception's text names hosts, users and paths.
+    The whole exception goes to the server log."""
+    logger.warning("health check failed", exc_info=exc)
+    return f"{type(exc).__name__} (details in the server log)"
 
 
 def check_database() -> Check:
@@ -69,7 +75,7 @@ def check_media() -> Check:
             probe.write(b"ok")
             probe.flush()
     except OSError as exc:
-        return Check(False, f"{root} is not writable: {_describe(exc)}")
+        return Check(False, f"MEDIA_ROOT is not writable: {_describe(exc)}")
     from evidence.filestore import object_storage
 
     bucket = object_storage()

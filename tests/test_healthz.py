@@ -29,6 +29,7 @@ def test_unwritable_media_answers_503_naming_media(client, eager_tasks, settings
     assert response.status_code == 503
     assert response.json()["failed"] == ["media"]
     assert "not writable" in response.json()["checks"]["media"]["detail"]
+    assert str(tmp_path) not in response.content.decode()  # /healthz is public: no server paths
 
 
 def test_only_get_is_allowed(client):
@@ -54,6 +55,9 @@ def test_unreachable_database_answers_503_naming_database(tmp_path):
     report = json.loads(body)
     assert report["failed"] == ["database"]
     assert report["checks"]["media"]["ok"] is True
+    # /healthz is public: the driver's message (host, port, database name) stays in the server log.
+    assert b"nothing_here" not in body
+    assert b"127.0.0.1" not in body
 
 
 @pytest.mark.django_db
