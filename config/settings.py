@@ -285,7 +285,14 @@ if CACHE_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "attest_cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "attest_cache",
+            # Past this many keys, some are dropped, live counters among them: far above the clients there are.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
 
 # --- Security ----------------------------------------------------------------
 # The production defaults (DEBUG off) pass `manage.py check --deploy --fail-level WARNING`.

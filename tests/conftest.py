@@ -68,11 +68,18 @@ def fresh_cache(settings):
 
     Each test gets keys of its own (a new KEY_PREFIX) rather than an emptied cache: the cache may be
     the broker's Redis database, shared with workers and other test sessions, which clear() would empty.
+    The database cache (no Redis) becomes local memory, so that tests that count a request's queries
+    count the app's own; tests/api/test_shared_throttle.py runs the database cache in real processes.
     """
     import uuid
 
     prefix = f"attest-test-{uuid.uuid4().hex}"
-    settings.CACHES = {alias: {**config, "KEY_PREFIX": prefix} for alias, config in settings.CACHES.items()}
+    caches = {}
+    for alias, config in settings.CACHES.items():
+        if config["BACKEND"].endswith(".DatabaseCache"):
+            config = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "attest-tests"}
+        caches[alias] = {**config, "KEY_PREFIX": prefix}
+    settings.CACHES = caches
 
 
 @pytest.fixture(scope="session")
