@@ -50,6 +50,22 @@ def breakdown(counts: dict[str, int], choices: type[models.TextChoices] | None =
     return ", ".join(f"{labels.get(code, code) or '?'}: {count}" for code, count in counts.items()) or "—"
 
 
+def case_column(path: str = "case"):
+    """A list column naming the case by its reference, the title on hover: the full title pushed the
+    useful columns off-screen. `path` leads from the row to its case (e.g. "item__case")."""
+
+    @admin.display(description=_("case"), ordering=f"{path}__reference")
+    def case(obj):
+        found = obj
+        for part in path.split("__"):
+            found = getattr(found, part, None)
+        if found is None:  # an access-log row may name no case
+            return "—"
+        return format_html('<span title="{}">{}</span>', found.title, found.reference)
+
+    return case
+
+
 class VisibleCaseFilter(admin.SimpleListFilter):
     """Filter by case, offering only the cases the user may see (a plain FK filter would list all)."""
 
@@ -333,7 +349,7 @@ class CaseAdmin(CaseScopedAdmin):
 class IncidentAdmin(CaseScopedAdmin):
     form = IncidentForm
     write_role = Role.ANALYST
-    list_display = ["__str__", "case", "kind", "occurred_at", "region", "weapon_system", "outcome", "killed"]
+    list_display = ["__str__", case_column(), "kind", "occurred_at", "region", "weapon_system", "outcome", "killed"]
     list_filter = [VisibleCaseFilter, "weapon_system", "kind", "outcome", "region"]
     list_select_related = ["case", "weapon_system"]
     date_hierarchy = "occurred_at"
@@ -369,7 +385,7 @@ class IncidentAdmin(CaseScopedAdmin):
 
 @admin.register(CaseMembership)
 class CaseMembershipAdmin(CaseScopedAdmin):
-    list_display = ["case", "user", "role", "updated_at"]
+    list_display = [case_column(), "user", "role", "updated_at"]
     list_filter = ["role"]
     search_fields = ["case__reference", "user__username"]
     list_select_related = ["case", "user"]

@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config.two_factor import TwoFactorAdminSite
@@ -10,6 +11,8 @@ from config.views import api_login, healthz
 
 admin.site.site_header = admin.site.site_title = _("Attest")
 admin.site.index_title = _("Cases and evidence")
+# There is no public site: "/" and the admin's "View site" lead to the admin home (they were 404s).
+admin.site.site_url = reverse_lazy("admin:index")
 
 if settings.ATTEST_REQUIRE_2FA:
     # The admin then asks for a TOTP code at sign-in (a wrong one is access-logged); only verified staff get in.
@@ -21,6 +24,7 @@ api_auth_urls = [
 ]
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

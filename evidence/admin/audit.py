@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from cases.admin import CaseScopedAdmin, VisibleCaseFilter
+from cases.admin import CaseScopedAdmin, VisibleCaseFilter, case_column
 from evidence.models import AccessLog
 
 
@@ -23,7 +23,7 @@ def _cases_led_by(user):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(CaseScopedAdmin):
-    list_display = ["at", "user_or_name", "action", "object_type", "object_label", "case", "status_code", "ip"]
+    list_display = ["at", "user_or_name", "action", "object_type", "object_label", case_column(), "status_code", "ip"]
     list_filter = [LeadCaseFilter, "action", "object_type", ("user", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["user", "case"]
     search_fields = ["username", "object_label", "path", "ip"]

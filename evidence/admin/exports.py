@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cases.admin import CaseAdmin, CaseScopedAdmin, VisibleCaseFilter
+from cases.admin import CaseAdmin, CaseScopedAdmin, VisibleCaseFilter, case_column
 from evidence import audit, services
 from evidence.admin.common import stored_message
 from evidence.choices import AccessAction, ExportKind, ExportStatus
@@ -20,8 +20,8 @@ from evidence.services.exports import NO_SIGNING_KEY, NOT_BUILT, NOT_QUEUED, STA
 
 @admin.register(Export)
 class ExportAdmin(CaseScopedAdmin):
-    list_display = ["__str__", "case", "kind", "language", "status", "progress_bar", "requested_by", "requested_at",
-                    "download"]  # fmt: skip
+    list_display = ["__str__", case_column(), "kind", "language", "status", "progress_bar", "requested_by",
+                    "requested_at", "download"]  # fmt: skip
     list_filter = [VisibleCaseFilter, "kind", "status", "language"]
     list_select_related = ["case", "requested_by", "file"]
     readonly_fields = [

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.admin import (
     CaseScopedAdmin,
     VisibleCaseFilter,
+    case_column,
     cases_with_role,
     role_at_least,
 )
@@ -44,7 +45,7 @@ class EvidenceItemForm(forms.ModelForm):
 class EvidenceItemAdmin(CaseScopedAdmin):
     form = EvidenceItemForm
     write_role = Role.INVESTIGATOR
-    list_display = ["exhibit_number", "title", "case", "kind", "status", "custodian", "recovered_at"]
+    list_display = ["exhibit_number", "title", case_column(), "kind", "status", "custodian", "recovered_at"]
     list_filter = [VisibleCaseFilter, "kind", "status"]
     list_select_related = ["case"]
     search_fields = ["exhibit_number", "title", "description", "seal_number", "case__reference"]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.admin import (
     CaseScopedAdmin,
     VisibleCaseFilter,
+    case_column,
 )
 from evidence.models import Checkpoint, CustodyEvent
 
@@ -32,7 +33,7 @@ class ReadOnlyLedgerAdmin(CaseScopedAdmin):
 class CustodyEventAdmin(ReadOnlyLedgerAdmin):
     list_display = [
         "sequence",
-        "case",
+        case_column(),
         "event_type",
         "subject_label",
         "actor_name",
@@ -60,7 +61,7 @@ class CustodyEventAdmin(ReadOnlyLedgerAdmin):
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(ReadOnlyLedgerAdmin):
-    list_display = ["case", "size", "head_hash", "signed_at", "key_id", "reason"]
+    list_display = [case_column(), "size", "head_hash", "signed_at", "key_id", "reason"]
     list_filter = [VisibleCaseFilter, "reason"]
     list_select_related = ["case"]
     fields = ["case", "size", "head_hash", "signed_at", "key_id", "signature", "reason"]

@@ -13,6 +13,7 @@ from cases.admin import (
     CaseScopedAdmin,
     IncidentAdmin,
     VisibleCaseFilter,
+    case_column,
     cases_with_role,
 )
 from cases.choices import Role
@@ -39,7 +40,7 @@ class SourceForm(forms.ModelForm):
 class SourceAdmin(CaseScopedAdmin):
     form = SourceForm
     write_role = Role.ANALYST
-    list_display = ["title", "grade", "kind", "publisher", "published_on", "case", "archived", "withdrawn"]
+    list_display = ["title", "grade", "kind", "publisher", "published_on", case_column(), "archived", "withdrawn"]
     list_filter = [VisibleCaseFilter, "reliability", "kind"]
     list_select_related = ["case", "archived_copy"]
     search_fields = ["title", "publisher", "document_reference", "url"]
@@ -122,7 +123,7 @@ class AttributionForm(forms.ModelForm):
 class AttributionAdmin(CaseScopedAdmin):
     form = AttributionForm
     write_role = Role.ANALYST
-    list_display = ["claim_text", "grade", "stance", "subject_type", "source", "case", "withdrawn"]
+    list_display = ["claim_text", "grade", "stance", "subject_type", "source", case_column(), "withdrawn"]
     list_filter = [VisibleCaseFilter, "stance", "subject_type", "credibility", "source__reliability"]
     list_select_related = ["case", "source"]
     search_fields = ["claim", "quote", "source__title"]
