@@ -101,8 +101,32 @@ def pixel_size(inches: tuple[float, float]) -> tuple[int, int]:
     return round(inches[0] * DPI), round(inches[1] * DPI)
 
 
-def timeline_chart(points: Sequence[TimelinePoint], out: Path, *, y_label: str) -> str:
-    """Stacked bars of incidents per day/week/month coloured by kind; returns the unit used."""
+ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def date_tick_labels(days: Sequence[date], months: Sequence[str] = ENGLISH_MONTHS) -> list[str]:
+    """Labels of the time axis in the dossier's language, not the C locale's: "Mar", "15", "2024"...
+
+    A tick on the first of a month names the month, a year's first month or the first tick names the
+    year too; other ticks name the day (and the month on the first tick).
+    """
+    labels = []
+    for index, day in enumerate(days):
+        month = months[day.month - 1]
+        if day.day == 1:
+            labels.append(f"{month} {day.year}" if index == 0 or day.month == 1 else month)
+        else:
+            labels.append(f"{day.day} {month} {day.year}" if index == 0 else str(day.day))
+    return labels
+
+
+def timeline_chart(
+    points: Sequence[TimelinePoint], out: Path, *, y_label: str, months: Sequence[str] = ENGLISH_MONTHS
+) -> str:
+    """Stacked bars of incidents per day/week/month coloured by kind; returns the unit used.
+
+    months: the twelve short month names of the dossier's language, for the time axis.
+    """
     _setup()
     from matplotlib import dates as mdates
     from matplotlib import rc_context
@@ -157,7 +181,8 @@ def timeline_chart(points: Sequence[TimelinePoint], out: Path, *, y_label: str) 
         axes.yaxis.get_major_locator().set_params(integer=True)
         locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
         axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ticks = [value for value in locator() if axes.get_xlim()[0] <= value <= axes.get_xlim()[1]]
+        axes.set_xticks(ticks, date_tick_labels([mdates.num2date(value).date() for value in ticks], months))
         axes.grid(axis="y", color="#DDE2E8", linewidth=0.5)
         axes.set_axisbelow(True)
         for side in ("top", "right"):
@@ -244,7 +269,9 @@ def draw_charts(spec: dict[str, Any]) -> None:
     timeline = spec.get("timeline")
     if timeline:
         points = [TimelinePoint(date.fromisoformat(day), kind) for day, kind in timeline["points"]]
-        timeline_chart(points, Path(timeline["out"]), y_label=timeline["y_label"])
+        timeline_chart(
+            points, Path(timeline["out"]), y_label=timeline["y_label"], months=timeline.get("months", ENGLISH_MONTHS)
+        )
     locations = spec.get("map")
     if locations:
         points = [MapPoint(*point) for point in locations["points"]]

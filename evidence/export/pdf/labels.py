@@ -372,6 +372,11 @@ _MONTHS_SHORT = {
 }
 
 
+def month_names(language: str, *, short: bool = True) -> list[str]:
+    """The twelve month names (short: abbreviated) of a dossier language, January first."""
+    return list((_MONTHS_SHORT if short else _MONTHS)[language])
+
+
 def labels_for(language: str) -> dict[str, str]:
     try:
         return LABELS[language]

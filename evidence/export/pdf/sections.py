@@ -19,7 +19,7 @@ from evidence.export.pdf.common import (
     table_style,
 )
 from evidence.export.pdf.images import PendingPicture
-from evidence.export.pdf.labels import as_utc, format_date, format_datetime, format_int, format_share
+from evidence.export.pdf.labels import as_utc, format_date, format_datetime, format_int, format_share, month_names
 from evidence.export.pdf.text import LIGHT, MONO, NAVY, SANS_BOLD, TextLine, chunk_text, clean, markup, para
 
 # --- cover ------------------------------------------------------------------------------------
@@ -203,6 +203,7 @@ def chart_spec(ctx: Context) -> dict[str, Any]:
             "out": str(ctx.tmp / "timeline.png"),
             "y_label": ctx.labels[f"per_{unit}"].split(" (")[0],
             "unit": unit,
+            "months": month_names(ctx.language),
         }
     located = [row for row in incidents if row.latitude is not None and row.longitude is not None]
     if located:
