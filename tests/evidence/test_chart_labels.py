@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 (Ukrainian month names are Cyrillic by design)
 """The dossier's timeline names months in the dossier's language, not in matplotlib's C locale."""
 
 from __future__ import annotations
