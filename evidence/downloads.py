@@ -22,8 +22,13 @@ SAFE_FILE_HEADERS = {
 }
 
 
-def file_response(request, obj, relative_path: str, *, filename: str, content_type: str) -> HttpResponse:
-    """The file as an attachment, after the caller checked access to `obj`; logged as a download."""
+def file_response(
+    request, obj, relative_path: str, *, filename: str, content_type: str, inline: bool = False
+) -> HttpResponse:
+    """The file as an attachment, after the caller checked access to `obj`; logged as a download.
+
+    `inline` shows it in the browser instead (an image opened to be looked at) and logs a view: the
+    caller must give a content type the browser may render, which nosniff then holds it to."""
     from evidence.audit import mark
     from evidence.choices import AccessAction
 
@@ -37,8 +42,8 @@ def file_response(request, obj, relative_path: str, *, filename: str, content_ty
             response = FileResponse(filestore.open_stored(relative_path), content_type=content_type)
     except FileNotFoundError:
         raise Http404(gettext("The file is not available.")) from None
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=not inline, filename=filename)
     for name, value in SAFE_FILE_HEADERS.items():
         response[name] = value
-    mark(getattr(request, "_request", request), obj, AccessAction.DOWNLOAD)
+    mark(getattr(request, "_request", request), obj, AccessAction.VIEW if inline else AccessAction.DOWNLOAD)
     return response

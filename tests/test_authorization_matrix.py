@@ -216,7 +216,11 @@ ADMIN_PAGE_RULES = {
     "evidence_evidenceitem_transfer": "investigator",
     "evidence_evidenceitem_upload": None,  # POST only
     "evidence_photo_mark": None,  # POST only
+    "evidence_photo_original": "viewer",  # the original shown inline, logged as a view
+    "evidence_photo_compare": "viewer",  # near-duplicates side by side
     "evidence_sanctions_report": "viewer",
+    "cases_case_overview": "viewer",  # the case's landing page, for its whole team
+    "cases_case_dossier": None,  # POST only (any member may ask for a dossier)
 }
 
 
@@ -259,9 +263,10 @@ def test_admin_object_pages(client, team, model, url_name, route, persona):
     else:
         wanted = 403
     assert response.status_code == wanted, (url_name, persona, response.status_code)
-    assert team.other_case.reference.encode() not in response.content
+    body = b"".join(response.streaming_content) if response.streaming else response.content  # a file, inline
+    assert team.other_case.reference.encode() not in body
     if persona == "charlie":
-        assert team.case.reference.encode() not in response.content
+        assert team.case.reference.encode() not in body
     logged = AccessLog.objects.filter(user=user).order_by("pk")[before:]
     assert logged, f"no access-log row for {persona} opening {url_name}"
     row = logged[len(logged) - 1]

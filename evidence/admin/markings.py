@@ -18,6 +18,8 @@ from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH
 from evidence import services
 from evidence.admin.common import ItemCaseFilter, attributions_html
+from evidence.admin.items import EvidenceItemAdmin
+from evidence.admin.photos import viewer_html
 from evidence.admin.reports import sanctions_report_view
 from evidence.models import EvidenceItem, Manufacturer, Marking, Photo
 from evidence.services.markings import region_on_preview
@@ -62,6 +64,7 @@ class MarkingAdmin(CaseScopedAdmin):
     readonly_fields = ["outlined", "date_reading_list", "transcribed_by", "verified_by", "verified_at",
                        "withdrawn_at", "withdrawal_reason", "attribution_list"]  # fmt: skip
     actions = ["verify_selected"]
+    change_form_template = "admin/evidence/marking/change_form.html"
 
     def case_of(self, obj):
         return obj.item.case
@@ -93,18 +96,18 @@ class MarkingAdmin(CaseScopedAdmin):
 
     @admin.display(description=_("region"))
     def outlined(self, obj):
-        box = region_on_preview(obj) if obj and obj.pk else None
-        if box is None:
+        if not (obj and obj.pk and obj.photo_id):
             return "—"
-        x, y, width, height = box
         photo = obj.photo
-        return format_html(
-            '<div class="attest-outlined" style="position:relative;display:inline-block">'
-            '<img src="{}" width="{}" height="{}" alt="">'
-            '<span style="position:absolute;left:{}px;top:{}px;width:{}px;height:{}px;'
-            'outline:3px solid #e00;box-sizing:border-box"></span></div>',
-            reverse("photo-preview", args=[photo.pk]), photo.preview_width, photo.preview_height, x, y, width, height,
-        )  # fmt: skip
+        link = format_html(
+            '<p><a href="{}">{}</a></p>',
+            reverse("admin:evidence_photo_change", args=[photo.pk]),
+            _("On photo %(photo)s") % {"photo": photo},
+        )
+        if region_on_preview(obj) is None:
+            return link
+        # The whole photo, fitted to the page, with this marking's outline (and the others', linked) over it.
+        return link + viewer_html(photo, current=obj)
 
     @admin.display(description=_("readings of the date code"))
     def date_reading_list(self, obj):
@@ -136,7 +139,7 @@ class MarkingAdmin(CaseScopedAdmin):
         )
         return [report, *super().get_urls()]
 
-    @admin.action(description=_("Verify the selected markings (four eyes)"))
+    @admin.action(description=_("Verify the selected markings (four eyes)"), permissions=["write"])
     def verify_selected(self, request, queryset):
         verified = 0
         for marking in queryset:
@@ -149,3 +152,34 @@ class MarkingAdmin(CaseScopedAdmin):
                 )
         if verified:
             self.message_user(request, _("%(n)s marking(s) verified.") % {"n": verified}, messages.SUCCESS)
+
+
+class ItemMarkingInline(admin.TabularInline):
+    """The exhibit's markings, each linking to its page (and its photo); recorded and changed there."""
+
+    model = Marking
+    fk_name = "item"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["transcription", "marking_type", "confidence", "photo", "verified_by", "withdrawn_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("markings")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Case rights decide, as on the page itself; an exhibit being added has no markings.
+        adding = bool(request.resolver_match and request.resolver_match.url_name.endswith("_add"))
+        return not adding and request.user.is_active and request.user.is_staff
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("item", "photo__item", "verified_by")
+
+
+# The exhibit page belongs to items.py; its markings are attached here, beside their own admin.
+EvidenceItemAdmin.inlines = [*EvidenceItemAdmin.inlines, ItemMarkingInline]

@@ -47,7 +47,8 @@ def test_the_region_editor_records_a_marking_in_original_pixels(client, team, pr
     assert marking.region == (100, 50, 200, 100)
     assert (marking.item, marking.photo, marking.transcribed_by) == (component, processed_photo, team.bob)
     marking_page = client.get(response.url).content.decode()
-    assert "outline:3px solid" in marking_page
+    # Outlined in percent of the fitted preview (12.5% = 100 of 800 px), not at 1,600 px and clipped.
+    assert "left:12.500%;top:8.333%;width:25.000%;height:16.667%" in marking_page
     assert "Juche 112" in marking_page or "2023" in marking_page
 
 
