@@ -10,6 +10,7 @@ class EvidenceConfig(AppConfig):
         from django.conf import settings
         from django.core.signals import setting_changed
 
+        from config import admin_phrases
         from evidence import audit  # noqa: F401 - connects the sign-in signals to the access log
         from evidence.lib.imaging import set_pillow_pixel_limit
 
@@ -17,6 +18,8 @@ class EvidenceConfig(AppConfig):
         # server, Celery worker, management command) runs app ready before it opens one.
         set_pillow_pixel_limit(settings.ATTEST_MAX_IMAGE_PIXELS)
         setting_changed.connect(_follow_pixel_limit, dispatch_uid="attest-pillow-pixel-limit")
+        # The admin modules are imported by now (django.contrib.admin comes first in INSTALLED_APPS).
+        admin_phrases.install()
 
 
 def _follow_pixel_limit(*, setting, value, **kwargs):

@@ -152,6 +152,8 @@ class Attribution(UndeletableModel, TimestampedModel):
         """The combined Admiralty grade: the source's reliability and this claim's credibility, e.g. B2."""
         return f"{self.source.reliability}{self.credibility}"
 
+    grade.fget.short_description = _("grade")  # the admin's label for the column and the read-only field
+
     @property
     def subject(self):
         return {
