@@ -6,9 +6,10 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.http import Http404
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -203,6 +204,13 @@ class RegionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CaseChangeList(ChangeList):
+    """The case list opens each case's overview, its landing page; the form is the overview's Edit action."""
+
+    def url_for_result(self, result):
+        return reverse("admin:cases_case_overview", args=[result.pk], current_app=self.model_admin.admin_site.name)
+
+
 @admin.register(Case)
 class CaseAdmin(CaseScopedAdmin):
     list_display = ["reference", "title", "status", "opened_on", "lead", "updated_at"]
@@ -222,6 +230,27 @@ class CaseAdmin(CaseScopedAdmin):
 
     def case_of(self, obj):
         return obj
+
+    def get_changelist(self, request, **kwargs):
+        return CaseChangeList
+
+    def get_urls(self):
+        overview = path("<path:object_id>/overview/", self.admin_site.admin_view(self.overview_view),
+                        name="cases_case_overview")  # fmt: skip
+        dossier = path("<path:object_id>/overview/dossier/", self.admin_site.admin_view(self.dossier_view),
+                       name="cases_case_dossier")  # fmt: skip
+        return [overview, dossier, *super().get_urls()]
+
+    # The overview reads exhibits, photos and the ledger, so the evidence app builds it.
+    def overview_view(self, request, object_id):
+        from evidence.admin.overview import case_overview
+
+        return case_overview(self, request, object_id)
+
+    def dossier_view(self, request, object_id):
+        from evidence.admin.overview import request_dossier
+
+        return request_dossier(self, request, object_id)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

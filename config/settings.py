@@ -8,6 +8,7 @@ run in-process after commit. See the settings table in README.md.
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -333,6 +334,13 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+# The case overview's map draws Natural Earth borders shipped as a static file, so it works offline. Where a
+# tile server may be reached, ATTEST_MAP_TILE_URL (e.g. https://{s}.tile.example.org/{z}/{x}/{y}.png) adds a
+# base map, and only then is its origin allowed as an image source.
+ATTEST_MAP_TILE_URL = env_str("ATTEST_MAP_TILE_URL")
+if ATTEST_MAP_TILE_URL:
+    _tiles = urlsplit(ATTEST_MAP_TILE_URL.replace("{s}", "*"))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
 
 # Sign-in: lockout after repeated failures (django-axes), and TOTP for the admin (django-otp).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
