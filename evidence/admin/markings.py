@@ -17,7 +17,7 @@ from cases.admin import (
 from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH
 from evidence import services
-from evidence.admin.common import ItemCaseFilter, attributions_html
+from evidence.admin.common import ItemCaseFilter
 from evidence.admin.items import EvidenceItemAdmin
 from evidence.admin.photos import viewer_html
 from evidence.admin.reports import sanctions_report_view
@@ -116,7 +116,25 @@ class MarkingAdmin(CaseScopedAdmin):
 
     @admin.display(description=_("attributions"))
     def attribution_list(self, obj):
-        return attributions_html(obj, obj.viewer) if obj and obj.pk else "—"
+        """The grades, claims and sources about the marking, each claim and source linking to its page."""
+        found = services.attributions_of(obj, viewer=obj.viewer) if obj and obj.pk else None
+        if not found or not found.attributions:
+            return "—"
+        rows = format_html_join(
+            "",
+            '<tr><td><strong>{}</strong></td><td>{}</td><td><a href="{}">{}</a></td><td><a href="{}">{}</a></td></tr>',
+            (
+                (a.grade, a.get_stance_display(), reverse("admin:evidence_attribution_change", args=[a.pk]), a.claim,
+                 reverse("admin:evidence_source_change", args=[a.source_id]), a.source.title)
+                for a in found.attributions
+            ),
+        )  # fmt: skip
+        warning = (
+            format_html('<p class="errornote"><strong>{}</strong></p>', _("Sources contradict each other."))
+            if found.contradicted
+            else ""
+        )
+        return format_html('{}<table class="attest-attributions">{}</table>', warning, rows)
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data.get(name) for name in MARKING_FORM_FIELDS}

@@ -156,3 +156,27 @@ def test_a_region_outside_the_photo_is_refused_and_kept(client, team, photo):
     assert not Marking.objects.exists()
     assert "LOT 7" in page
     assert "The region must lie within the preview&#x27;s 800 by 600 pixels." in page
+
+
+def test_sources_attributions_and_subjects_link_both_ways(client, team, marking):
+    from tests.factories import AttributionFactory, SourceFactory
+
+    source = SourceFactory(case=team.case, actor=team.bob)
+    about_item = AttributionFactory(case=team.case, source=source, subject_type="evidence_item",
+                                    subject=marking.item, actor=team.bob)  # fmt: skip
+    about_marking = AttributionFactory(case=team.case, source=source, subject_type="marking", subject=marking,
+                                       actor=team.bob)  # fmt: skip
+    client.force_login(team.vera)
+    source_page = client.get(reverse("admin:evidence_source_change", args=[source.pk])).content.decode()
+    for attribution in (about_item, about_marking):
+        assert reverse("admin:evidence_attribution_change", args=[attribution.pk]) in source_page
+    assert reverse("admin:evidence_evidenceitem_change", args=[marking.item.pk]) in source_page  # its subject
+    assert reverse("admin:evidence_marking_change", args=[marking.pk]) in source_page
+    attribution_page = client.get(reverse("admin:evidence_attribution_change", args=[about_item.pk])).content.decode()
+    assert reverse("admin:evidence_source_change", args=[source.pk]) in attribution_page
+    assert reverse("admin:evidence_evidenceitem_change", args=[marking.item.pk]) in attribution_page
+    item_page = client.get(reverse("admin:evidence_evidenceitem_change", args=[marking.item.pk])).content.decode()
+    assert reverse("admin:evidence_attribution_change", args=[about_item.pk]) in item_page
+    marking_page = client.get(reverse("admin:evidence_marking_change", args=[marking.pk])).content.decode()
+    assert reverse("admin:evidence_attribution_change", args=[about_marking.pk]) in marking_page
+    assert reverse("admin:evidence_source_change", args=[source.pk]) in marking_page
