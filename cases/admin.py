@@ -44,6 +44,15 @@ def cases_with_role(user, role: str):
     return Case.objects.filter(memberships__user=user, memberships__role__in=roles).distinct()
 
 
+def holds_role(request, role: str) -> bool:
+    """Whether the user holds `role` on some case: decides which links and actions a page offers (each
+    object is still checked on its own). Kept on the request, which asks it many times a page."""
+    held = request.__dict__.setdefault("_attest_roles_held", {})
+    if role not in held:
+        held[role] = request.user.is_superuser or cases_with_role(request.user, role).exists()
+    return held[role]
+
+
 def breakdown(counts: dict[str, int], choices: type[models.TextChoices] | None = None) -> str:
     """'Impact: 2, Intercepted: 1': the statistics count stable codes (the API returns them so); the admin
     names them in the reader's language. Regions are free text, shown as written."""
@@ -121,11 +130,20 @@ class CaseScopedAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
-            return self.has_module_permission(request)
+            # Without the role anywhere (a viewer), the home page and lists say View, not Change.
+            return self.has_module_permission(request) and holds_role(request, self.write_role)
         return role_at_least(request.user, self.case_of(obj), self.write_role)
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # Named by actions (@admin.action(permissions=[...])), so that a list offers only the actions the
+    # user may use somewhere: a viewer was offered "Withdraw sources" and met a bare 403.
+    def has_write_permission(self, request):
+        return self.has_module_permission(request) and holds_role(request, self.write_role)
+
+    def has_investigator_permission(self, request):
+        return self.has_module_permission(request) and holds_role(request, Role.INVESTIGATOR)
 
 
 class IncidentForm(forms.ModelForm):

@@ -19,6 +19,7 @@ from cases.admin import (
 from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH, Incident
 from evidence import filestore, services
+from evidence.admin.common import apply_to_each
 from evidence.admin.items import EvidenceItemAdmin
 from evidence.models import Attribution, EvidenceItem, Marking, Source
 
@@ -102,12 +103,15 @@ class SourceAdmin(CaseScopedAdmin):
         obj.pk = saved.pk
         obj._state.adding = False
 
-    @admin.action(description=_("Withdraw the selected sources"))
+    @admin.action(description=_("Withdraw the selected sources"), permissions=["write"])
     def withdraw_selected(self, request, queryset):
         # The reason goes into the custody ledger: in English, whatever the language of the admin.
         reason = f"withdrawn in the admin by {request.user.get_username()}"
-        for source in queryset:
-            services.withdraw_source(actor=request.user, source=source, reason=reason)
+        apply_to_each(
+            self, request, queryset, lambda source: services.withdraw_source(actor=request.user, source=source,
+                                                                             reason=reason),
+            done=gettext("%(count)s source(s) withdrawn."),
+        )  # fmt: skip
 
 
 class AttributionForm(forms.ModelForm):
@@ -129,12 +133,24 @@ class AttributionAdmin(CaseScopedAdmin):
     search_fields = ["claim", "quote", "source__title"]
     readonly_fields = ["grade", "analyst", "withdrawn_at", "withdrawal_reason"]
     autocomplete_fields = ["entity"]
+    actions = ["withdraw_selected"]
 
     def has_add_permission(self, request):
         return self.has_module_permission(request) and cases_with_role(request.user, Role.ANALYST).exists()
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)  # attributions are withdrawn, not edited
+
+    @admin.action(description=_("Withdraw the selected attributions"), permissions=["write"])
+    def withdraw_selected(self, request, queryset):
+        # The reason goes into the custody ledger: in English, whatever the language of the admin.
+        reason = f"withdrawn in the admin by {request.user.get_username()}"
+        apply_to_each(
+            self, request, queryset,
+            lambda attribution: services.withdraw_attribution(actor=request.user, attribution=attribution,
+                                                              reason=reason),
+            done=gettext("%(count)s attribution(s) withdrawn."),
+        )  # fmt: skip
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
