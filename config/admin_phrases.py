@@ -157,6 +157,13 @@ PHRASES: dict[str, Phrases] = {
         select_change=_("Select source to change"),
         select_view=_("Select source to view"),
     ),
+    "evidence.evidencefile": Phrases(
+        add=_("Add evidence file"),
+        change=_("Change evidence file"),
+        view=_("View evidence file"),
+        select_change=_("Select evidence file to change"),
+        select_view=_("Select evidence file to view"),
+    ),
     "evidence.attribution": Phrases(
         add=_("Add attribution"),
         change=_("Change attribution"),

@@ -32,9 +32,10 @@ def test_every_registered_project_model_has_its_own_phrases():
 
 def test_the_english_phrases_are_the_ones_django_would_compose():
     with translation.override("en"):
-        for label, phrases in PHRASES.items():
-            name = admin.site._registry[next(m for m in project_models() if m._meta.label_lower == label)].opts
-            name = name.verbose_name
+        for model in project_models():
+            phrases, name = PHRASES.get(model._meta.label_lower), model._meta.verbose_name
+            if phrases is None:
+                continue  # the test above names it
             assert str(phrases.add) == f"Add {name}"
             assert str(phrases.change) == f"Change {name}"
             assert str(phrases.view) == f"View {name}"
