@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -30,6 +32,8 @@ from cases.models import (
 )
 from cases.stats import case_statistics
 from config.json_depth import JSONFormField
+
+logger = logging.getLogger(__name__)
 
 
 def role_at_least(user, case: Case | None, role: str) -> bool:
@@ -91,7 +95,109 @@ class VisibleCaseFilter(admin.SimpleListFilter):
         return queryset.filter(**{self.case_field: self.value()}) if self.value() else queryset
 
 
-class CaseScopedAdmin(admin.ModelAdmin):
+class _Refused(Exception):
+    """A service refused the save of a valid-looking form; carries its ValidationError."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+class RefusalsAsFormErrors:
+    """A service's ValidationError, or the database's IntegrityError, while saving a change form becomes
+    a form error on the field it names, with the typed input kept; before, it was a 500 and the form
+    was lost. Django saves inside a transaction, which the refusal rolls back (custody events included);
+    the page is then built again from the posted data, the refusal added to the form's validation."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, IntegrityError) as error:
+            if request.method != "POST" or hasattr(request, "_attest_refusal"):
+                raise
+            if isinstance(error, IntegrityError):
+                logger.warning("save refused by the database: %s", error)  # names tables: not for the page
+                error = ValidationError(_("It was not saved: it conflicts with what is already recorded."))
+            request._attest_refusal = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_attest_refusal", None)
+        return form if refusal is None else with_refusal(form, refusal)
+
+
+def with_refusal(form_class, refusal: ValidationError):
+    """The form class, validating as before and then adding the refusal to the fields it names."""
+
+    class Refused(form_class):
+        def _post_clean(self):
+            super()._post_clean()
+            for name, errors in refusal_by_field(refusal, self.fields):
+                self.add_error(name, errors)
+
+    Refused.__name__ = Refused.__qualname__ = form_class.__name__
+    return Refused
+
+
+def refusal_by_field(refusal: ValidationError, fields) -> list[tuple[str | None, list[str]]]:
+    """(field, messages) pairs; a name the form has no field for goes to the form's own errors."""
+    if not hasattr(refusal, "error_dict"):
+        return [(None, refusal.messages)]
+    pairs = []
+    for name, errors in refusal.error_dict.items():
+        messages_ = [message for error in errors for message in error.messages]
+        pairs.append((name, messages_) if name in fields else (None, messages_))
+    return pairs
+
+
+class SameCaseForm(forms.ModelForm):
+    """Refuses a choice from another case (an incident, parent item, source …) in the form, on its field,
+    before any service runs. `case_links` maps a field to the path from its object to the case id;
+    the case is the form's `case` choice, or that of the object edited, or of `case_from`'s choice."""
+
+    case_links: dict[str, str] = {}
+    case_from = "case"
+
+    def clean(self):
+        data = super().clean()
+        case_id = self._chosen_case_id(data)
+        if case_id is None:
+            return data
+        for name, link in self.case_links.items():
+            chosen = data.get(name)
+            if chosen is not None and _follow(chosen, link) != case_id:
+                self.add_error(name, _("It belongs to another case: choose one of this case's."))
+        return data
+
+    def _chosen_case_id(self, data):
+        if self.case_from == "case":
+            chosen = data.get("case")
+            return chosen.pk if chosen is not None else getattr(self.instance, "case_id", None)
+        chosen = data.get(self.case_from) or getattr(self.instance, self.case_from, None)
+        return chosen.case_id if chosen is not None else None
+
+
+def _follow(obj, link: str):
+    for part in link.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def limit_to_case(form, request, links: dict[str, str]) -> None:
+    """On an add page opened with ?case=, offer in each linked field only that case's objects (change
+    pages limit them to the object's case themselves). Without it, the form's own limits hold."""
+    requested = request.GET.get("case", "")
+    if not requested.isdigit():
+        return
+    case_id = int(requested)
+    for name, link in links.items():
+        if name in form.base_fields:
+            field = form.base_fields[name]
+            field.queryset = field.queryset.filter(**{link.replace(".", "__"): case_id})
+
+
+class CaseScopedAdmin(RefusalsAsFormErrors, admin.ModelAdmin):
     """Visibility through visible_to(); outsiders get 404 on any object page, never a hint."""
 
     write_role = Role.LEAD
@@ -468,7 +574,7 @@ def _verified(request) -> bool:
     return bool(is_verified and is_verified())
 
 
-class ReferenceDataAdmin(admin.ModelAdmin):
+class ReferenceDataAdmin(RefusalsAsFormErrors, admin.ModelAdmin):
     """Reference data: every staff user reads it; reference data editors change it, through the service
     that records each change (cases.reference_data)."""
 

@@ -14,9 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.admin import (
     CaseScopedAdmin,
+    SameCaseForm,
     VisibleCaseFilter,
     case_column,
     cases_with_role,
+    limit_to_case,
     role_at_least,
 )
 from cases.choices import Role
@@ -30,7 +32,9 @@ from evidence.models import CustodyEvent, EvidenceItem
 MATCHED_ON = {"part number": _("part number"), "lot": _("lot")}
 
 
-class EvidenceItemForm(forms.ModelForm):
+class EvidenceItemForm(SameCaseForm):
+    case_links = {"incident": "case_id", "parent": "case_id"}
+
     class Meta:
         model = EvidenceItem
         fields = [
@@ -103,6 +107,7 @@ class EvidenceItemAdmin(CaseScopedAdmin):
             form.base_fields["incident"].queryset = Incident.objects.filter(case_id__in=case_ids)
         if "parent" in form.base_fields:
             form.base_fields["parent"].queryset = EvidenceItem.objects.filter(case_id__in=case_ids)
+        limit_to_case(form, request, EvidenceItemForm.case_links)  # ?case= on the add page
         return form
 
     def has_add_permission(self, request):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.admin import (
     CaseScopedAdmin,
     ReferenceDataAdmin,
+    SameCaseForm,
     cases_with_role,
 )
 from cases.choices import Role
@@ -33,7 +34,10 @@ class ManufacturerAdmin(ReferenceDataAdmin):
     autocomplete_fields = ["entity"]
 
 
-class MarkingForm(forms.ModelForm):
+class MarkingForm(SameCaseForm):
+    # The case is the item's; a photo of another case is refused on its field.
+    case_from = "item"
+    case_links = {"photo": "item.case_id"}
     reason = forms.CharField(label=_("reason for the correction"), max_length=TEXT_MAX_LENGTH, required=False)
 
     class Meta:

@@ -12,16 +12,20 @@ from django.utils.translation import gettext_lazy as _
 from cases.admin import (
     CaseScopedAdmin,
     IncidentAdmin,
+    SameCaseForm,
     VisibleCaseFilter,
     case_column,
     cases_with_role,
+    limit_to_case,
 )
 from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH, Incident
 from evidence import filestore, services
 from evidence.admin.common import apply_to_each
 from evidence.admin.items import EvidenceItemAdmin
+from evidence.choices import AttributionSubject
 from evidence.models import Attribution, EvidenceItem, Marking, Source
+from evidence.models.sources import SUBJECT_FIELDS
 
 
 class SourceForm(forms.ModelForm):
@@ -114,7 +118,25 @@ class SourceAdmin(CaseScopedAdmin):
         )  # fmt: skip
 
 
-class AttributionForm(forms.ModelForm):
+class AttributionForm(SameCaseForm):
+    case_links = {"incident": "case_id", "item": "case_id", "marking": "item.case_id", "source": "case_id"}
+
+    def clean(self):
+        """The subject field of the chosen subject type, and no other: the database's one-subject rule
+        was shown raw ("Constraint attribution_one_subject is violated")."""
+        data = super().clean()
+        subject_type = data.get("subject_type")
+        if not subject_type:
+            return data
+        wanted = SUBJECT_FIELDS.get(subject_type)
+        label = AttributionSubject(subject_type).label
+        for name in SUBJECT_FIELDS.values():
+            if name == wanted and not data.get(name) and name not in self.errors:
+                self.add_error(name, _("Choose what the claim is about (subject type: %(type)s).") % {"type": label})
+            elif name != wanted and data.get(name):
+                self.add_error(name, _("Leave this empty: the subject type is %(type)s.") % {"type": label})
+        return data
+
     class Meta:
         model = Attribution
         fields = [
@@ -164,6 +186,7 @@ class AttributionAdmin(CaseScopedAdmin):
         ):
             if name in form.base_fields:
                 form.base_fields[name].queryset = queryset
+        limit_to_case(form, request, AttributionForm.case_links)  # ?case= on the add page
         return form
 
     @admin.display(description=_("claim"))

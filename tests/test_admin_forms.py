@@ -1,0 +1,112 @@
+"""Admin forms offer only what fits the case, and a refusal is a form error with the input kept, not a
+500 (issue 17, section 1: the exhibit form listed every case's incidents; another case's was a 500)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError
+from django.urls import reverse
+
+from evidence.models import Attribution, CustodyEvent, EvidenceItem
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+ITEM_ADD = reverse("admin:evidence_evidenceitem_add")
+ATTRIBUTION_ADD = reverse("admin:evidence_attribution_add")
+
+
+def _form(response):
+    assert response.status_code == 200, response.status_code
+    return response.context["adminform"].form
+
+
+def test_the_exhibit_form_offers_the_incidents_and_items_of_the_case_fixed_by_the_page(client, team):
+    mine, theirs = factories.IncidentFactory(case=team.case), factories.IncidentFactory(case=team.other_case)
+    item = factories.EvidenceItemFactory(case=team.case)
+    other_item = factories.EvidenceItemFactory(case=team.other_case)
+    client.force_login(team.root)
+    # Adding with ?case=: that case's incidents and items only.
+    form = _form(client.get(ITEM_ADD, {"case": team.case.pk}))
+    assert list(form.fields["incident"].queryset) == [mine]
+    assert other_item not in form.fields["parent"].queryset
+    assert form.initial["case"] == str(team.case.pk)
+    # Changing an exhibit: its case's.
+    form = _form(client.get(reverse("admin:evidence_evidenceitem_change", args=[item.pk])))
+    assert theirs not in form.fields["incident"].queryset
+    assert mine in form.fields["incident"].queryset
+
+
+def test_another_cases_incident_is_a_form_error_and_the_typed_form_is_kept(client, team):
+    theirs = factories.IncidentFactory(case=team.other_case)
+    client.force_login(team.root)  # sees both cases, so both incidents are offered without ?case=
+    data = {"case": team.case.pk, "kind": "physical_debris", "title": "Fragment typed by hand", "incident": theirs.pk}
+    response = client.post(ITEM_ADD, data)
+    form = _form(response)
+    assert "incident" in form.errors
+    assert "Fragment typed by hand" in response.content.decode()
+    assert not EvidenceItem.objects.filter(title="Fragment typed by hand").exists()
+
+
+def test_a_service_refusal_is_an_error_on_its_field_with_the_input_kept(client, team):
+    """create_item refuses maker details on debris (only components have them): a 500 before."""
+    client.force_login(team.ivan)
+    data = {"case": team.case.pk, "kind": "physical_debris", "title": "Tail section", "part_number": "AD7541A"}
+    before = CustodyEvent.objects.count()
+    response = client.post(ITEM_ADD, data)
+    form = _form(response)
+    assert form.errors["part_number"] == ["Only a component records what it was identified as."]
+    assert 'value="AD7541A"' in response.content.decode()
+    assert not EvidenceItem.objects.filter(title="Tail section").exists()
+    assert CustodyEvent.objects.count() == before  # the refused save left nothing in the ledger
+
+
+def test_a_database_refusal_is_a_form_error_without_internals(client, team, monkeypatch):
+    from evidence import services
+
+    def conflict(**kwargs):
+        raise IntegrityError("UNIQUE constraint failed: evidence_evidenceitem.secret_column")
+
+    monkeypatch.setattr(services, "create_item", conflict)
+    client.force_login(team.ivan)
+    response = client.post(ITEM_ADD, {"case": team.case.pk, "kind": "physical_debris", "title": "Twin"})
+    form = _form(response)
+    assert form.non_field_errors() == ["It was not saved: it conflicts with what is already recorded."]
+    assert "secret_column" not in response.content.decode()
+
+
+def test_the_attribution_form_names_the_subject_field_instead_of_a_raw_constraint(client, team):
+    incident = factories.IncidentFactory(case=team.case)
+    item = factories.EvidenceItemFactory(case=team.case)
+    source = factories.SourceFactory(case=team.case)
+    client.force_login(team.bob)
+    base = {"case": team.case.pk, "claim": "A Hwasong-11.", "source": source.pk, "credibility": 2, "stance": "supports"}
+    response = client.post(ATTRIBUTION_ADD, {**base, "subject_type": "incident", "incident": incident.pk,
+                                             "item": item.pk})  # fmt: skip
+    form = _form(response)
+    assert form.errors["item"] == ["Leave this empty: the subject type is Incident."]
+    assert "attribution_one_subject" not in response.content.decode()
+    form = _form(client.post(ATTRIBUTION_ADD, {**base, "subject_type": "incident"}))
+    assert form.errors["incident"] == ["Choose what the claim is about (subject type: Incident)."]
+    assert not Attribution.objects.exists()
+    # The control: the subject alone is accepted.
+    response = client.post(ATTRIBUTION_ADD, {**base, "subject_type": "incident", "incident": incident.pk})
+    assert response.status_code == 302
+    assert Attribution.objects.get().incident == incident
+
+
+def test_the_attribution_form_refuses_another_cases_source_on_its_field(client, team):
+    theirs = factories.SourceFactory(case=team.other_case)
+    client.force_login(team.root)
+    data = {"case": team.case.pk, "claim": "A Hwasong-11.", "source": theirs.pk, "credibility": 2,
+            "stance": "supports", "subject_type": "case"}  # fmt: skip
+    form = _form(client.post(ATTRIBUTION_ADD, data))
+    assert form.errors["source"] == ["It belongs to another case: choose one of this case's."]
+    assert not Attribution.objects.exists()
+
+
+def test_with_case_the_attribution_form_offers_that_cases_choices_only(client, team):
+    factories.SourceFactory(case=team.other_case)
+    source = factories.SourceFactory(case=team.case)
+    client.force_login(team.root)
+    form = _form(client.get(ATTRIBUTION_ADD, {"case": team.case.pk}))
+    assert list(form.fields["source"].queryset) == [source]
