@@ -29,6 +29,7 @@ class EventType(models.TextChoices):
     EXAMINATION = "item.examined", _("Examination")
     PHOTO_ADDED = "photo.added", _("Photo added")
     PHOTO_PROCESSED = "photo.processed", _("Photo processed")
+    FILE_KEPT = "file.kept", _("File kept as evidence")
     MARKING_RECORDED = "marking.recorded", _("Marking recorded")
     MARKING_CORRECTED = "marking.corrected", _("Marking corrected")
     MARKING_VERIFIED = "marking.verified", _("Marking verified")
@@ -47,6 +48,7 @@ class SubjectType(models.TextChoices):
     CASE = "case", _("Case")
     EVIDENCE_ITEM = "evidence_item", _("Evidence item")
     PHOTO = "photo", _("Photo")
+    EVIDENCE_FILE = "evidence_file", _("Evidence file")
     MARKING = "marking", _("Marking")
     SOURCE = "source", _("Source")
     ATTRIBUTION = "attribution", _("Attribution")
@@ -58,6 +60,7 @@ class FileKind(models.TextChoices):
     ORIGINAL = "original", _("Photo original")
     SOURCE_ARCHIVE = "source_archive", _("Archived source")
     EXPORT = "export", _("Export")
+    KEPT = "kept", _("File kept as evidence")
 
 
 class PhotoStatus(models.TextChoices):

@@ -291,11 +291,11 @@ def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
 
 
 # Reverse relations from a stored file to the rows that use it, with each one's path to the case.
-FILE_RELATIONS = {"photos": "item__case", "sources": "case", "exports": "case"}
+FILE_RELATIONS = {"photos": "item__case", "kept_files": "item__case", "sources": "case", "exports": "case"}
 
 
 def case_files(case: Case) -> models.QuerySet[StoredFile]:
-    """Every stored file that belongs to the case: photo originals, archived sources, exports."""
+    """Every stored file that belongs to the case: photo originals, files kept, archived sources, exports."""
     condition = models.Q(pk__in=[])
     for relation, case_path in FILE_RELATIONS.items():
         condition |= models.Q(**{f"{relation}__{case_path}": case})

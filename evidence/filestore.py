@@ -42,6 +42,7 @@ KIND_FOLDERS = {
     FileKind.ORIGINAL: "originals",
     FileKind.SOURCE_ARCHIVE: "sources",
     FileKind.EXPORT: "exports",
+    FileKind.KEPT: "files",
 }
 
 

@@ -16,6 +16,7 @@ from evidence.models import (
     Attribution,
     Checkpoint,
     CustodyEvent,
+    EvidenceFile,
     EvidenceItem,
     Export,
     Manufacturer,
@@ -39,6 +40,18 @@ def _reference_change(team):
     return ReferenceChange.objects.latest("pk")
 
 
+def _kept_file(team):
+    import io
+    import uuid
+
+    from evidence.filestore import hashed_copy
+    from evidence.services import keep_file
+
+    item = factories.EvidenceItemFactory(case=team.case)
+    with hashed_copy(io.BytesIO(b"\xff\xd8\xff damaged " + uuid.uuid4().bytes)) as upload:
+        return keep_file(actor=team.alice, item=item, upload=upload, original_name="damaged.jpg").kept
+
+
 def _event(team):
     item = factories.EvidenceItemFactory(case=team.case)
     return CustodyEvent.objects.filter(subject_id=item.pk, subject_type="evidence_item").get()
@@ -58,6 +71,7 @@ ROW_MAKERS = {
     EvidenceItem: lambda team: factories.EvidenceItemFactory(case=team.case),
     CustodyEvent: lambda team: _event(team),
     Photo: lambda team: factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.case)),
+    EvidenceFile: _kept_file,
     Marking: lambda team: factories.MarkingFactory(
         item=factories.EvidenceItemFactory(case=team.case, kind="component")
     ),
@@ -76,6 +90,7 @@ CASE_OBJECT = {
     CustodyEvent: lambda team: _event(team),
     Checkpoint: lambda team: _checkpoint(team),
     Photo: lambda team: factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.case)),
+    EvidenceFile: _kept_file,
     Marking: lambda team: factories.MarkingFactory(
         item=factories.EvidenceItemFactory(case=team.case, kind="component")
     ),
@@ -102,3 +117,62 @@ def _checkpoint(team):
 
 def is_case_scoped(model) -> bool:
     return hasattr(model._default_manager.get_queryset(), "visible_to")
+
+
+# --- Add forms that link to a case's objects: a valid post, and the links to offer from another case. ---
+# model -> function(team) returning (data of a valid add form on team.case, {field: pk of team.other_case's})
+
+
+def _add_item(team):
+    valid = {"case": team.case.pk, "kind": "physical_debris", "title": "Crawled fragment",
+             "incident": factories.IncidentFactory(case=team.case).pk,
+             "parent": factories.EvidenceItemFactory(case=team.case).pk}  # fmt: skip
+    crossed = {"incident": factories.IncidentFactory(case=team.other_case).pk,
+               "parent": factories.EvidenceItemFactory(case=team.other_case).pk}  # fmt: skip
+    return valid, crossed
+
+
+def _add_attribution(team):
+    valid = {"case": team.case.pk, "claim": "Made in 2023.", "subject_type": "incident",
+             "incident": factories.IncidentFactory(case=team.case).pk,
+             "source": factories.SourceFactory(case=team.case).pk, "credibility": 2, "stance": "supports"}  # fmt: skip
+    crossed = {"incident": factories.IncidentFactory(case=team.other_case).pk,
+               "source": factories.SourceFactory(case=team.other_case).pk}  # fmt: skip
+    return valid, crossed
+
+
+def _add_marking(team):
+    item = factories.EvidenceItemFactory(case=team.case, kind="component")
+    valid = {"item": item.pk, "photo": factories.PhotoFactory(item=item).pk, "transcription": "AD7541A",
+             "marking_type": "part_number", "confidence": "probable"}  # fmt: skip
+    other = factories.EvidenceItemFactory(case=team.other_case, kind="component")
+    return valid, {"photo": factories.PhotoFactory(item=other).pk, "item": other.pk}
+
+
+def _add_incident(team):
+    valid = {"case": team.case.pk, "kind": "missile_strike", "occurred_at_0": "2024-01-02",
+             "occurred_at_1": "05:00:00", "occurred_precision": "exact", "outcome": "impact", "killed": 0,
+             "wounded": 0}  # fmt: skip
+    return valid, {"case": team.other_case.pk}
+
+
+def _add_source(team):
+    valid = {"case": team.case.pk, "kind": "un_report", "title": "Crawled report", "reliability": "B"}
+    return valid, {"case": team.other_case.pk}
+
+
+def _add_membership(team):
+    from tests.factories import UserFactory
+
+    valid = {"case": team.case.pk, "user": UserFactory(username="newcomer").pk, "role": "viewer"}
+    return valid, {"case": team.other_case.pk}
+
+
+ADD_FORMS = {
+    EvidenceItem: _add_item,
+    Attribution: _add_attribution,
+    Marking: _add_marking,
+    Incident: _add_incident,
+    Source: _add_source,
+    CaseMembership: _add_membership,
+}

@@ -218,10 +218,14 @@ ADMIN_PAGE_RULES = {
     "evidence_photo_mark": None,  # POST only
     "evidence_photo_original": "viewer",  # the original shown inline, logged as a view
     "evidence_photo_compare": "viewer",  # near-duplicates side by side
+    "evidence_evidencefile_download": "viewer",  # a kept file, as an attachment
     "evidence_sanctions_report": "viewer",
     "cases_case_overview": "viewer",  # the case's landing page, for its whole team
     "cases_case_dossier": None,  # POST only (any member may ask for a dossier)
 }
+
+# Admin pages that send a file as an attachment: logged as downloads, not views.
+ADMIN_DOWNLOADS = {"evidence_evidencefile_download"}
 
 
 def _admin_object_pages():
@@ -270,7 +274,8 @@ def test_admin_object_pages(client, team, model, url_name, route, persona):
     logged = AccessLog.objects.filter(user=user).order_by("pk")[before:]
     assert logged, f"no access-log row for {persona} opening {url_name}"
     row = logged[len(logged) - 1]
-    assert row.action == ("view" if wanted == 200 else "denied"), (url_name, persona, row.action)
+    served = "download" if url_name in ADMIN_DOWNLOADS else "view"
+    assert row.action == (served if wanted == 200 else "denied"), (url_name, persona, row.action)
     assert row.case_id in (team.case.pk, None)
 
 

@@ -5,6 +5,7 @@ from evidence.models.base import EvidenceIsPermanent, UndeletableModel, Undeleta
 from evidence.models.exports import Export
 from evidence.models.files import StoredFile
 from evidence.models.items import EvidenceItem
+from evidence.models.kept import EvidenceFile
 from evidence.models.ledger import Checkpoint, CustodyEvent
 from evidence.models.markings import Manufacturer, Marking
 from evidence.models.photos import Photo
@@ -15,6 +16,7 @@ __all__ = [
     "Attribution",
     "Checkpoint",
     "CustodyEvent",
+    "EvidenceFile",
     "EvidenceIsPermanent",
     "EvidenceItem",
     "Export",

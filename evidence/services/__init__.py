@@ -3,6 +3,7 @@ its custody event in the same transaction. One module per subject; import from t
 
 from evidence.services import exports, photos
 from evidence.services.exports import build_export, request_export
+from evidence.services.files import FileKept, keep_file
 from evidence.services.items import (
     check_fixity,
     correct_event,
@@ -38,6 +39,7 @@ from evidence.services.sources import (
 )
 
 __all__ = [
+    "FileKept",
     "PhotoAccepted",
     "add_attribution",
     "add_photo",
@@ -52,6 +54,7 @@ __all__ = [
     "create_item",
     "date_readings",
     "exports",
+    "keep_file",
     "near_duplicates",
     "photos",
     "process_photo",

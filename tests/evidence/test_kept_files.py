@@ -1,0 +1,84 @@
+"""Damaged files: a photo original the pipeline refuses is kept as an evidence file (write-once, hashed,
+in the ledger) when the investigator asks, never lost; it is listed with its hash on its exhibit."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from evidence import custody, services
+from evidence.filestore import absolute, hashed_copy
+from evidence.models import AccessLog, CustodyEvent, EvidenceFile, StoredFile
+from tests import corpus
+from tests.factories import EvidenceItemFactory
+
+pytestmark = pytest.mark.django_db
+DAMAGED = "truncated_jpeg.jpg"  # a real camera JPEG cut short: the pipeline refuses it as a photo
+
+
+def keep(actor, item, name=DAMAGED):
+    with corpus.photo(name).open("rb") as source, hashed_copy(source) as upload:
+        return services.keep_file(actor=actor, item=item, upload=upload, original_name=name, reason="damaged")
+
+
+def test_a_damaged_original_is_refused_as_a_photo_but_kept_as_an_evidence_file(team):
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    data = corpus.photo(DAMAGED).read_bytes()
+    with (
+        pytest.raises(Exception, match="incomplete"),
+        corpus.photo(DAMAGED).open("rb") as source,
+        hashed_copy(source) as upload,
+    ):
+        services.add_photo(actor=team.ivan, item=item, upload=upload, original_name=DAMAGED)
+    result = keep(team.ivan, item)
+    kept = result.kept
+    assert not result.duplicate
+    assert kept.file.sha256 == hashlib.sha256(data).hexdigest()
+    assert kept.file.kind == "kept"
+    assert absolute(kept.file.path).read_bytes() == data  # byte for byte
+    assert not absolute(kept.file.path).stat().st_mode & 0o222  # read-only: written once
+    event = CustodyEvent.objects.get(event_type="file.kept")
+    assert (event.subject_type, event.subject_id, event.actor) == ("evidence_file", kept.pk, team.ivan)
+    assert event.payload_data["file"]["sha256"] == kept.file.sha256
+    report = custody.verify_case(team.case)
+    assert report.intact
+    assert report.files >= 1  # the fixity check re-hashes kept files too
+    assert keep(team.ivan, item).duplicate  # the same bytes again: nothing new stored
+    assert EvidenceFile.objects.count() == StoredFile.objects.filter(kind="kept").count() == 1
+
+
+def test_only_an_investigator_keeps_files(team):
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    with pytest.raises(PermissionDenied):
+        keep(team.bob, item)  # an analyst
+    assert not EvidenceFile.objects.exists()
+
+
+def test_a_kept_file_is_never_deleted(team):
+    from evidence.models import EvidenceIsPermanent
+
+    kept = keep(team.ivan, EvidenceItemFactory(case=team.case, actor=team.ivan)).kept
+    with pytest.raises(EvidenceIsPermanent):
+        kept.delete()
+
+
+def test_the_exhibit_page_shows_kept_files_with_their_hash_and_a_logged_download(client, team):
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    kept = keep(team.ivan, item).kept
+    client.force_login(team.vera)
+    page = client.get(reverse("admin:evidence_evidenceitem_change", args=[item.pk])).content.decode()
+    assert kept.file.sha256 in page
+    assert DAMAGED in page
+    url = reverse("admin:evidence_evidencefile_download", args=[kept.pk])
+    assert url in page
+    response = client.get(url)
+    assert b"".join(response.streaming_content) == corpus.photo(DAMAGED).read_bytes()
+    assert response["Content-Disposition"].startswith("attachment")  # not a vetted image: never shown inline
+    assert response["Content-Type"] == "application/octet-stream"
+    logged = AccessLog.objects.filter(user=team.vera).latest("pk")
+    assert (logged.action, logged.object_type) == ("download", "evidencefile")
+    client.force_login(team.charlie)
+    assert client.get(url).status_code == 404
