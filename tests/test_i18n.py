@@ -12,6 +12,11 @@ To add or change a string, run (gettext tools needed only here, not to run or te
 
 translate the new or fuzzy entries of django.po, then
 
+JavaScript takes its words from the page (data attributes, json_script, written by templates with
+{% translate %}), or calls gettext() with the admin's JavaScript catalogue (admin:jsi18n), whose
+Ukrainian is locale/uk/LC_MESSAGES/djangojs.po. That file also rewords Django's own filter_horizontal
+phrases; edit it with polib (makemessages -d djangojs --no-obsolete would drop those entries).
+
     DEBUG=1 .venv/bin/python manage.py compilemessages --ignore=.venv
 """
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import gettext as gettext_module
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -40,6 +46,8 @@ from evidence import choices as evidence_choices
 
 PO_PATH = settings.BASE_DIR / "locale" / "uk" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
+JS_PO_PATH = PO_PATH.with_name("djangojs.po")
+JS_MO_PATH = JS_PO_PATH.with_suffix(".mo")
 UK_PLURAL_FORMS = (
     "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
 )
@@ -441,3 +449,184 @@ def test_statistics_and_export_progress_are_ukrainian_in_the_admin(staff_client,
     assert NOT_QUEUED in page
     polled = api(team.alice).get(f"/api/v1/exports/{export.pk}/", HTTP_ACCEPT_LANGUAGE="uk").json()
     assert (polled["stage"], polled["error"]) == ("exhibits 3/12", NOT_QUEUED)
+
+
+# --- (h) Templates and JavaScript: no user-facing words outside the catalogues ------------------
+
+LETTER = re.compile(r"[A-Za-zА-Яа-яІіЇїЄєҐґ]")  # noqa: RUF001 - the Ukrainian alphabet
+MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^<>]*>", re.S)
+NAMING_ATTRIBUTE = re.compile(
+    r"\b(title|alt|placeholder|aria-label|aria-description|aria-roledescription)\s*=\s*(\"[^\"]*\"|'[^']*')", re.I
+)
+ENTITY = re.compile(r"&#?\w+;")
+# Template blocks whose content is not shown as text: translated blocks, comments, and the body's class names.
+SKIPPED_BLOCKS = {"blocktranslate": "endblocktranslate", "blocktrans": "endblocktrans", "comment": "endcomment"}
+NOT_TEXT_BLOCKS = frozenset({"bodyclass"})
+
+
+def untranslated_template_text(text: str) -> list[str]:
+    """Words a template shows as written: text between tags, and naming attributes (title, alt, aria-label…)."""
+    from django.template.base import Lexer, TokenType
+
+    pieces, closing = [], None
+    for token in Lexer(text).tokenize():
+        if token.token_type == TokenType.BLOCK:
+            words = token.contents.split()
+            name = words[0] if words else ""
+            if closing:
+                closing = None if name == closing else closing
+                continue
+            if name in SKIPPED_BLOCKS:
+                closing = SKIPPED_BLOCKS[name]
+            elif name == "block" and len(words) > 1 and words[1] in NOT_TEXT_BLOCKS:
+                closing = "endblock"
+            pieces.append("\x00")  # a tag's output is not the template's own words
+        elif closing:
+            continue
+        elif token.token_type == TokenType.TEXT:
+            pieces.append(token.contents)
+        else:
+            pieces.append("\x00")
+    html = "".join(pieces)
+    found = [
+        f"{match.group(1)}={match.group(2)}"
+        for match in NAMING_ATTRIBUTE.finditer(html)
+        if LETTER.search(ENTITY.sub("", match.group(2)[1:-1].replace("\x00", "")))
+    ]
+    for piece in MARKUP.sub("\x00", html).split("\x00"):
+        piece = " ".join(ENTITY.sub(" ", piece).split())
+        if LETTER.search(piece):
+            found.append(repr(piece[:80]))
+    return found
+
+
+def test_the_template_scan_finds_words_outside_translate_tags():
+    sample = """{% load i18n %}{% comment %}Not shown{% endcomment %}
+    <h1>{% translate "Evidence" %}</h1><p>Drag the box</p><img src="x.png" alt="A photo" title="{{ name }}">
+    {% blocktranslate %}Hello {{ name }}{% endblocktranslate %}<span aria-label='Close'>&times;</span>
+    {% block bodyclass %}attest-page{% endblock %}<script>const a = "not text";</script>&nbsp;|&middot; 42 %"""
+    assert untranslated_template_text(sample) == ['alt="A photo"', "aria-label='Close'", "'Drag the box'"]
+
+
+def test_templates_show_no_untranslated_words():
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}: {words}"
+        for path in scanned_files(".html")
+        for words in untranslated_template_text(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "wrap these in {% translate %}:\n" + "\n".join(found)
+
+
+JS_STRING = r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`"
+JS_STRING_OR_COMMENT = re.compile(JS_STRING + r"|//[^\n]*|/\*.*?\*/", re.S)
+JS_CALL = re.compile(r"\b(n?p?gettext)\(\s*((?:" + JS_STRING + r")(?:\s*,\s*(?:" + JS_STRING + r"))*)")
+# Where a string reaches the reader: text and naming properties, naming attributes, dialogs, text nodes, popups.
+JS_SINK = re.compile(
+    r"\.(?:textContent|innerText|innerHTML|outerHTML|title|placeholder|alt|ariaLabel|ariaDescription|label)"
+    r"\s*\+?=\s*(?P<assigned>[^;\n]*)"
+    r"|\.setAttribute\(\s*[\"'](?:title|alt|placeholder|aria-label|aria-description|aria-valuetext)[\"']\s*,"
+    r"\s*(?P<attribute>[^;\n]*)"
+    r"|\b(?:alert|confirm|prompt|createTextNode|insertAdjacentText|append|prepend|bindPopup|bindTooltip)\("
+    r"\s*(?P<argument>[^;\n]*)"
+)
+
+
+def javascript_code(text: str) -> str:
+    """The script with comments blanked (strings kept, so a // inside one is not taken for a comment)."""
+
+    def blank(match):
+        token = match.group(0)
+        return token if token[0] in "\"'`" else re.sub(r"[^\n]", " ", token)
+
+    return JS_STRING_OR_COMMENT.sub(blank, text)
+
+
+def untranslated_javascript_literals(text: str) -> list[tuple[int, str]]:
+    """(line, literal) of each string with words in it that a script shows without gettext()."""
+    code = JS_CALL.sub(lambda match: "gettext()", javascript_code(text))
+    found = []
+    for match in JS_SINK.finditer(code):
+        expression = next(group for group in match.groups() if group is not None)
+        for literal in re.findall(JS_STRING, expression):
+            if LETTER.search(re.sub(r"\$\{[^}]*\}", "", literal[1:-1])):
+                found.append((code.count("\n", 0, match.start()) + 1, literal))
+    return found
+
+
+def javascript_messages(text: str) -> Iterator[tuple[str | None, str, str | None]]:
+    for match in JS_CALL.finditer(javascript_code(text)):
+        function, arguments = match.groups()
+        values = list(ast.literal_eval(f"({arguments},)"))
+        context = values.pop(0) if function.startswith(("pgettext", "npgettext")) else None
+        plural = values[1] if function.startswith(("ngettext", "npgettext")) and len(values) > 1 else None
+        yield context, values[0], plural
+
+
+def project_scripts() -> Iterator[Path]:
+    """The project's own scripts: third-party code shipped under a vendor/ folder is not ours to word."""
+    return (path for path in scanned_files(".js") if "vendor" not in path.parts)
+
+
+def test_the_javascript_scan_finds_words_shown_without_gettext():
+    sample = """// el.textContent = "a comment";
+    zoom.textContent = "Zoom in"; reset.title = gettext("Reset zoom"); scale.textContent = n + "%";
+    close.setAttribute("aria-label", "Close " + name); alert(`Saved ${n}`); box.className = "attest-box";
+    marker.bindPopup(data.open); status.textContent = labels[key] || ngettext("%s photo", "%s photos", n);"""
+    assert untranslated_javascript_literals(sample) == [(2, '"Zoom in"'), (3, '"Close "'), (3, "`Saved ${n}`")]
+    assert list(javascript_messages(sample)) == [(None, "Reset zoom", None), (None, "%s photo", "%s photos")]
+
+
+def test_scripts_show_no_untranslated_words():
+    scripts = list(project_scripts())
+    assert any(path.name == "region-editor.js" for path in scripts)
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}:{line}: {literal}"
+        for path in scripts
+        for line, literal in untranslated_javascript_literals(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "pass these from the template ({% translate %}) or wrap them in gettext():\n" + "\n".join(found)
+
+
+@pytest.fixture(scope="module")
+def js_po() -> polib.POFile:
+    return polib.pofile(str(JS_PO_PATH))
+
+
+def test_every_javascript_message_is_in_the_javascript_catalogue(js_po):
+    in_catalogue = {(entry.msgctxt, entry.msgid) for entry in js_po}
+    missing = [
+        f"{path.relative_to(settings.BASE_DIR)}: {msgid!r}"
+        for path in project_scripts()
+        for context, msgid, _plural in javascript_messages(path.read_text(encoding="utf-8"))
+        if (context, msgid) not in in_catalogue
+    ]
+    assert not missing, f"add to {JS_PO_PATH.name} and translate:\n" + "\n".join(missing)
+
+
+def test_the_javascript_catalogue_is_complete_and_compiled(js_po):
+    assert js_po.metadata["Plural-Forms"] == UK_PLURAL_FORMS
+    assert not js_po.untranslated_entries()
+    assert not js_po.fuzzy_entries()
+    expected = {}
+    for entry in js_po.translated_entries():
+        if entry.msgid_plural:
+            assert sorted(entry.msgstr_plural) == [0, 1, 2], entry.msgid
+            assert all(placeholders(form) == placeholders(entry.msgid_plural) for form in entry.msgstr_plural.values())
+            expected.update({(entry_id(entry), index): form for index, form in entry.msgstr_plural.items()})
+        else:
+            assert placeholders(entry.msgstr) == placeholders(entry.msgid), entry.msgid
+            expected[entry_id(entry)] = entry.msgstr
+    with JS_MO_PATH.open("rb") as handle:
+        compiled = {key: value for key, value in gettext_module.GNUTranslations(handle)._catalog.items() if key != ""}
+    assert compiled == expected, "djangojs.mo is stale: run compilemessages"
+
+
+def test_the_legal_basis_picker_speaks_ukrainian(staff_client):
+    """Django's filter_horizontal composes "Choose %s" with the field's name; Django's uk catalogue left
+    several of its phrases in English ("Choose правова підстава…") and the rest in the wrong case."""
+    catalogue = staff_client.get(reverse("admin:jsi18n"), HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    for phrase in ("Доступно: %s", "Вибрано: %s", "Вибрати всі пункти («%s»)", "Позначте пункти списку «%s»"):
+        assert json.dumps(phrase)[1:-1] in catalogue  # the catalogue is JSON with \u escapes
+    english = staff_client.get(reverse("admin:jsi18n"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert json.dumps("Доступно")[1:-1] not in english
+    assert '"Available %s"' not in english  # English needs no entry
