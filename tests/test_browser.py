@@ -74,13 +74,14 @@ def test_the_main_job_in_the_admin(live_server, browser_page, settings, eager_ta
     page.wait_for_selector("#attest-dashboard")
     shot(page, "1-signed-in")
 
-    # 2. Open the demo case from the dashboard.
+    # 2. Open the demo case from the dashboard: its overview, the map drawn with no internet.
     page.click("#attest-dashboard >> text=PGO-2024-0101")
-    page.wait_for_selector("text=Chain of custody")
+    page.wait_for_selector("#attest-map .attest-marker-incident")
+    overview_url = page.url
     shot(page, "2-case")
 
     # 3. Upload a photo to an exhibit.
-    page.click("text=exhibits")
+    page.click(".attest-links >> text=exhibits")
     page.click("#result_list tbody tr:first-child th a")
     item_url = page.url
     photo = corpus.photo("Apple iPhone 4.jpg")
@@ -141,3 +142,15 @@ def test_the_main_job_in_the_admin(live_server, browser_page, settings, eager_ta
     # 7. Its SHA-256 is the one the page shows.
     assert hashlib.sha256(downloaded.read_bytes()).hexdigest() == shown
     assert downloaded.read_bytes().startswith(b"%PDF")
+
+    # 8. From the overview, a dossier in Ukrainian: its progress follows by itself, then it downloads.
+    page.goto(overview_url)
+    page.select_option("#id_language", "uk")
+    page.click(".attest-dossier-form button[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    ready = page.locator("tr.attest-export").first.locator(".attest-export-download")
+    ready.wait_for(state="visible", timeout=60_000)  # no reload: the page's script polled the API
+    shot(page, "8-overview-dossier")
+    with page.expect_download() as download_info:
+        ready.click()
+    assert Path(download_info.value.path()).read_bytes().startswith(b"%PDF")

@@ -48,7 +48,16 @@ INCIDENT_COLUMNS = [
     ("killed", _("killed")),
     ("wounded", _("wounded")),
 ]
-INCIDENT_FILTER = "incident"  # the timeline's pseudo event type for incidents
+INCIDENT_FILTER = "incident"
+# Marker colours by incident outcome (the legend under the map names them; popups say the outcome).
+OUTCOME_COLOURS = {
+    Outcome.IMPACT: "#ba2121",
+    Outcome.FAILED_IN_FLIGHT: "#8e44ad",
+    Outcome.INTERCEPTED: "#1f7a1f",
+    Outcome.DELIVERED: "#b35c00",
+    Outcome.SEIZED: "#205067",
+    Outcome.UNKNOWN: "#666666",
+}  # the timeline's pseudo event type for incidents
 DOSSIERS_SHOWN = 10
 
 
@@ -115,6 +124,7 @@ def _map_data(features) -> dict:
         "borders": static("evidence/map/countries-110m.geojson"),
         "tiles": settings.ATTEST_MAP_TILE_URL,
         "outcomes": {code: str(label) for code, label in Outcome.choices},
+        "colours": {str(code): colour for code, colour in OUTCOME_COLOURS.items()},
         "kinds": {
             "incident": gettext("Incident"),
             "recovery": gettext("Recovery place"),
@@ -204,6 +214,7 @@ def case_overview(model_admin, request, object_id):
         "exhibits": exhibits,
         "map_data": _map_data(features),
         "map_count": len(features),
+        "map_legend": [(OUTCOME_COLOURS[code], label) for code, label in Outcome.choices],
         "timeline": _timeline(request, case, incidents, exhibits_by_id),
         "dossiers": dossiers,
         "dossier_form": DossierForm(initial={"language": dossier_language(), "include_photos": True}),

@@ -63,10 +63,12 @@ def test_the_overview_shows_header_statistics_exhibits_incidents_and_dossiers(cl
     assert team.other_case.reference not in page
 
 
-def test_the_case_list_opens_the_overview(client, team):
+def test_the_case_list_and_the_dashboard_open_the_overview(client, team):
     client.force_login(team.vera)
     page = client.get(reverse("admin:cases_case_changelist")).content.decode()
     assert f'href="{overview_url(team.case)}"' in page
+    dashboard = client.get(reverse("admin:index")).content.decode()
+    assert f'href="{overview_url(team.case)}"' in dashboard
 
 
 def test_a_viewer_sees_the_page_without_edit_controls_and_an_outsider_gets_404(client, team):
@@ -107,6 +109,8 @@ def test_the_map_carries_incidents_recovery_places_and_photo_positions_with_thei
     assert data["borders"].endswith("evidence/map/countries-110m.geojson")
     assert data["outcomes"]["impact"] == "Impact"
     assert data["tiles"] == ""  # no base map unless ATTEST_MAP_TILE_URL is set
+    assert data["colours"]["impact"] in page.split('class="attest-map-legend"')[1]  # colours named in the legend
+    assert "Incident: Impact" in page
     assert "evidence/vendor/leaflet/leaflet.js" in page
 
 

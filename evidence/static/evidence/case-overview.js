@@ -3,10 +3,6 @@
 "use strict";
 
 (function () {
-  const OUTCOME_COLOURS = {
-    impact: "#ba2121", failed_in_flight: "#8e44ad", intercepted: "#1f7a1f",
-    delivered: "#b35c00", seized: "#205067", unknown: "#666666",
-  };
   const KIND_STYLES = {recovery: {colour: "#0b6e99", radius: 7}, photo: {colour: "#444444", radius: 5}};
 
   function readJSON(id) {
@@ -45,12 +41,12 @@
     const markers = [];
     for (const feature of data.features) {
       const style = feature.kind === "incident"
-        ? {colour: OUTCOME_COLOURS[feature.outcome] || "#666666", radius: 9}
+        ? {colour: data.colours[feature.outcome] || "#666666", radius: 9}
         : KIND_STYLES[feature.kind];
       // Shape and popup text say what a marker is, not colour alone: incidents are filled circles,
       // recovery places rings, photo positions small dots.
       const marker = L.circleMarker([feature.lat, feature.lon], {
-        radius: style.radius, color: style.colour, weight: 2,
+        radius: style.radius, color: style.colour, weight: 2, className: "attest-marker attest-marker-" + feature.kind,
         fillOpacity: feature.kind === "recovery" ? 0 : 0.8,
       });
       marker.bindTooltip(feature.label);
