@@ -8,6 +8,9 @@ that the admin shows them. Also: the attribution grade's label and the access lo
 
 from __future__ import annotations
 
+import html
+import json
+
 import polib
 import pytest
 from django.contrib import admin
@@ -126,3 +129,20 @@ def test_the_access_log_names_models_in_the_readers_language(client, team):
     entry = AccessLog.objects.get(object_type="evidenceitem")
     page = client.get(reverse("admin:evidence_accesslog_change", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE=UK)
     assert "Речовий доказ" in page.content.decode()
+
+
+def test_djangos_confirmations_are_worded_to_agree_with_any_model_name():
+    """Django's uk catalogue says "справа ... було змінено" (wrong gender) and, after an add, even "змінено";
+    ours puts the name after a colon, so any model reads right."""
+    with translation.override(UK):
+        changed = translation.gettext("The {name} “{obj}” was changed successfully.")
+        assert changed.format(name="справа", obj="PGO-1") == "Зміни збережено: справа «PGO-1»."
+        added = translation.gettext("The {name} “{obj}” was added successfully. You may add another {name} below.")
+        assert added.startswith("Додано: {name}")
+        assert translation.gettext("Add another %(verbose_name)s") == "Додати ще: %(verbose_name)s"
+
+
+def test_the_case_form_offers_to_add_another_member_in_good_ukrainian(lead, team):
+    page = lead.get(reverse("admin:cases_case_change", args=[team.case.pk]), HTTP_ACCEPT_LANGUAGE=UK)
+    # The inline's button text travels in a data attribute as JSON, with \u escapes.
+    assert json.dumps("Додати ще: ")[1:-1] in html.unescape(page.content.decode())
