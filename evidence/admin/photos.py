@@ -349,6 +349,7 @@ def viewer_html(photo: Photo, *, current: Marking | None = None) -> str:
         "original_url": original,
         "full_resolution_url": original if photo.format in BROWSER_FORMATS else "",
         "outlines": outlined_markings(photo, current=current),
+        "current": current,
         "aspect": f"{photo.preview_width / photo.preview_height:.4f}",
     }
     return render_to_string("admin/evidence/photo/viewer.html", context)
