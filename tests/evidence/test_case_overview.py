@@ -174,3 +174,27 @@ def test_a_dossier_is_requested_with_its_options_and_defaults_to_the_ui_language
     refused = client.post(reverse("admin:cases_case_dossier", args=[team.case.pk]), {"language": "en"})
     assert refused.status_code == 404
     assert Export.objects.count() == 1
+
+
+IMAGE_SOURCES = """
+import django, json
+django.setup()
+from django.conf import settings
+print(json.dumps(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]))
+"""
+
+
+def test_a_tile_server_is_allowed_as_an_image_source_only_when_configured():
+    from tests.test_settings import run_python
+
+    plain = run_python(IMAGE_SOURCES, DEBUG="1")
+    tiled = run_python(IMAGE_SOURCES, DEBUG="1", ATTEST_MAP_TILE_URL="https://{s}.tiles.example.org/{z}/{x}/{y}.png")
+    assert json.loads(plain.stdout) == ["'self'", "data:", "blob:"], plain.stderr
+    assert json.loads(tiled.stdout) == ["'self'", "data:", "blob:", "https://*.tiles.example.org"], tiled.stderr
+
+
+def test_the_tile_url_reaches_the_map(client, team, settings):
+    settings.ATTEST_MAP_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
+    fill(team.case, 1)
+    client.force_login(team.vera)
+    assert client.get(overview_url(team.case)).context["map_data"]["tiles"] == settings.ATTEST_MAP_TILE_URL
