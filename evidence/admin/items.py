@@ -25,6 +25,7 @@ from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH, Incident
 from evidence import filestore, services
 from evidence.admin.common import custody_timeline, thumbnail_tag
+from evidence.admin.refused import keep_refused_upload
 from evidence.choices import ItemStatus, SubjectType
 from evidence.models import CustodyEvent, EvidenceItem
 
@@ -198,6 +199,7 @@ class EvidenceItemAdmin(CaseScopedAdmin):
             except ValidationError as error:
                 reason = " ".join(" ".join(m) for m in error.message_dict.values())
                 self.message_user(request, f"{uploaded.name}: {reason}", messages.ERROR)
+                keep_refused_upload(self, request, item, uploaded, error)  # a damaged original is not lost
             else:
                 duplicates += result.duplicate
                 accepted += not result.duplicate

@@ -82,3 +82,26 @@ def test_the_exhibit_page_shows_kept_files_with_their_hash_and_a_logged_download
     assert (logged.action, logged.object_type) == ("download", "evidencefile")
     client.force_login(team.charlie)
     assert client.get(url).status_code == 404
+
+
+def test_a_damaged_upload_on_the_exhibit_page_is_kept_when_asked(client, team):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    url = reverse("admin:evidence_evidenceitem_upload", args=[item.pk])
+    data = corpus.photo(DAMAGED).read_bytes()
+    client.force_login(team.ivan)
+    assert (
+        'name="keep_refused"'
+        in client.get(reverse("admin:evidence_evidenceitem_change", args=[item.pk])).content.decode()
+    )
+    page = client.post(url, {"photos": [SimpleUploadedFile(DAMAGED, data)]}, follow=True).content.decode()
+    assert "was not kept" in page  # and says how to keep it
+    assert not EvidenceFile.objects.exists()
+    page = client.post(url, {"photos": [SimpleUploadedFile(DAMAGED, data)], "keep_refused": "1"}, follow=True)
+    kept = EvidenceFile.objects.get()
+    assert kept.file.sha256 == hashlib.sha256(data).hexdigest()
+    assert kept.reason == "refused as a photo (truncated)"
+    assert f"kept as an evidence file, SHA-256 {kept.file.sha256}" in page.content.decode()
+    assert kept.file.sha256 in page.content.decode()  # listed on the exhibit page
+    assert not item.photos.exists()
