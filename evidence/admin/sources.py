@@ -230,6 +230,11 @@ class AttributionInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Never deleted, only withdrawn. Django's default (the model permission) kept the inline on a
+        # superuser's add page, whose save then failed: a 500 adding an incident or exhibit.
+        return False
+
     def has_view_permission(self, request, obj=None):
         # Case rights, not Django model permissions, decide: whoever sees the page sees its attributions.
         # A page that adds an incident or item has none yet: no inline there.
