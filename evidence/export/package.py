@@ -2,6 +2,7 @@
 
 Layout of data/ (what verify.py and docs/custody-format.md expect):
     originals/<EX-nnnn>/<sha256>.<ext>    photo originals, byte for byte
+    files/<EX-nnnn>/<sha256>.bin          files kept as evidence (refused as photos), byte for byte
     sources/<id>-<sha256>.<ext>           archived copies of sources
     dossier/<CASE>-dossier.pdf            the dossier built with the package
     ledger/<CASE>.jsonl                   the custody ledger up to the signed head
@@ -29,7 +30,17 @@ from cases import references
 from cases.models import Case, Incident
 from evidence import custody, filestore
 from evidence.lib import ledger
-from evidence.models import Attribution, Checkpoint, EvidenceItem, Export, Manufacturer, Marking, Photo, Source
+from evidence.models import (
+    Attribution,
+    Checkpoint,
+    EvidenceFile,
+    EvidenceItem,
+    Export,
+    Manufacturer,
+    Marking,
+    Photo,
+    Source,
+)
 
 VERIFY_SCRIPT = Path(__file__).with_name("verify.py")
 SPECIFICATION = Path(settings.BASE_DIR) / "docs" / "custody-format.md"
@@ -58,6 +69,10 @@ def _records(case: Case) -> dict:
         "photos": [
             {**custody.snapshot(photo, exclude=("exif",)), "sha256": photo.original.sha256}
             for photo in Photo.objects.filter(item__case=case).select_related("original").order_by("pk")
+        ],
+        "evidence_files": [
+            {**custody.snapshot(kept), "sha256": kept.file.sha256}
+            for kept in EvidenceFile.objects.filter(item__case=case).select_related("file").order_by("pk")
         ],
         "markings": rows(Marking.objects.filter(item__case=case)),
         "manufacturers": rows(Manufacturer.objects.filter(pk__in=manufacturer_ids - {None})),
@@ -108,6 +123,10 @@ def build_package(
         add(photo.original.path, f"originals/{photo.item.exhibit_number}/{sha}.{extension}", sha, photo.original.size)
         if number % 50 == 0:
             progress(60 + 25 * number // total, f"originals {number}/{total}")
+    kept_files = EvidenceFile.objects.filter(item__case=case).select_related("item", "file")
+    for kept in kept_files.order_by("item__exhibit_number", "pk"):
+        stored = kept.file  # not an image anyone vetted: shipped under its hash, never under its own name
+        add(stored.path, f"files/{kept.item.exhibit_number}/{stored.sha256}.bin", stored.sha256, stored.size)
     for source in Source.objects.filter(case=case, archived_copy__isnull=False).select_related("archived_copy"):
         stored = source.archived_copy
         suffix = Path(source.archived_copy_name).suffix or ".bin"

@@ -105,3 +105,25 @@ def test_a_damaged_upload_on_the_exhibit_page_is_kept_when_asked(client, team):
     assert f"kept as an evidence file, SHA-256 {kept.file.sha256}" in page.content.decode()
     assert kept.file.sha256 in page.content.decode()  # listed on the exhibit page
     assert not item.photos.exists()
+
+
+def test_the_evidence_package_ships_kept_files_and_verifies(team, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from django.core.management import call_command
+
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    kept = keep(team.ivan, item).kept
+    call_command("export_package", team.case.reference, "--output", str(tmp_path / "bag"), "--as", "vera")
+    [bag] = (tmp_path / "bag").iterdir()
+    shipped = bag / "data" / "files" / item.exhibit_number / f"{kept.file.sha256}.bin"
+    assert shipped.read_bytes() == corpus.photo(DAMAGED).read_bytes()
+    listed = json.loads((bag / "data" / "files.json").read_text())
+    assert {"path": f"files/{item.exhibit_number}/{kept.file.sha256}.bin", "sha256": kept.file.sha256,
+            "size": kept.file.size} in listed  # fmt: skip
+    records = json.loads((bag / "data" / "case.json").read_text())
+    assert records["evidence_files"][0]["sha256"] == kept.file.sha256
+    result = subprocess.run([sys.executable, str(bag / "verify.py"), str(bag)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
