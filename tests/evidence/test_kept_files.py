@@ -127,3 +127,15 @@ def test_the_evidence_package_ships_kept_files_and_verifies(team, tmp_path):
     assert records["evidence_files"][0]["sha256"] == kept.file.sha256
     result = subprocess.run([sys.executable, str(bag / "verify.py"), str(bag)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_dossier_manifest_lists_kept_files_by_hash(team):
+    from pypdf import PdfReader
+
+    from evidence import filestore
+
+    kept = keep(team.ivan, EvidenceItemFactory(case=team.case, actor=team.ivan)).kept
+    export = services.request_export(actor=team.vera, case=team.case)
+    export = services.build_export(export_id=export.pk)
+    text = "".join(page.extract_text() for page in PdfReader(filestore.absolute(export.file.path)).pages)
+    assert kept.file.sha256 in text.replace("\n", "")
