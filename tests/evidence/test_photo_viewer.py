@@ -49,6 +49,7 @@ def test_outlines_keep_a_decimal_point_in_ukrainian(client, team, photo, marking
     with translation.override("uk"):
         page = client.get(reverse("admin:evidence_photo_change", args=[photo.pk]), HTTP_ACCEPT_LANGUAGE="uk")
     assert "left:12.500%" in page.content.decode()  # CSS refuses "12,500%"
+    assert "Повна роздільність" in page.content.decode()  # the viewer's controls, in Ukrainian
 
 
 def test_a_withdrawn_marking_is_listed_but_not_outlined(client, team, photo, marking):
