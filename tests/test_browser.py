@@ -79,6 +79,11 @@ def test_the_main_job_in_the_admin(live_server, browser_page, settings, eager_ta
     page.wait_for_selector("#attest-map .attest-marker-incident")
     overview_url = page.url
     shot(page, "2-case")
+    page.locator("#attest-map .attest-marker-incident").first.click()  # a marker opens its record
+    page.click(".leaflet-popup a")
+    page.wait_for_url("**/admin/cases/incident/*/change/")
+    shot(page, "2-incident-from-the-map")
+    page.goto(overview_url)
 
     # 3. Upload a photo to an exhibit.
     page.click(".attest-links >> text=exhibits")
@@ -86,7 +91,7 @@ def test_the_main_job_in_the_admin(live_server, browser_page, settings, eager_ta
     item_url = page.url
     photo = corpus.photo("Apple iPhone 4.jpg")
     page.set_input_files("input[name=photos]", str(photo))
-    page.click("#photo-upload input[type=submit]")
+    page.click("input[name=_continue]")  # Save uploads the photos chosen
     page.wait_for_load_state()
     shot(page, "3-uploaded")
     page.wait_for_selector(".messagelist .success")
@@ -154,3 +159,15 @@ def test_the_main_job_in_the_admin(live_server, browser_page, settings, eager_ta
     with page.expect_download() as download_info:
         ready.click()
     assert Path(download_info.value.path()).read_bytes().startswith(b"%PDF")
+
+    # 9. A viewer sees the same overview without edit controls.
+    page.context.clear_cookies()
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "viewer")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#attest-dashboard")
+    page.goto(overview_url)
+    page.wait_for_selector("#attest-map .attest-marker-incident")
+    assert page.locator("text=Edit the case").count() == 0
+    shot(page, "9-viewer-overview")

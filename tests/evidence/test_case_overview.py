@@ -71,10 +71,12 @@ def test_the_case_list_and_the_dashboard_open_the_overview(client, team):
     assert f'href="{overview_url(team.case)}"' in dashboard
 
 
-def test_the_case_form_links_back_to_the_overview(client, team):
+def test_the_case_form_and_the_sanctions_report_link_back_to_the_overview(client, team):
     client.force_login(team.alice)
     page = client.get(reverse("admin:cases_case_change", args=[team.case.pk])).content.decode()
     assert f'href="{overview_url(team.case)}"' in page
+    report = client.get(reverse("admin:evidence_sanctions_report", args=[team.case.pk])).content.decode()
+    assert f'href="{overview_url(team.case)}"' in report
 
 
 def test_a_viewer_sees_the_page_without_edit_controls_and_an_outsider_gets_404(client, team):
