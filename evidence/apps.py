@@ -13,6 +13,7 @@ class EvidenceConfig(AppConfig):
         from config import admin_phrases
         from evidence import audit  # noqa: F401 - connects the sign-in signals to the access log
         from evidence.lib.imaging import set_pillow_pixel_limit
+        from evidence.templatetags import attest_a11y
 
         # The one place Pillow's limit is set; every process that serves or processes photos (web
         # server, Celery worker, management command) runs app ready before it opens one.
@@ -20,6 +21,7 @@ class EvidenceConfig(AppConfig):
         setting_changed.connect(_follow_pixel_limit, dispatch_uid="attest-pillow-pixel-limit")
         # The admin modules are imported by now (django.contrib.admin comes first in INSTALLED_APPS).
         admin_phrases.install()
+        attest_a11y.install()
 
 
 def _follow_pixel_limit(*, setting, value, **kwargs):

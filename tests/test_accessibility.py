@@ -97,3 +97,27 @@ def test_the_case_form_names_every_control_of_its_inline_rows(admin_client, team
         reverse("admin:cases_case_change", args=[team.case.pk]), HTTP_ACCEPT_LANGUAGE="uk"
     ).content.decode()
     assert 'aria-label="Видалити ' in page
+
+
+def test_yes_no_icons_say_so_in_the_readers_language(client, team):
+    """A boolean status (withdrawn, archived…) is an icon: its text alternative is not English in uk."""
+    from django.urls import reverse
+
+    from tests.factories import SourceFactory
+
+    SourceFactory(case=team.case)
+    client.force_login(team.alice)
+    page = client.get(reverse("admin:evidence_source_changelist"), HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert 'alt="Ні"' in page  # noqa: RUF001 - Ukrainian "No"
+    assert 'alt="False"' not in page
+    page = client.get(reverse("admin:evidence_source_changelist"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'alt="No"' in page
+
+
+def test_the_home_pages_hidden_column_headers_are_ukrainian(client, team):
+    from django.urls import reverse
+
+    client.force_login(team.alice)
+    page = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert "Назва моделі" in page
+    assert "Model name" not in page
