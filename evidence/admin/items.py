@@ -157,13 +157,27 @@ class EvidenceItemAdmin(CaseScopedAdmin):
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         if change:
-            services.update_item(actor=request.user, item=obj, **data)
+            item = services.update_item(actor=request.user, item=obj, **data)
         else:
             case = form.cleaned_data["case"]
             data.pop("case", None)
-            saved = services.create_item(actor=request.user, case=case, **data)
-            obj.pk, obj.exhibit_number = saved.pk, saved.exhibit_number
+            item = services.create_item(actor=request.user, case=case, **data)
+            obj.pk, obj.exhibit_number = item.pk, item.exhibit_number
             obj._state.adding = False
+        # Photos chosen on the page go with Save, on the add page too: Save once said "changed
+        # successfully" and dropped them.
+        self.add_photos(request, item)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        response.context_data["has_file_field"] = True  # the photo chooser is part of this form
+        if request.method == "POST" and request.FILES.getlist("photos"):
+            # The page is shown again with errors; a browser does not keep the files chosen.
+            self.message_user(
+                request, _("The photos chosen were not uploaded: correct the form, then choose them again."),
+                messages.WARNING,
+            )  # fmt: skip
+        return response
 
     def get_urls(self):
         transfer = path(
@@ -179,10 +193,16 @@ class EvidenceItemAdmin(CaseScopedAdmin):
         return [transfer, upload, *super().get_urls()]
 
     def upload_view(self, request, object_id):
-        """Several photos at once from the item page; each is vetted, stored and queued on its own."""
+        """Photos posted on their own, without the item's form."""
         item = self.get_object(request, object_id)
         if request.method != "POST" or not role_at_least(request.user, item.case, Role.INVESTIGATOR):
             raise PermissionDenied
+        self.add_photos(request, item)
+        return redirect(reverse("admin:evidence_evidenceitem_change", args=[item.pk]))
+
+    def add_photos(self, request, item) -> None:
+        """Several photos at once from the item page; each is vetted, stored and queued on its own, and
+        each refusal is named in a message."""
         files = request.FILES.getlist("photos")
         if not files and getattr(request, "upload_too_large", None):
             self.message_user(request, _("The file is larger than the upload limit."), messages.ERROR)
@@ -210,7 +230,6 @@ class EvidenceItemAdmin(CaseScopedAdmin):
                 % {"accepted": accepted, "dup": duplicates},
                 messages.SUCCESS,
             )
-        return redirect(reverse("admin:evidence_evidenceitem_change", args=[item.pk]))
 
     def transfer_view(self, request, object_id):
         """Record a custody transfer of one exhibit: the form of the ledger's custody.transfer event."""

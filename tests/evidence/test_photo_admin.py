@@ -25,7 +25,7 @@ def item(team):
 def test_several_photos_at_once_from_the_item_page(client, team, item, eager_tasks, django_capture_on_commit_callbacks):
     client.force_login(team.ivan)
     item_url = reverse("admin:evidence_evidenceitem_change", args=[item.pk])
-    assert b'id="photo-upload-form"' in client.get(item_url).content
+    assert b'id="photo-upload"' in client.get(item_url).content
     files = [as_upload("Apple iPhone 4.jpg"), as_upload("Landscape_6.jpg"), as_upload("truncated_jpeg.jpg")]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -42,7 +42,7 @@ def test_several_photos_at_once_from_the_item_page(client, team, item, eager_tas
 def test_a_viewer_cannot_upload_and_sees_no_form(client, team, item):
     client.force_login(team.vera)
     page = client.get(reverse("admin:evidence_evidenceitem_change", args=[item.pk])).content
-    assert b'id="photo-upload-form"' not in page
+    assert b'id="photo-upload"' not in page
     url = reverse("admin:evidence_evidenceitem_upload", args=[item.pk])
     assert client.post(url, {"photos": [as_upload("Landscape_1.jpg")]}).status_code == 403
     assert not Photo.objects.exists()
