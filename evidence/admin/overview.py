@@ -21,7 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cases.choices import Outcome
+from cases.admin import role_at_least
+from cases.choices import Outcome, Role
 from cases.models import Incident
 from evidence import audit, selectors, services
 from evidence.choices import AccessAction, DossierLanguage, EventType, ExportKind, ExportStatus, SubjectType
@@ -204,6 +205,8 @@ def case_overview(model_admin, request, object_id):
         "legal_basis": list(case.legal_basis.all()),
         "team": list(case.memberships.select_related("user").order_by("role", "user__username")),
         "may_edit": model_admin.has_change_permission(request, case),
+        # The case list's check_integrity action, offered here to those it allows (evidence.admin.ledger).
+        "may_check": role_at_least(request.user, case, Role.INVESTIGATOR),
         "statistics": model_admin.statistics(case),
         "ledger_size": size,
         "ledger_head": head_hash,

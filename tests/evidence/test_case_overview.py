@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -61,6 +62,20 @@ def test_the_overview_shows_header_statistics_exhibits_incidents_and_dossiers(cl
     assert reverse("admin:cases_case_change", args=[team.case.pk]) in page  # the Edit action
     assert reverse("admin:cases_case_dossier", args=[team.case.pk]) in page
     assert team.other_case.reference not in page
+
+
+def test_investigators_and_leads_check_integrity_from_the_overview(client, team):
+    fill(team.case, 1)
+    client.force_login(team.bob)  # an analyst: no button
+    assert "Check integrity now" not in client.get(overview_url(team.case)).content.decode()
+    client.force_login(team.ivan)
+    page = client.get(overview_url(team.case))
+    form = page.content.decode().split('class="attest-check-form"')[1].split("</form>")[0]
+    fields = dict(re.findall(r'name="(\w+)" value="(\w+)"', form))
+    response = client.post(reverse("admin:cases_case_changelist"), fields, follow=True)
+    assert "intact" in response.content.decode()
+    assert "intact" in client.get(overview_url(team.case)).content.decode().split("last integrity check")[1]
+    assert team.case.custody_events.filter(event_type="fixity.checked").count() == 1
 
 
 def test_the_case_list_and_the_dashboard_open_the_overview(client, team):
