@@ -8,12 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evidence import filestore, services
-
-
-def refusal_codes(refusal: ValidationError) -> list[str]:
-    groups = refusal.error_dict.values() if hasattr(refusal, "error_dict") else [refusal.error_list]
-    errors = [error for group in groups for error in group]
-    return sorted({error.code or "invalid" for error in errors})
+from evidence.services.files import refusal_codes
 
 
 def keep_refused_upload(model_admin, request, item, uploaded, refusal: ValidationError) -> None:

@@ -3,7 +3,7 @@ its custody event in the same transaction. One module per subject; import from t
 
 from evidence.services import exports, photos
 from evidence.services.exports import build_export, request_export
-from evidence.services.files import FileKept, keep_file
+from evidence.services.files import FileKept, keep_file, keep_file_from_path
 from evidence.services.items import (
     check_fixity,
     correct_event,
@@ -55,6 +55,7 @@ __all__ = [
     "date_readings",
     "exports",
     "keep_file",
+    "keep_file_from_path",
     "near_duplicates",
     "photos",
     "process_photo",

@@ -23,6 +23,12 @@ class FileKept:
     duplicate: bool  # the same bytes were already kept for this item: nothing new was stored
 
 
+def refusal_codes(refusal: ValidationError) -> list[str]:
+    """The codes of a photo's refusal (truncated, polyglot, …): the reason a kept file records, in any language."""
+    groups = refusal.error_dict.values() if hasattr(refusal, "error_dict") else [refusal.error_list]
+    return sorted({error.code or "invalid" for group in groups for error in group})
+
+
 def keep_file(
     *, actor, item: EvidenceItem, upload: filestore.HashedTempFile, original_name: str, reason: str = ""
 ) -> FileKept:
@@ -60,3 +66,9 @@ def keep_file(
             },
         )
     return FileKept(kept, duplicate=False)
+
+
+def keep_file_from_path(*, actor, item: EvidenceItem, path: Path, reason: str = "") -> FileKept:
+    """keep_file for a file already on this machine (ingest_photos --keep-refused): hashed as it is copied in."""
+    with path.open("rb") as source, filestore.hashed_copy(source) as upload:
+        return keep_file(actor=actor, item=item, upload=upload, original_name=path.name, reason=reason)

@@ -139,3 +139,21 @@ def test_the_dossier_manifest_lists_kept_files_by_hash(team):
     export = services.build_export(export_id=export.pk)
     text = "".join(page.extract_text() for page in PdfReader(filestore.absolute(export.file.path)).pages)
     assert kept.file.sha256 in text.replace("\n", "")
+
+
+def test_ingest_photos_keeps_refused_files_when_asked(team, tmp_path, capsys, eager_tasks):
+    from django.core.management import call_command
+
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in ("Landscape_1.jpg", DAMAGED):
+        (folder / name).write_bytes(corpus.photo(name).read_bytes())
+    args = ["ingest_photos", team.case.reference, item.exhibit_number, str(folder), "--as", "ivan"]
+    call_command(*args, "--keep-refused")  # nothing refused and not kept: no exit 1
+    out = capsys.readouterr().out
+    kept = EvidenceFile.objects.get()
+    assert "1 accepted, 0 duplicates, 0 refused, 1 kept as evidence files" in out
+    assert f"{DAMAGED}: refused as a photo, kept as an evidence file, SHA-256 {kept.file.sha256}" in out
+    assert kept.reason == "refused as a photo (truncated)"
+    assert item.photos.count() == 1

@@ -13,6 +13,7 @@ from django.http import Http404
 from cases import references
 from evidence import services
 from evidence.models import EvidenceItem
+from evidence.services.files import refusal_codes
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -40,8 +41,13 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
         parser.add_argument("--as", dest="username", required=True, help="the investigator recording them")
         parser.add_argument("--photographer", default="")
+        parser.add_argument(
+            "--keep-refused",
+            action="store_true",
+            help="keep a file refused as a photo (a damaged original) as an evidence file of the exhibit",
+        )
 
-    def handle(self, *args, case_reference, exhibit_number, paths, username, photographer, **options):
+    def handle(self, *args, case_reference, exhibit_number, paths, username, photographer, keep_refused, **options):
         actor = get_user_model().objects.filter(username=username, is_active=True).first()
         if actor is None:
             raise CommandError(f"no active user {username!r}")
@@ -61,12 +67,23 @@ class Command(BaseCommand):
         files = _files(paths)
         accepted = duplicates = 0
         refused: list[tuple[Path, str]] = []
+        kept: list[tuple[Path, str]] = []
         for number, path in enumerate(files, start=1):
             try:
                 result = services.add_photo_from_path(actor=actor, item=item, path=path, photographer=photographer)
             except ValidationError as error:
-                refused.append((path, _reason(error)))
                 outcome = "refused"
+                if keep_refused:
+                    reason = f"refused as a photo ({', '.join(refusal_codes(error))})"
+                    try:
+                        result = services.keep_file_from_path(actor=actor, item=item, path=path, reason=reason)
+                    except ValidationError as not_kept:
+                        refused.append((path, f"{_reason(error)} Not kept: {' '.join(not_kept.messages)}"))
+                    else:
+                        kept.append((path, result.kept.file.sha256))
+                        outcome = "kept as an evidence file"
+                else:
+                    refused.append((path, _reason(error)))
             except (PermissionDenied, Http404) as error:
                 raise CommandError(f"{username} may not add photos to {exhibit_number}: {error}") from None
             except OSError as error:
@@ -77,7 +94,10 @@ class Command(BaseCommand):
                 accepted += not result.duplicate
                 outcome = "duplicate" if result.duplicate else "accepted"
             self.stderr.write(f"[{number}/{len(files)}] {'#' * (20 * number // len(files)):<20} {path.name}: {outcome}")
-        self.stdout.write(f"{accepted} accepted, {duplicates} duplicates, {len(refused)} refused")
+        summary = f"{accepted} accepted, {duplicates} duplicates, {len(refused)} refused"
+        self.stdout.write(summary + (f", {len(kept)} kept as evidence files" if keep_refused else ""))
+        for path, sha256 in kept:
+            self.stdout.write(f"  {path}: refused as a photo, kept as an evidence file, SHA-256 {sha256}")
         for path, reason in refused:
             self.stdout.write(f"  {path}: refused: {reason}")
         if refused:
