@@ -4,9 +4,10 @@ axe-core comes inside the axe-playwright-python package (axe.min.js, MPL-2.0) an
 each page by Playwright, so the check runs offline: the browser is Debian's Chromium (the fixture of
 tests/test_browser.py) and every request that does not go to the live server is refused.
 
-Signed in as the demo's lead: the home page, the page the dashboard's case link opens, the case's
-edit form (the page that had 459 unnamed controls), a photo page with its marking form, a marking's
-form and the list pages of incidents and exhibits. No serious or critical violation is allowed.
+Signed in as the demo's lead, then as its viewer: the home page, the page the dashboard's case link
+opens, the case's edit form (the page that had 459 unnamed controls), a photo page with its marking
+form, a marking's form and the list pages of incidents and exhibits. No serious or critical
+violation is allowed.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ def serious_violations(page) -> list[str]:
     ]
 
 
+def sign_in(page, base: str, username: str) -> str:
+    """Sign in and open the demo case from the dashboard; returns the URL its link opened."""
+    page.context.clear_cookies()
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#attest-dashboard")
+    page.click("#attest-dashboard >> text=PGO-2024-0101")
+    page.wait_for_load_state()
+    return page.url  # whatever the dashboard's case link opens (the overview, or the form before it)
+
+
 def test_the_admin_has_no_serious_accessibility_violations(live_server, browser_page, settings, eager_tasks):  # noqa: F811
     from cases.models import Case
     from evidence.models import Marking, Photo
@@ -50,39 +64,33 @@ def test_the_admin_has_no_serious_accessibility_violations(live_server, browser_
     # Offline: nothing but the live server answers (axe is injected from the package, not fetched).
     page.context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
 
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "prosecutor")
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#attest-dashboard")
-    page.click("#attest-dashboard >> text=PGO-2024-0101")
-    page.wait_for_load_state()
-    case_link = page.url  # whatever the dashboard's case link opens (the overview, or the form before it)
-
     case = Case.objects.get(reference="PGO-2024-0101")
     photo = Photo.objects.filter(item__case=case, preview_width__isnull=False).order_by("pk").first()
     marking = Marking.objects.filter(item__case=case).order_by("pk").first()
-    pages = {
-        "home": f"{base}/admin/",
-        "case": case_link,
-        "case-form": f"{base}/admin/cases/case/{case.pk}/change/",
-        "photo": f"{base}/admin/evidence/photo/{photo.pk}/change/",
-        "marking": f"{base}/admin/evidence/marking/{marking.pk}/change/",
-        "incidents": f"{base}/admin/cases/incident/",
-        "exhibits": f"{base}/admin/evidence/evidenceitem/",
-    }
     found = {}
-    for language in ("en", "uk"):
-        page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}])
-        for name, url in pages.items():
-            response = page.goto(url)
-            page.wait_for_load_state("load")
-            assert response.status == 200, f"{name}: {response.status}"
-            assert page.get_attribute("html", "lang") == language
-            violations = serious_violations(page)
-            if violations:
-                shot(page, f"axe-{language}-{name}")
-                found[f"{language} {name} ({url})"] = violations
+    # The lead sees every form; the viewer the same pages read-only, in both languages.
+    for username in ("prosecutor", "viewer"):
+        case_link = sign_in(page, base, username)
+        pages = {
+            "home": f"{base}/admin/",
+            "case": case_link,
+            "case-form": f"{base}/admin/cases/case/{case.pk}/change/",
+            "photo": f"{base}/admin/evidence/photo/{photo.pk}/change/",
+            "marking": f"{base}/admin/evidence/marking/{marking.pk}/change/",
+            "incidents": f"{base}/admin/cases/incident/",
+            "exhibits": f"{base}/admin/evidence/evidenceitem/",
+        }
+        for language in ("en", "uk"):
+            page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}])
+            for name, url in pages.items():
+                response = page.goto(url)
+                page.wait_for_load_state("load")
+                assert response.status == 200, f"{username} {name}: {response.status}"
+                assert page.get_attribute("html", "lang") == language
+                violations = serious_violations(page)
+                if violations:
+                    shot(page, f"axe-{username}-{language}-{name}")
+                    found[f"{username} {language} {name} ({url})"] = violations
     assert not found, "\n".join(f"{where}:\n  " + "\n  ".join(lines) for where, lines in found.items())
 
 
