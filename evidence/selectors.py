@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evidence.choices import EventType, ExportStatus, PhotoStatus, SubjectType
-from evidence.models import CustodyEvent, EvidenceItem, Export, Marking, Photo
+from evidence.models import CustodyEvent, EvidenceFile, EvidenceItem, Export, Marking, Photo
 
 
 def stuck_photos(*, now: dt.datetime | None = None) -> QuerySet[Photo]:
@@ -66,12 +66,16 @@ def photo_positions(case) -> QuerySet[Photo]:
 
 
 def subjects_by_exhibit(case) -> dict[tuple[str, int], int]:
-    """(subject type, id) -> exhibit id for every photo and marking of the case: whose exhibit an event is about."""
+    """(subject type, id) -> exhibit id for every photo, marking and kept file of the case: whose exhibit an
+    event is about."""
     found: dict[tuple[str, int], int] = {}
-    for photo_id, item_id in Photo.objects.filter(item__case=case).values_list("pk", "item_id"):
-        found[(SubjectType.PHOTO, photo_id)] = item_id
-    for marking_id, item_id in Marking.objects.filter(item__case=case).values_list("pk", "item_id"):
-        found[(SubjectType.MARKING, marking_id)] = item_id
+    for kind, model in (
+        (SubjectType.PHOTO, Photo),
+        (SubjectType.MARKING, Marking),
+        (SubjectType.EVIDENCE_FILE, EvidenceFile),
+    ):
+        for subject_id, item_id in model.objects.filter(item__case=case).values_list("pk", "item_id"):
+            found[(kind, subject_id)] = item_id
     return found
 
 
@@ -87,7 +91,7 @@ def custody_events(case, *, subjects: dict[tuple[str, int], int] | None = None, 
         events = events.filter(event_type=event_type)
     if exhibit is not None:
         about = Q(subject_type=SubjectType.EVIDENCE_ITEM, subject_id=exhibit)
-        for kind in (SubjectType.PHOTO, SubjectType.MARKING):
+        for kind in (SubjectType.PHOTO, SubjectType.MARKING, SubjectType.EVIDENCE_FILE):
             ids = [pk for (found, pk), item in (subjects or {}).items() if found == kind and item == exhibit]
             if ids:
                 about |= Q(subject_type=kind, subject_id__in=ids)

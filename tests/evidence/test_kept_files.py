@@ -157,3 +157,13 @@ def test_ingest_photos_keeps_refused_files_when_asked(team, tmp_path, capsys, ea
     assert f"{DAMAGED}: refused as a photo, kept as an evidence file, SHA-256 {kept.file.sha256}" in out
     assert kept.reason == "refused as a photo (truncated)"
     assert item.photos.count() == 1
+
+
+def test_the_case_timeline_filtered_by_exhibit_shows_its_kept_files(team):
+    from evidence import selectors
+
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    keep(team.ivan, item)
+    subjects = selectors.subjects_by_exhibit(team.case)
+    events = selectors.custody_events(team.case, subjects=subjects, exhibit=item.pk)
+    assert [event.event_type for event in events] == ["file.kept", "item.created"]
