@@ -129,3 +129,12 @@ def test_the_home_pages_hidden_column_headers_are_ukrainian(client, team):
     page = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="uk").content.decode()
     assert "Назва моделі" in page
     assert "Model name" not in page
+
+
+def test_the_search_icon_is_named_in_the_readers_language(client, team):
+    from django.urls import reverse
+
+    client.force_login(team.alice)
+    page = client.get(reverse("admin:cases_case_changelist"), HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert 'alt="Пошук"' in page  # Django's own template wrote alt="Search" in every language
+    assert 'alt="Search"' not in page
