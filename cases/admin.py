@@ -363,7 +363,14 @@ class CaseAdmin(CaseScopedAdmin):
                         name="cases_case_overview")  # fmt: skip
         dossier = path("<path:object_id>/overview/dossier/", self.admin_site.admin_view(self.dossier_view),
                        name="cases_case_dossier")  # fmt: skip
-        return [overview, dossier, *super().get_urls()]
+        integrity = path("<path:object_id>/check-integrity/", self.admin_site.admin_view(self.integrity_view),
+                         name="cases_case_integrity")  # fmt: skip
+        return [overview, dossier, integrity, *super().get_urls()]
+
+    def integrity_view(self, request, object_id):
+        from evidence.admin.ledger import check_integrity_view
+
+        return check_integrity_view(self, request, object_id)
 
     # The overview reads exhibits, photos and the ledger, so the evidence app builds it.
     def overview_view(self, request, object_id):
@@ -452,6 +459,10 @@ class CaseAdmin(CaseScopedAdmin):
             reverse("admin:evidence_custodyevent_changelist"), obj.pk, _("custody ledger"),
             reverse("admin:evidence_sanctions_report", args=[obj.pk]), _("sanctions question"),
         )  # fmt: skip
+        viewer = getattr(obj, "viewer", None)  # who looks: set by get_object
+        if viewer is not None and role_at_least(viewer, obj, Role.INVESTIGATOR):
+            check = reverse("admin:cases_case_integrity", args=[obj.pk])
+            links = format_html('{} · <a href="{}">{}</a>', links, check, _("check integrity now"))
         return format_html(
             "{}<br>{} <code>{}:{}</code><br>{}", verdict, _("Ledger head (size:hash):"), size, head_hash, links
         )

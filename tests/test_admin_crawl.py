@@ -123,6 +123,7 @@ STANDARD_PAGES = ("changelist", "add", "history", "delete", "change")
 CUSTOM_VIEWS = {
     "cases_case_overview": ("view", "get"),
     "cases_case_dossier": ("view", "post"),
+    "cases_case_integrity": ("investigator", "get"),
     "evidence_evidenceitem_transfer": ("change", "get"),
     "evidence_evidenceitem_upload": ("change", "post"),
     "evidence_evidencefile_download": ("view", "get"),

@@ -152,3 +152,36 @@ def test_every_action_names_a_permission_or_is_for_everyone_who_sees_the_list():
             if name == "delete_selected":
                 continue
             assert getattr(func, "allowed_permissions", ()) or name in open_to_all, (model_admin, name)
+
+
+def test_a_lead_checks_the_integrity_from_the_case_page(client, team):
+    """Both demo cases said "not checked yet": the case page links to the check, which asks first."""
+    client.force_login(team.alice)
+    case_url = reverse("admin:cases_case_change", args=[team.case.pk])
+    check_url = reverse("admin:cases_case_integrity", args=[team.case.pk])
+    assert check_url in client.get(case_url).content.decode()
+    confirmation = client.get(check_url)
+    assert confirmation.status_code == 200
+    assert not CustodyEvent.objects.filter(case=team.case, event_type="fixity.checked").exists()  # asked first
+    response = client.post(check_url, {"next": case_url}, follow=True)
+    assert response.redirect_chain[-1][0] == case_url
+    assert CustodyEvent.objects.filter(case=team.case, event_type="fixity.checked").exists()
+    assert f"{team.case.reference}: intact" in response.content.decode()
+
+
+@pytest.mark.parametrize(("persona", "status"), [("vera", 403), ("bob", 403), ("charlie", 404)])
+def test_the_integrity_check_page_refuses_viewers_analysts_and_outsiders(client, team, persona, status):
+    client.force_login(getattr(team, persona))
+    case_url = reverse("admin:cases_case_change", args=[team.case.pk])
+    check_url = reverse("admin:cases_case_integrity", args=[team.case.pk])
+    if persona != "charlie":
+        assert check_url not in client.get(case_url).content.decode()
+    assert client.post(check_url).status_code == status
+    assert not CustodyEvent.objects.filter(case=team.case, event_type="fixity.checked").exists()
+
+
+def test_the_integrity_check_goes_back_only_to_this_site(client, team):
+    client.force_login(team.alice)
+    check_url = reverse("admin:cases_case_integrity", args=[team.case.pk])
+    response = client.post(check_url, {"next": "https://elsewhere.example/"})
+    assert response["Location"] == reverse("admin:cases_case_change", args=[team.case.pk])
