@@ -38,7 +38,7 @@ def sign_in(page, base, user):
     page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base}])
 
 
-def test_zoom_outlines_and_a_keyboard_region(live_server, browser_page, team, eager_tasks):  # noqa: F811
+def test_zoom_outlines_and_a_keyboard_region(live_server, browser_page, team, eager_tasks, tmp_path):  # noqa: F811
     from evidence import services
     from tests import corpus
     from tests.factories import EvidenceItemFactory, MarkingFactory
@@ -105,4 +105,20 @@ def test_zoom_outlines_and_a_keyboard_region(live_server, browser_page, team, ea
     page.click("#region-editor input[type=submit]")
     page.wait_for_selector("text=Marking recorded")
     shot(page, "viewer-marking-typed")
+    # Near-duplicates side by side: a photo and a smaller, recompressed copy of it.
+    from PIL import Image
+
+    with Image.open(corpus.photo("Landscape_1.jpg")) as image:
+        image.resize((900, 600)).save(tmp_path / "copy.jpg", quality=70)
+    first = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_1.jpg")).photo
+    services.add_photo_from_path(actor=team.ivan, item=item, path=tmp_path / "copy.jpg")
+    page.goto(f"{base}/admin/evidence/photo/{first.pk}/change/")
+    page.click("text=Compare side by side")
+    images = page.locator(".attest-compare img")
+    # This photo, its copy and Landscape_6 (the same picture stored rotated: pHash is taken upright).
+    assert images.count() == 3
+    for index in range(3):
+        assert page.evaluate("(img) => img.complete && img.naturalWidth", images.nth(index).element_handle()) > 0
+    assert "Hamming distance" in page.inner_text(".attest-compare")
+    shot(page, "viewer-near-duplicates")
     assert not errors, errors
