@@ -78,6 +78,10 @@ def test_the_main_job_in_the_admin(live_server, browser_page, settings, eager_ta
     page.click("#attest-dashboard >> text=PGO-2024-0101")
     page.wait_for_selector("#attest-map .attest-marker-incident")
     overview_url = page.url
+    thumbnail = page.locator(".attest-exhibit img").first
+    thumbnail.wait_for()
+    page.wait_for_function("(img) => img.complete", arg=thumbnail.element_handle())
+    assert page.evaluate("(img) => img.naturalWidth", thumbnail.element_handle()) > 0  # the exhibit grid's thumbnail
     shot(page, "2-case")
     page.locator("#attest-map .attest-marker-incident").first.click()  # a marker opens its record
     page.click(".leaflet-popup a")
