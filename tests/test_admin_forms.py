@@ -110,3 +110,37 @@ def test_with_case_the_attribution_form_offers_that_cases_choices_only(client, t
     client.force_login(team.root)
     form = _form(client.get(ATTRIBUTION_ADD, {"case": team.case.pk}))
     assert list(form.fields["source"].queryset) == [source]
+
+
+def test_a_refused_deletion_is_a_message_not_a_500(client, team):
+    """A case must keep a lead: removing the only one was a 500 on the membership's delete page."""
+    from cases.models import CaseMembership
+
+    membership = CaseMembership.objects.get(case=team.case, user=team.alice)
+    client.force_login(team.alice)
+    url = reverse("admin:cases_casemembership_delete", args=[membership.pk])
+    response = client.post(url, {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "A case must keep at least one lead." in response.content.decode()
+    assert CaseMembership.objects.filter(pk=membership.pk).exists()
+
+
+def test_memberships_are_not_deleted_in_bulk_around_the_service(client, team):
+    client.force_login(team.alice)
+    response = client.get(reverse("admin:cases_casemembership_changelist"))
+    actions = response.context["action_form"].fields["action"].choices if response.context["action_form"] else []
+    assert "delete_selected" not in {name for name, _label in actions}
+
+
+def test_the_marking_form_offers_the_photos_of_its_item(client, team):
+    item = factories.EvidenceItemFactory(case=team.case, kind="component")
+    marking = factories.MarkingFactory(item=item, photo=factories.PhotoFactory(item=item))
+    elsewhere = factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.case))
+    theirs = factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.other_case))
+    client.force_login(team.root)
+    form = _form(client.get(reverse("admin:evidence_marking_change", args=[marking.pk])))
+    assert list(form.fields["photo"].queryset) == [marking.photo]
+    form = _form(client.get(reverse("admin:evidence_marking_add"), {"case": team.case.pk}))
+    assert elsewhere in form.fields["photo"].queryset
+    assert theirs not in form.fields["photo"].queryset
+    assert item in form.fields["item"].queryset

@@ -14,6 +14,7 @@ from cases.admin import (
     ReferenceDataAdmin,
     SameCaseForm,
     cases_with_role,
+    limit_to_case,
 )
 from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH
@@ -83,7 +84,11 @@ class MarkingAdmin(CaseScopedAdmin):
                 case__in=cases_with_role(request.user, Role.ANALYST)
             )
         if "photo" in form.base_fields:
-            form.base_fields["photo"].queryset = Photo.objects.visible_to(request.user)
+            photos = Photo.objects.visible_to(request.user)
+            if obj is not None:  # the photos a marking of this item may be read on (the service's rule)
+                photos = photos.filter(item_id__in=[obj.item_id, obj.item.parent_id])
+            form.base_fields["photo"].queryset = photos
+        limit_to_case(form, request, {"item": "case_id", "photo": "item.case_id"})  # ?case= on the add page
         return form
 
     def get_readonly_fields(self, request, obj=None):
