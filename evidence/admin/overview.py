@@ -27,7 +27,7 @@ from cases.models import Incident
 from evidence import audit, selectors, services
 from evidence.choices import AccessAction, DossierLanguage, EventType, ExportKind, ExportStatus, SubjectType
 from evidence.custody import describe_event, head
-from evidence.export.stages import stage_label
+from evidence.export.stages import STAGES, stage_label
 from evidence.models import Export
 
 # Incident columns the table sorts by (?sort=<key> or -<key>), and how.
@@ -221,7 +221,11 @@ def case_overview(model_admin, request, object_id):
         "timeline": _timeline(request, case, incidents, exhibits_by_id),
         "dossiers": dossiers,
         "dossier_form": DossierForm(initial={"language": dossier_language(), "include_photos": True}),
-        "dossier_labels": dict(ExportStatus.choices),
+        # For the progress script: statuses and stages in the reader's language (the API gives codes).
+        "dossier_labels": {
+            "status": {code: str(label) for code, label in ExportStatus.choices},
+            "stages": {code: str(label) for code, label in STAGES.items()},
+        },
         "now": timezone.now(),
     }
     request.current_app = model_admin.admin_site.name

@@ -192,6 +192,10 @@ def test_a_dossier_is_requested_with_its_options_and_defaults_to_the_ui_language
     assert AccessLog.objects.filter(user=team.vera, action="export", object_id=str(export.pk)).exists()
     page = client.get(overview_url(team.case)).content.decode()
     assert f'data-poll-url="{reverse("export-detail", args=[export.pk])}"' in page  # pending: the script polls it
+    script = page.split('<script id="attest-export-labels" type="application/json">')[1].split("</script>")[0]
+    labels = json.loads(script)  # statuses and stages in the reader's language, for the progress script
+    assert labels["status"]["pending"] == "Pending"
+    assert labels["stages"]["cover"] == "cover"
     assert client.get(reverse("admin:cases_case_dossier", args=[team.case.pk])).status_code == 403  # POST only
     client.force_login(team.charlie)
     refused = client.post(reverse("admin:cases_case_dossier", args=[team.case.pk]), {"language": "en"})

@@ -62,14 +62,21 @@
   }
 
   function pollDossiers() {
-    const labels = readJSON("attest-export-labels") || {};
+    const labels = readJSON("attest-export-labels") || {status: {}, stages: {}};
+    // "exhibits 3/12": the stage's name in the reader's language, its count as it is.
+    function stageLabel(stage) {
+      const counted = stage.match(/^([a-z]+)( \d+\/\d+)$/);
+      if (counted) return (labels.stages[counted[1]] || counted[1]) + counted[2];
+      return labels.stages[stage] || stage;
+    }
     const rows = Array.from(document.querySelectorAll("tr.attest-export[data-poll-url]"));
     if (!rows.length) return;
     function update(row) {
       return fetch(row.dataset.pollUrl, {credentials: "same-origin", headers: {Accept: "application/json"}})
         .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
         .then((export_) => {
-          row.querySelector(".attest-export-status").textContent = labels[export_.status] || export_.status;
+          row.querySelector(".attest-export-status").textContent = labels.status[export_.status] || export_.status;
+          row.querySelector(".attest-export-stage").textContent = stageLabel(export_.stage || "");
           const bar = row.querySelector(".attest-export-progress");
           bar.value = export_.progress;
           bar.textContent = export_.progress + "%";
