@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cases.admin import EntityAdmin
 from evidence.admin.sources import AttributionInline, IncidentAttributionInline, ItemAttributionInline, SourceAdmin
 
 SUBJECT_PAGES = {
@@ -59,6 +60,17 @@ class SourceAttributionInline(AttributionInline):
         )
 
 
+class EntityAttributionInline(AttributionInline):
+    """Attributions about an entity, from the reader's cases only: an entity is seen by every staff user."""
+
+    fk_name = "entity"
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user).select_related("source")
+
+
 for inline in (IncidentAttributionInline, ItemAttributionInline):
     inline.show_change_link = True  # each row opens its attribution
 SourceAdmin.inlines = [*SourceAdmin.inlines, SourceAttributionInline]
+EntityAdmin.inlines = [*EntityAdmin.inlines, EntityAttributionInline]

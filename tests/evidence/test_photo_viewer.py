@@ -181,3 +181,18 @@ def test_sources_attributions_and_subjects_link_both_ways(client, team, marking)
     marking_page = client.get(reverse("admin:evidence_marking_change", args=[marking.pk])).content.decode()
     assert reverse("admin:evidence_attribution_change", args=[about_marking.pk]) in marking_page
     assert reverse("admin:evidence_source_change", args=[source.pk]) in marking_page
+
+
+def test_an_entity_page_links_to_attributions_of_the_readers_cases_only(client, team):
+    from tests.factories import AttributionFactory, EntityFactory
+
+    entity = EntityFactory()
+    about = AttributionFactory(case=team.case, subject_type="entity", subject=entity, actor=team.bob)
+    url = reverse("admin:cases_entity_change", args=[entity.pk])
+    client.force_login(team.vera)
+    assert reverse("admin:evidence_attribution_change", args=[about.pk]) in client.get(url).content.decode()
+    client.force_login(team.charlie)  # staff, on another case: sees the entity, not the attribution
+    page = client.get(url)
+    assert page.status_code == 200
+    assert reverse("admin:evidence_attribution_change", args=[about.pk]) not in page.content.decode()
+    assert about.claim not in page.content.decode()
