@@ -68,6 +68,14 @@ def test_zoom_outlines_and_a_keyboard_region(live_server, browser_page, team, ea
     page.focus(".attest-viewer-frame")
     page.keyboard.press("0")
     assert page.inner_text(".attest-viewer-scale") == "100%"
+    page.hover(".attest-viewer-frame")
+    page.mouse.wheel(0, -200)  # the wheel alone scrolls the page, not the photo
+    assert page.inner_text(".attest-viewer-scale") == "100%"
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -200)
+    page.keyboard.up("Control")
+    assert page.inner_text(".attest-viewer-scale") == "125%"
+    page.keyboard.press("0")
     page.click(".attest-viewer [data-full]")
     from evidence.lib.imaging import display_size
 

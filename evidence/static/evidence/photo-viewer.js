@@ -1,5 +1,5 @@
 // Zoom and pan on a photo's preview, with its markings' outlines (links) scaled along.
-// Mouse: drag pans, the wheel zooms at the pointer. Keyboard on the frame: + and - zoom, arrows pan, 0 fits.
+// Mouse: drag pans, Ctrl+wheel zooms at the pointer. Keyboard on the frame: + and - zoom, arrows pan, 0 fits.
 // "Full resolution" swaps the preview for the original (same upright aspect, so the outlines still fit).
 (function () {
   "use strict";
@@ -52,7 +52,9 @@
       });
     }
 
+    // The wheel scrolls the page as usual; with Ctrl (or once zoomed in) it zooms the photo instead.
     frame.addEventListener("wheel", (event) => {
+      if (!event.ctrlKey && !event.metaKey && scale === 1) return;
       event.preventDefault();
       const bounds = frame.getBoundingClientRect();
       zoom(event.deltaY < 0 ? STEP : 1 / STEP, event.clientX - bounds.left, event.clientY - bounds.top);
