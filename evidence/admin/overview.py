@@ -17,7 +17,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +49,7 @@ INCIDENT_COLUMNS = [
     ("killed", _("killed")),
     ("wounded", _("wounded")),
 ]
-INCIDENT_FILTER = "incident"
+INCIDENT_FILTER = "incident"  # the timeline's pseudo event type for incidents
 # Marker colours by incident outcome (the legend under the map names them; popups say the outcome).
 OUTCOME_COLOURS = {
     Outcome.IMPACT: "#ba2121",
@@ -58,7 +58,7 @@ OUTCOME_COLOURS = {
     Outcome.DELIVERED: "#b35c00",
     Outcome.SEIZED: "#205067",
     Outcome.UNKNOWN: "#666666",
-}  # the timeline's pseudo event type for incidents
+}
 DOSSIERS_SHOWN = 10
 
 
@@ -201,7 +201,6 @@ def case_overview(model_admin, request, object_id):
         "title": case.reference,
         "subtitle": case.title,
         "case": case,
-        "lead": case.lead,
         "legal_basis": list(case.legal_basis.all()),
         "team": list(case.memberships.select_related("user").order_by("role", "user__username")),
         "may_edit": model_admin.has_change_permission(request, case),
@@ -226,7 +225,6 @@ def case_overview(model_admin, request, object_id):
             "status": {code: str(label) for code, label in ExportStatus.choices},
             "stages": {code: str(label) for code, label in STAGES.items()},
         },
-        "now": timezone.now(),
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/cases/case/overview.html", context)
