@@ -76,7 +76,7 @@ def case_column(path: str = "case"):
             found = getattr(found, part, None)
         if found is None:  # an access-log row may name no case
             return "—"
-        return format_html('<span title="{}">{}</span>', found.title, found.reference)
+        return format_html('<span class="attest-case" title="{}">{}</span>', found.title, found.reference)
 
     return case
 

@@ -32,7 +32,7 @@ def test_lists_name_the_case_by_reference_with_the_title_on_hover(client, team):
     client.force_login(team.alice)
     for name in ("cases_incident", "evidence_evidenceitem", "evidence_custodyevent", "cases_casemembership"):
         page = client.get(reverse(f"admin:{name}_changelist")).content.decode()
-        assert f'<span title="{team.case.title}">{team.case.reference}</span>' in page, name
+        assert f'<span class="attest-case" title="{team.case.title}">{team.case.reference}</span>' in page, name
         assert f"{team.case.reference}: {team.case.title}" not in page, name
 
 
@@ -58,6 +58,9 @@ def test_admin_pages_carry_the_stylesheet_that_fixes_the_layout(client, team):
     assert "#attest-dashboard table th { width: auto; word-break: normal;" in css
     # The object tools no longer float up over a long title.
     assert "#content .object-tools { float: none; margin-top: 0;" in css
+    # The dashboard takes the width beside the recent actions, not Django's fixed 600 px.
+    assert ".dashboard #content { width: auto; }" in css
+    assert ".attest-case { white-space: nowrap; }" in css  # a reference is not broken at its hyphens
     # Highlights take the admin's colour variables, which dark mode redefines.
     assert (
         "tr.attest-made-after, tr.attest-made-after td { background: var(--message-error-bg); color: var(--body-fg); }"
