@@ -204,7 +204,7 @@ def case_overview(model_admin, request, object_id):
         "legal_basis": list(case.legal_basis.all()),
         "team": list(case.memberships.select_related("user").order_by("role", "user__username")),
         "may_edit": model_admin.has_change_permission(request, case),
-        # The case list's check_integrity action, offered here to those it allows (evidence.admin.ledger).
+        # The integrity check's page (evidence.admin.ledger), offered to those it allows; it returns here.
         "may_check": role_at_least(request.user, case, Role.INVESTIGATOR),
         "statistics": model_admin.statistics(case),
         "ledger_size": size,
