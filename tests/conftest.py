@@ -212,6 +212,27 @@ def team(db):
 
 
 @pytest.fixture
+def two_factor_urls(settings):
+    """The URL conf as production builds it with ATTEST_REQUIRE_2FA on (the admin becomes OTP-aware)."""
+    import importlib
+
+    from django.contrib import admin
+    from django.urls import clear_url_caches
+
+    import config.urls
+
+    previous = admin.site.__class__
+    settings.ATTEST_REQUIRE_2FA = True
+    importlib.reload(config.urls)
+    clear_url_caches()
+    yield
+    admin.site.__class__ = previous
+    settings.ATTEST_REQUIRE_2FA = False
+    importlib.reload(config.urls)
+    clear_url_caches()
+
+
+@pytest.fixture
 def api():
     """An API client that signs in as a given user with a real token."""
     from rest_framework.test import APIClient

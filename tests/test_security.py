@@ -152,27 +152,6 @@ def _login_urls(resolver=None, prefix=""):
                 yield "/" + route
 
 
-@pytest.fixture
-def two_factor_urls(settings):
-    """The URL conf as production builds it with ATTEST_REQUIRE_2FA on (the admin becomes OTP-aware)."""
-    import importlib
-
-    from django.contrib import admin
-    from django.urls import clear_url_caches
-
-    import config.urls
-
-    previous = admin.site.__class__
-    settings.ATTEST_REQUIRE_2FA = True
-    importlib.reload(config.urls)
-    clear_url_caches()
-    yield
-    admin.site.__class__ = previous
-    settings.ATTEST_REQUIRE_2FA = False
-    importlib.reload(config.urls)
-    clear_url_caches()
-
-
 @pytest.mark.django_db
 def test_no_login_url_opens_the_api_with_a_password_alone(settings, team, two_factor_urls):
     """/api-auth/login/ once signed in with a password only, and the session then read and wrote the API."""

@@ -27,28 +27,7 @@ def lead_sees(api, lead, case, **filters) -> list[dict]:
     return [row for row in rows if all(row[key] == value for key, value in filters.items())]
 
 
-@pytest.fixture
-def two_factor_admin(settings):
-    """The admin as production builds it with ATTEST_REQUIRE_2FA on."""
-    import importlib
-
-    from django.contrib import admin
-    from django.urls import clear_url_caches
-
-    import config.urls
-
-    previous = admin.site.__class__
-    settings.ATTEST_REQUIRE_2FA = True
-    importlib.reload(config.urls)
-    clear_url_caches()
-    yield
-    admin.site.__class__ = previous
-    settings.ATTEST_REQUIRE_2FA = False
-    importlib.reload(config.urls)
-    clear_url_caches()
-
-
-def test_a_refused_totp_code_after_the_right_password_is_logged(two_factor_admin):
+def test_a_refused_totp_code_after_the_right_password_is_logged(two_factor_urls):
     from django_otp.oath import TOTP
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
