@@ -222,6 +222,7 @@ ADMIN_PAGE_RULES = {
     "evidence_sanctions_report": "viewer",
     "cases_case_overview": "viewer",  # the case's landing page, for its whole team
     "cases_case_dossier": None,  # POST only (any member may ask for a dossier)
+    "cases_case_integrity": "investigator",  # the fixity check's confirmation page; it re-hashes every file
 }
 
 # Admin pages that send a file as an attachment: logged as downloads, not views.
