@@ -8,7 +8,7 @@ import logging
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models
 from django.http import Http404
 from django.shortcuts import redirect
@@ -113,10 +113,13 @@ class RefusalsAsFormErrors:
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (ValidationError, IntegrityError) as error:
+        except (ValidationError, IntegrityError, PermissionDenied) as error:
+            # Asked again with the refusal in the form; Django's own permission checks refuse again, a 403.
             if request.method != "POST" or hasattr(request, "_attest_refusal"):
                 raise
-            if isinstance(error, IntegrityError):
+            if isinstance(error, PermissionDenied):
+                error = ValidationError(str(error) or _("You may not do this."))
+            elif isinstance(error, IntegrityError):
                 logger.warning("save refused by the database: %s", error)  # names tables: not for the page
                 error = ValidationError(_("It was not saved: it conflicts with what is already recorded."))
             request._attest_refusal = error
@@ -743,7 +746,7 @@ def _json_block(value) -> str:
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(RefusalsAsFormErrors, admin.ModelAdmin):
     """Tokens of the signed-in user (superusers see all). The value appears once, after adding."""
 
     list_display = ["name", "prefix", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]

@@ -144,3 +144,36 @@ def test_the_marking_form_offers_the_photos_of_its_item(client, team):
     assert elsewhere in form.fields["photo"].queryset
     assert theirs not in form.fields["photo"].queryset
     assert item in form.fields["item"].queryset
+
+
+def test_a_token_refused_by_the_service_is_a_form_error(client, team):
+    """An expiry in the past was a 500 on the token form."""
+    from cases.models import ApiToken
+
+    client.force_login(team.bob)
+    data = {"name": "laptop", "expires_at_0": "2001-01-01", "expires_at_1": "00:00:00"}
+    form = _form(client.post(reverse("admin:cases_apitoken_add"), data))
+    assert form.errors["expires_at"] == ["The expiry must be in the future."]
+    assert not ApiToken.objects.filter(name="laptop").exists()
+
+
+def test_a_permission_refused_by_the_service_is_a_form_error(client, team, monkeypatch):
+    from django.core.exceptions import PermissionDenied
+
+    from evidence import services
+
+    def refuse(**kwargs):
+        raise PermissionDenied("This needs the Investigator role on case PGO-2024-0001.")
+
+    monkeypatch.setattr(services, "create_item", refuse)
+    client.force_login(team.ivan)
+    response = client.post(ITEM_ADD, {"case": team.case.pk, "kind": "physical_debris", "title": "Kept typed"})
+    form = _form(response)
+    assert form.non_field_errors() == ["This needs the Investigator role on case PGO-2024-0001."]
+    assert "Kept typed" in response.content.decode()
+
+
+def test_django_own_permission_refusal_stays_a_403(client, team):
+    client.force_login(team.vera)  # a viewer may add no exhibit
+    response = client.post(ITEM_ADD, {"case": team.case.pk, "kind": "physical_debris", "title": "No"})
+    assert response.status_code == 403
