@@ -8,7 +8,7 @@ import logging
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models
 from django.http import Http404
 from django.shortcuts import redirect
@@ -126,7 +126,7 @@ class RefusalsAsFormErrors:
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        form = readable_constraints(super().get_form(request, obj, change, **kwargs))
         refusal = getattr(request, "_attest_refusal", None)
         return form if refusal is None else with_refusal(form, refusal)
 
@@ -156,6 +156,54 @@ def with_refusal(form_class, refusal: ValidationError):
 
     Refused.__name__ = Refused.__qualname__ = form_class.__name__
     return Refused
+
+
+# A database constraint broken by a form's values, said on the field to correct instead of Django's
+# "Constraint “name” is violated." (attribution_one_subject is caught by the attribution form itself).
+CONSTRAINT_ERRORS = {
+    "case_closed_after_opened": ("closed_on", _("A case closes on or after the day it opened.")),
+    "case_reference_unique_ignoring_case": ("reference", _("A case with this reference exists already.")),
+    "item_manufacture_date_has_precision": ("manufactured_precision", _("Say how precise the date of manufacture is.")),
+    "marking_date_has_precision": ("interpreted_date_precision", _("Say how precise the date read is.")),
+    "marking_region_complete_and_on_a_photo": ("photo", _("A region needs all four numbers and a photo.")),
+    "attribution_credibility_1_6": ("credibility", _("Credibility is graded 1 to 6.")),
+    "incident_latitude_range": ("latitude", _("A latitude lies between -90 and 90.")),
+    "incident_longitude_range": ("longitude", _("A longitude lies between -180 and 180.")),
+    "incident_launch_latitude_range": ("launch_latitude", _("A latitude lies between -90 and 90.")),
+    "incident_launch_longitude_range": ("launch_longitude", _("A longitude lies between -180 and 180.")),
+    "item_recovery_latitude_range": ("recovery_latitude", _("A latitude lies between -90 and 90.")),
+    "item_recovery_longitude_range": ("recovery_longitude", _("A longitude lies between -180 and 180.")),
+}
+
+
+def readable_constraints(form_class):
+    """The form class, its constraint errors moved onto the fields they concern, in words."""
+    model = form_class._meta.model
+
+    class Readable(form_class):
+        def _post_clean(self):
+            super()._post_clean()
+            raw = {str(constraint.get_violation_error_message()): constraint.name for constraint in
+                   model._meta.constraints}  # fmt: skip
+            general = self._errors.get(NON_FIELD_ERRORS) if self._errors else None
+            if not general:
+                return
+            kept = []
+            for message in general:
+                field, text = CONSTRAINT_ERRORS.get(raw.get(message), (None, None))
+                if field in self.fields:
+                    self.add_error(field, text)
+                elif message in raw:  # a constraint without words of its own: do not show its name
+                    kept.append(_("These values cannot be saved together; check the form."))
+                else:
+                    kept.append(message)
+            if kept:
+                self._errors[NON_FIELD_ERRORS] = self.error_class(kept, error_class="nonfield", renderer=self.renderer)
+            else:
+                del self._errors[NON_FIELD_ERRORS]
+
+    Readable.__name__ = Readable.__qualname__ = form_class.__name__
+    return Readable
 
 
 def refusal_by_field(refusal: ValidationError, fields) -> list[tuple[str | None, list[str]]]:

@@ -177,3 +177,52 @@ def test_django_own_permission_refusal_stays_a_403(client, team):
     client.force_login(team.vera)  # a viewer may add no exhibit
     response = client.post(ITEM_ADD, {"case": team.case.pk, "kind": "physical_debris", "title": "No"})
     assert response.status_code == 403
+
+
+def test_a_broken_constraint_is_said_on_its_field_in_words(client, team):
+    """Django showed "Constraint “item_manufacture_date_has_precision” is violated." above the form."""
+    client.force_login(team.ivan)
+    data = {"case": team.case.pk, "kind": "component", "title": "Chip", "manufactured_on": "2023-01-01"}
+    response = client.post(ITEM_ADD, data)
+    form = _form(response)
+    assert form.errors["manufactured_precision"] == ["Say how precise the date of manufacture is."]
+    assert "is violated" not in response.content.decode()
+    assert not form.non_field_errors()
+
+
+def test_a_case_closed_before_it_opened_is_an_error_on_the_closing_date(client, team):
+    client.force_login(team.alice)
+    url = reverse("admin:cases_case_change", args=[team.case.pk])
+    page = client.get(url)
+    data = {"title": team.case.title, "status": team.case.status, "opened_on": "2024-03-01", "closed_on": "2024-01-01",
+            "lead": team.alice.pk}  # fmt: skip
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(name): value for name, value in management.initial.items()})
+        for inline_form in inline.formset.initial_forms:
+            for name in inline_form.fields:
+                value = inline_form[name].value()
+                if value is not None:
+                    data[inline_form.add_prefix(name)] = value
+    form = _form(client.post(url, data))
+    assert form.errors["closed_on"] == ["A case closes on or after the day it opened."]
+
+
+def test_every_form_reachable_constraint_has_words():
+    """A constraint added later gets its field and words in CONSTRAINT_ERRORS, or is named here as one
+    that no admin form can break (set by services, or caught by the form itself)."""
+    from django.apps import apps
+    from django.db.models import CheckConstraint, UniqueConstraint
+
+    from cases.admin import CONSTRAINT_ERRORS
+
+    not_from_forms = {
+        "export_done_has_file_and_checkpoint", "export_progress_percent", "custody_sequence_from_one",
+        "marking_four_eyes", "attribution_one_subject",
+    }  # fmt: skip
+    for app in ("cases", "evidence"):
+        for model in apps.get_app_config(app).get_models():
+            for constraint in model._meta.constraints:
+                worded = isinstance(constraint, UniqueConstraint) and constraint.fields  # Django words these
+                if isinstance(constraint, CheckConstraint | UniqueConstraint) and not worded:
+                    assert constraint.name in CONSTRAINT_ERRORS or constraint.name in not_from_forms, constraint.name
