@@ -211,6 +211,15 @@ ENTITY_FORM = {
 }
 
 
+def with_inline_management_forms(page, data: dict) -> dict:
+    """The form data plus the management forms of the page's inlines (read-only lists among them)."""
+    data = dict(data)
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(name): value for name, value in management.initial.items()})
+    return data
+
+
 def test_in_the_admin_a_viewer_cannot_change_an_entity_and_an_editor_is_recorded(client, team):
     entity = EntityFactory(sanctioned=True, name=ENTITY_FORM["name"])
     url = reverse("admin:cases_entity_change", args=[entity.pk])
@@ -223,7 +232,7 @@ def test_in_the_admin_a_viewer_cannot_change_an_entity_and_an_editor_is_recorded
     assert entity.sanctioned
 
     client.force_login(editor(team.ivan))
-    response = client.post(url, ENTITY_FORM)
+    response = client.post(url, with_inline_management_forms(client.get(url), ENTITY_FORM))
     assert response.status_code == 302, response.content.decode()[:2000]
     entity.refresh_from_db()
     assert not entity.sanctioned
