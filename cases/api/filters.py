@@ -10,14 +10,18 @@ from django.utils.translation import get_language
 from django_filters.fields import IsoDateTimeField
 from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from cases.choices import CaseStatus, IncidentKind, Outcome
 from cases.models import Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
 
+# What an id is: ids start at 1 and fit a 64-bit column; the schema says so, as the filter checks it.
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+# Query text the server refuses: a NUL character (Django's and DRF's CharFields reject it).
+TEXT_SCHEMA = {"type": "string", "pattern": "^[^\\x00]*$"}
 
-@extend_schema_field(OpenApiTypes.INT)
+
+@extend_schema_field(ID_SCHEMA)
 class RelatedIdFilter(django_filters.NumberFilter):
     """Rows related to one object, by its id: the filter for every foreign key.
 
@@ -64,6 +68,33 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number, as the schema says of a filter on an integer column (django-filter's took 0.5)."""
+
+    field_class = forms.IntegerField
+
+
+class TrueFalseField(forms.TypedChoiceField):
+    """`true` or `false`, as the schema's boolean is written in a query; anything else is a 400.
+
+    django-filter's own reads any other value (`null`, `yes`, `2`) as no filter at all, which
+    gave all rows to a query the schema calls invalid.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", [("", "---------"), ("true", "true"), ("false", "false")])
+        super().__init__(coerce=lambda value: value == "true", empty_value=None, **kwargs)
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = TrueFalseField
+
+
+@extend_schema_field(TEXT_SCHEMA)
+class CharFilter(django_filters.CharFilter):
+    pass
+
+
 def _is_named(field, data, key: str) -> bool:
     """Whether the query gives this form field a value (a multiple-part widget's parts included)."""
     if isinstance(field.widget, forms.SelectMultiple | forms.CheckboxSelectMultiple):
@@ -87,6 +118,20 @@ class FilterSet(django_filters.FilterSet):
         models.ForeignKey: {"filter_class": RelatedIdFilter},
         models.OneToOneField: {"filter_class": RelatedIdFilter},
         models.DateTimeField: {"filter_class": IsoDateTimeFilter},
+        models.BooleanField: {"filter_class": BooleanFilter},
+        **{
+            field: {"filter_class": IntegerFilter}
+            for field in (
+                models.IntegerField,
+                models.SmallIntegerField,
+                models.BigIntegerField,
+                models.PositiveIntegerField,
+                models.PositiveSmallIntegerField,
+                models.PositiveBigIntegerField,
+            )
+        },
+        models.CharField: {"filter_class": CharFilter},
+        models.TextField: {"filter_class": CharFilter},
     }
     cache_form_class = True
     _form_classes: dict = {}
@@ -134,7 +179,7 @@ class FilterSet(django_filters.FilterSet):
         the browsable API, keeps every field.
         """
         if not self.is_bound or not self.cache_form_class or self._depends_on_request():
-            return self.form
+            return self._values_required(self.form)
         whole = self.get_form_class()
         prefix = f"{self.form_prefix}-" if self.form_prefix else ""
         named = tuple(name for name, field in whole.base_fields.items() if _is_named(field, self.data, prefix + name))
@@ -143,7 +188,24 @@ class FilterSet(django_filters.FilterSet):
         if form_class is None:
             fields = {name: whole.base_fields[name] for name in named}
             form_class = self._form_classes[key] = type(whole.__name__, (self._meta.form,), fields)
-        return form_class(self.data, prefix=self.form_prefix)
+        return self._values_required(form_class(self.data, prefix=self.form_prefix))
+
+    def _values_required(self, form):
+        """A filter the query names needs a value: `?case=` or `?occurred_after=` is a 400 naming it.
+
+        The schema gives such a parameter a type an empty value is not (an id, a date-time, a
+        choice); read as "no filter" it returned every row. The browsable API's HTML form sends each of its fields, empty or not, so there
+        an empty value still means "any".
+        """
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if getattr(renderer, "format", None) == "api":
+            return form
+        for name, field in form.fields.items():
+            # A list filter's `?kind=` is a choice of "", refused as such; text takes any text.
+            text_or_list = isinstance(field, forms.CharField | forms.MultipleChoiceField)
+            if not text_or_list and _is_named(field, self.data, form.add_prefix(name)):
+                field.required = True
+        return form
 
     def is_valid(self):
         return self.is_bound and self.filtering_form.is_valid()
@@ -196,7 +258,7 @@ class CaseFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     opened_after = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte")
     opened_before = django_filters.DateFilter(field_name="opened_on", lookup_expr="lte")
-    region = django_filters.CharFilter(method="filter_region", help_text="Cases with an incident in this region.")
+    region = CharFilter(method="filter_region", help_text="Cases with an incident in this region.")
 
     class Meta:
         model = Case
@@ -218,7 +280,7 @@ class IncidentFilter(FilterSet):
     case = CaseIdFilter()
     kind = django_filters.MultipleChoiceFilter(choices=IncidentKind.choices)
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices)
-    region = django_filters.CharFilter(lookup_expr="iexact")
+    region = CharFilter(lookup_expr="iexact")
     occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
 
@@ -243,7 +305,7 @@ class SanctionsProvisionFilter(FilterSet):
 
 
 class EntityFilter(FilterSet):
-    case = django_filters.NumberFilter(method="filter_case", help_text="Entities linked to this case.")
+    case = RelatedIdFilter(method="filter_case", help_text="Entities linked to this case.")
 
     class Meta:
         model = Entity

@@ -5,12 +5,14 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import Field, SkipField
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 from rest_framework.settings import api_settings
+from rest_framework.utils import html
 
 from cases.choices import IdentificationBasis
 from cases.models import (
@@ -67,7 +69,21 @@ class ManyPrimaryKeysField(serializers.ManyRelatedField):
         return [PKOnlyObject(pk=pk) for pk in loaded[instance.pk]]
 
 
-class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+class NoEmptyTextMixin:
+    """A relation refuses "" in JSON; DRF read it as null, where the schema allows an id, a name or null.
+
+    In a form "" is how null is written, and DRF has made it null before this runs.
+    """
+
+    default_error_messages = {"blank": serializers.CharField.default_error_messages["blank"]}
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
+
+
+class PrimaryKeyRelatedField(NoEmptyTextMixin, serializers.PrimaryKeyRelatedField):
     """DRF's, except that with many=True it reads ids loaded for the whole list when there is one."""
 
     @classmethod
@@ -160,6 +176,66 @@ class DecimalField(serializers.DecimalField):
         return super().to_representation(value)
 
 
+class BooleanField(serializers.BooleanField):
+    """`true` or `false`: a JSON boolean, or in a form the text `true` or `false` (the browsable API's
+    checkbox sends `true`). DRF's also took 1, 0, "yes", "off" and more, which the schema calls invalid."""
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        if html.is_html_input(dictionary) and value in ("true", "false"):
+            return value == "true"
+        return value
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
+class StrictInputMixin:
+    """For a ModelSerializer: the relations and booleans above, which refuse what the schema refuses."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: BooleanField,
+    }
+    serializer_related_field = PrimaryKeyRelatedField
+
+
+def _below(limit: str) -> str:
+    """A regular expression of the whole numbers from 0 to `limit` - 1, `limit` written in digits."""
+    shorter = [f"\\d{{1,{len(limit) - 1}}}"] if len(limit) > 1 else []
+    same = [
+        f"{limit[:i]}[0-{int(limit[i]) - 1}]" + (f"\\d{{{len(limit) - i - 1}}}" if i < len(limit) - 1 else "")
+        for i in range(len(limit))
+        if limit[i] != "0"
+    ]
+    return "(?:" + "|".join(shorter + same) + ")"
+
+
+class DecimalFieldSchema(OpenApiSerializerFieldExtension):
+    """A decimal sent as text, with the range its field checks in the pattern (e.g. a latitude).
+
+    drf-spectacular's pattern takes any digits, an empty text too, while the field refuses what is
+    out of its range: a schema-valid latitude of 99 was refused.
+    """
+
+    target_class = serializers.DecimalField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        low, high = field.min_value, field.max_value
+        if "pattern" not in schema or low is None or high is None or low != -high or high != int(high):
+            return schema
+        limit, places = str(int(high)), field.decimal_places
+        decimals = f"(?:\\.\\d{{0,{places}}})?" if places else ""
+        exact = f"(?:\\.0{{0,{places}}})?" if places else ""
+        schema["pattern"] = f"^-?(?:{_below(limit)}{decimals}|{limit}{exact})$"
+        return schema
+
+
 class ModelSerializer(serializers.ModelSerializer):
     """DRF's ModelSerializer, cheaper to build on each request and to read many rows with.
 
@@ -172,7 +248,7 @@ class ModelSerializer(serializers.ModelSerializer):
     """
 
     serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
+        **StrictInputMixin.serializer_field_mapping,
         models.DateTimeField: DateTimeField,
         models.DecimalField: DecimalField,
     }
@@ -263,7 +339,7 @@ _MISSING = object()
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+class VisibleRelatedField(NoEmptyTextMixin, serializers.PrimaryKeyRelatedField):
     """A row of `model` chosen by id among those the requesting user can see.
 
     One of a case the user is not on reads as "does not exist", exactly as a missing id does, but
@@ -298,7 +374,7 @@ class VisibleCaseField(VisibleRelatedField):
     model = Case
 
 
-class UsernameField(serializers.SlugRelatedField):
+class UsernameField(NoEmptyTextMixin, serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         super().__init__(slug_field="username", queryset=get_user_model().objects.filter(is_active=True), **kwargs)
 

@@ -17,7 +17,7 @@ from config.api.viewsets import (
     IfMatchDestroyMixin,
     VisibleQuerysetMixin,
 )
-from evidence.api.serializers import ExportSerializer, VerificationReportSerializer
+from evidence.api.serializers import DossierOptionsSerializer, ExportSerializer, VerificationReportSerializer
 
 
 class CaseViewSet(AttestModelViewSet):
@@ -42,7 +42,9 @@ class CaseViewSet(AttestModelViewSet):
         case = services.update_case(actor=self.request.user, case=serializer.instance, **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=case.pk)
 
-    @extend_schema(request=ExportSerializer, responses={201: ExportSerializer, 200: ExportSerializer(many=True)})
+    @extend_schema(
+        request=DossierOptionsSerializer, responses={201: ExportSerializer, 200: ExportSerializer(many=True)}
+    )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def dossiers(self, request, pk=None):
         """POST asks for a dossier of this case (built by a worker; poll its `url`); GET lists them."""
@@ -58,11 +60,9 @@ class CaseViewSet(AttestModelViewSet):
                 "case", "requested_by", "file", "checkpoint"
             )
             return Response(ExportSerializer(dossiers, many=True, context=context).data)
-        body = ExportSerializer(data={**request.data, "case": case.pk, "kind": ExportKind.DOSSIER}, context=context)
+        body = DossierOptionsSerializer(data=request.data, context=context)
         body.is_valid(raise_exception=True)
-        options = {name: body.validated_data[name] for name in ("language", "include_photos", "redact_names")
-                   if name in body.validated_data}  # fmt: skip
-        export = request_export(actor=request.user, case=case, kind=ExportKind.DOSSIER, **options)
+        export = request_export(actor=request.user, case=case, kind=ExportKind.DOSSIER, **body.validated_data)
         audit.record(request._request, AccessAction.EXPORT, obj=export, status=201)
         data = ExportSerializer(export, context=context).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})

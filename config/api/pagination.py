@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
@@ -152,7 +153,32 @@ def _is_plain(query) -> bool:
     )
 
 
-class PagePagination(PageNumberPagination):
+class StrictPageSizeMixin:
+    """`page_size` is a whole number from 1; anything else is a 400 naming it, as the schema says.
+
+    DRF's own silently used the default size for `page_size=null` or `0`. A size above the
+    maximum still gives the maximum.
+    """
+
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        try:
+            size = forms.IntegerField(min_value=1).clean(value)
+        except forms.ValidationError as exc:
+            raise ValidationError({self.page_size_query_param: exc.messages}) from None
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_size_query_param, getattr(self, "page_query_param", None)):
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
+
+class PagePagination(StrictPageSizeMixin, PageNumberPagination):
     """Page numbers, with the page size capped so that no request can ask for everything.
 
     Counting every row a user may see costs as much as reading them all, on every page, and more
@@ -232,7 +258,7 @@ class PagePagination(PageNumberPagination):
         return response
 
 
-class LedgerCursorPagination(CursorPagination):
+class LedgerCursorPagination(StrictPageSizeMixin, CursorPagination):
     """Stable paging over an append-only sequence, however fast it grows."""
 
     page_size = 100

@@ -1,6 +1,6 @@
 import django_filters
 
-from cases.api.filters import CaseIdFilter, FilterSet, IsoDateTimeFilter
+from cases.api.filters import BooleanFilter, CaseIdFilter, CharFilter, FilterSet, IsoDateTimeFilter, RelatedIdFilter
 from evidence.choices import (
     AccessAction,
     AttributionSubject,
@@ -34,7 +34,7 @@ class EvidenceItemFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ItemStatus.choices)
     recovered_after = IsoDateTimeFilter(field_name="recovered_at", lookup_expr="gte")
     recovered_before = IsoDateTimeFilter(field_name="recovered_at", lookup_expr="lte")
-    region = django_filters.CharFilter(field_name="incident__region", lookup_expr="iexact")
+    region = CharFilter(field_name="incident__region", lookup_expr="iexact")
 
     class Meta:
         model = EvidenceItem
@@ -46,7 +46,7 @@ class CustodyEventFilter(FilterSet):
     subject_type = django_filters.ChoiceFilter(choices=SubjectType.choices)
     recorded_after = IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
     recorded_before = IsoDateTimeFilter(field_name="recorded_at", lookup_expr="lte")
-    item = django_filters.NumberFilter(method="filter_item", help_text="Events about this evidence item.")
+    item = RelatedIdFilter(method="filter_item", help_text="Events about this evidence item.")
 
     class Meta:
         model = CustodyEvent
@@ -62,8 +62,8 @@ class PhotoFilter(FilterSet):
     format = django_filters.MultipleChoiceFilter(choices=PhotoFormat.choices)
     captured_after = IsoDateTimeFilter(field_name="captured_at", lookup_expr="gte")
     captured_before = IsoDateTimeFilter(field_name="captured_at", lookup_expr="lte")
-    sha256 = django_filters.CharFilter(field_name="original__sha256", lookup_expr="iexact")
-    has_location = django_filters.BooleanFilter(field_name="gps_latitude", lookup_expr="isnull", exclude=True)
+    sha256 = CharFilter(field_name="original__sha256", lookup_expr="iexact")
+    has_location = BooleanFilter(field_name="gps_latitude", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Photo
@@ -74,9 +74,9 @@ class MarkingFilter(FilterSet):
     case = CaseIdFilter(field_name="item__case")
     marking_type = django_filters.MultipleChoiceFilter(choices=MarkingType.choices)
     confidence = django_filters.MultipleChoiceFilter(choices=Confidence.choices)
-    country = django_filters.CharFilter(field_name="manufacturer__country", lookup_expr="iexact")
-    verified = django_filters.BooleanFilter(field_name="verified_by", lookup_expr="isnull", exclude=True)
-    withdrawn = django_filters.BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
+    country = CharFilter(field_name="manufacturer__country", lookup_expr="iexact")
+    verified = BooleanFilter(field_name="verified_by", lookup_expr="isnull", exclude=True)
+    withdrawn = BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Marking
@@ -88,7 +88,7 @@ class SourceFilter(FilterSet):
     reliability = django_filters.MultipleChoiceFilter(choices=Reliability.choices)
     published_after = django_filters.DateFilter(field_name="published_on", lookup_expr="gte")
     published_before = django_filters.DateFilter(field_name="published_on", lookup_expr="lte")
-    withdrawn = django_filters.BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
+    withdrawn = BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Source
@@ -98,7 +98,7 @@ class SourceFilter(FilterSet):
 class AttributionFilter(FilterSet):
     stance = django_filters.ChoiceFilter(choices=Stance.choices)
     subject_type = django_filters.ChoiceFilter(choices=AttributionSubject.choices)
-    withdrawn = django_filters.BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
+    withdrawn = BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Attribution

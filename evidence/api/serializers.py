@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.api.serializers import VisibleCaseField, VisibleRelatedField
+from cases.api.serializers import BooleanField, StrictInputMixin, VisibleCaseField, VisibleRelatedField
 from cases.models import TEXT_MAX_LENGTH, Incident
 from evidence.choices import ItemStatus, PhotoStatus
 from evidence.models import (
@@ -28,7 +28,7 @@ class VisibleItemField(VisibleRelatedField):
     model = EvidenceItem
 
 
-class EvidenceItemSerializer(serializers.ModelSerializer):
+class EvidenceItemSerializer(StrictInputMixin, serializers.ModelSerializer):
     case = VisibleCaseField()
     incident = VisibleIncidentField(required=False, allow_null=True)
     parent = VisibleItemField(required=False, allow_null=True)
@@ -85,7 +85,7 @@ class CustodyTransferSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     place = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     purpose = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    seal_intact = serializers.BooleanField(default=True)
+    seal_intact = BooleanField(default=True)
     seal_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
     storage_location = serializers.CharField(max_length=300, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=ItemStatus.choices, default=ItemStatus.TRANSFERRED)
@@ -190,7 +190,7 @@ class VisibleSourceField(VisibleRelatedField):
     model = Source
 
 
-class ManufacturerSerializer(serializers.ModelSerializer):
+class ManufacturerSerializer(StrictInputMixin, serializers.ModelSerializer):
     class Meta:
         model = Manufacturer
         fields = ["id", "name", "aliases", "country", "entity", "notes", "created_at", "updated_at"]
@@ -214,7 +214,7 @@ class DateReadingSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
-class MarkingSerializer(serializers.ModelSerializer):
+class MarkingSerializer(StrictInputMixin, serializers.ModelSerializer):
     item = VisibleItemField()
     photo = VisiblePhotoField(required=False, allow_null=True)
     region = RegionSerializer(source="region_box", required=False, allow_null=True)
@@ -259,7 +259,7 @@ class WithdrawalSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class SourceSerializer(StrictInputMixin, serializers.ModelSerializer):
     case = VisibleCaseField()
     archive = serializers.FileField(write_only=True, required=False, help_text="An archived copy, stored write-once.")
     archived_sha256 = serializers.CharField(source="archived_copy.sha256", read_only=True, allow_null=True)
@@ -286,7 +286,7 @@ class SourceSerializer(serializers.ModelSerializer):
         return fields
 
 
-class AttributionSerializer(serializers.ModelSerializer):
+class AttributionSerializer(StrictInputMixin, serializers.ModelSerializer):
     case = VisibleCaseField()
     source = VisibleSourceField()
     incident = VisibleIncidentField(required=False, allow_null=True)
@@ -352,7 +352,7 @@ class SeenElsewhereSerializer(serializers.Serializer):
     values = serializers.ListField(child=serializers.CharField())
 
 
-class ExportSerializer(serializers.ModelSerializer):
+class ExportSerializer(StrictInputMixin, serializers.ModelSerializer):
     case = VisibleCaseField()
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     sha256 = serializers.CharField(source="file.sha256", read_only=True, allow_null=True)
@@ -379,6 +379,14 @@ class ExportSerializer(serializers.ModelSerializer):
         if export.file_id is None:
             return None
         return self.context["request"].build_absolute_uri(reverse("export-download", args=[export.pk]))
+
+
+class DossierOptionsSerializer(StrictInputMixin, serializers.ModelSerializer):
+    """The options of a dossier asked for on its case's route, which gives the case and the kind."""
+
+    class Meta:
+        model = Export
+        fields = ["language", "include_photos", "redact_names"]
 
 
 class AccessLogSerializer(serializers.ModelSerializer):

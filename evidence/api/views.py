@@ -15,6 +15,7 @@ from cases.api.views import ReferenceDataViewSet
 from cases.choices import Role
 from cases.models import Case
 from cases.services import require_role
+from config.api.negotiation import FormatIsAFilter
 from config.api.pagination import LedgerCursorPagination
 from config.api.parsers import JSONParser
 from config.api.viewsets import AttestModelViewSet, ETagMixin, IdempotentCreateMixin, VisibleQuerysetMixin
@@ -138,6 +139,7 @@ class PhotoViewSet(
     queryset = Photo.objects.select_related("item__case", "original")
     serializer_class = serializers.PhotoSerializer
     filterset_class = filters.PhotoFilter
+    content_negotiation_class = FormatIsAFilter
     parser_classes = [MultiPartParser, FormParser]
     search_fields = [
         "original_name",
