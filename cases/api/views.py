@@ -192,7 +192,7 @@ class ApiTokenViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Your API tokens. The value is returned once, by the POST that creates it; DELETE revokes."""
+    """Your API tokens. The value is returned once, by the POST that creates it; DELETE revokes it."""
 
     lookup_value_regex = "[0-9]+"
 
@@ -205,7 +205,9 @@ class ApiTokenViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ApiToken.objects.none()
-        return ApiToken.objects.filter(user=self.request.user)
+        # A revoked token is deleted as far as the API goes (GET after DELETE is a 404); its row is
+        # kept for the record, which the admin shows.
+        return ApiToken.objects.filter(user=self.request.user, revoked_at__isnull=True)
 
     @extend_schema(responses={201: serializers.NewApiTokenSerializer})
     def create(self, request, *args, **kwargs):
