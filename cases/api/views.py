@@ -65,7 +65,8 @@ class CaseViewSet(AttestModelViewSet):
         export = request_export(actor=request.user, case=case, kind=ExportKind.DOSSIER, **body.validated_data)
         audit.record(request._request, AccessAction.EXPORT, obj=export, status=201)
         data = ExportSerializer(export, context=context).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        # str(): the url is DRF's Hyperlink, a str subclass that WSGI servers (wsgiref) refuse in a header.
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
 
     @extend_schema(request=None, responses=VerificationReportSerializer)
     @action(

@@ -20,7 +20,11 @@ ERROR_SCHEMA = {
 }
 
 ERRORS = {
-    "400": "Invalid input; `fields` names each field and what is wrong with it.",
+    "400": (
+        "Invalid input: what the schema forbids, or a rule it cannot state (an id of nothing you can see, "
+        "a name already taken, a rule across fields or about the current state); `fields` names each "
+        "field and what is wrong with it."
+    ),
     "401": "No valid credentials.",
     "403": "Authenticated, but the case role does not allow this.",
     "404": "No such object, or not on a case you are a member of.",

@@ -122,7 +122,8 @@ class PhotoCreateMixin:
         body = self.get_serializer(photo).data
         if accepted.duplicate:
             return Response(body, status=status.HTTP_200_OK, headers={"Duplicate-Of": str(photo.pk)})
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+        # str(): the url is DRF's Hyperlink, a str subclass that WSGI servers (wsgiref) refuse in a header.
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": str(body["url"])})
 
 
 class PhotoViewSet(

@@ -150,3 +150,10 @@ def test_a_revoked_token_is_gone_from_the_api(api, team):
     assert_error(client.get(f"/api/v1/tokens/{token['id']}/"), 404)
     assert token["id"] not in [row["id"] for row in client.get("/api/v1/tokens/").json()["results"]]
     assert ApiToken.objects.get(pk=token["id"]).revoked_at is not None  # kept, for the record
+
+
+def test_the_location_of_a_new_dossier_is_a_plain_string(api, team):
+    """A WSGI server refuses a header value that is not exactly a str (wsgiref: a 500 under runserver)."""
+    response = api(team.alice).post(f"/api/v1/cases/{team.case.pk}/dossiers/", {}, format="json")
+    assert response.status_code == 201, response.content
+    assert type(response.headers["Location"]) is str
