@@ -203,7 +203,8 @@ class PagePagination(StrictPageSizeMixin, PageNumberPagination):
         if not page_size:
             return None
         paginator = self.django_paginator_class(queryset, page_size, count_limit=exact_count_limit())
-        page_number = request.query_params.get(self.page_query_param) or 1
+        # `?page=` is no page number, as `?page=x` is not: a 404 like any page that does not exist.
+        page_number = request.query_params.get(self.page_query_param, 1)
         try:
             if page_number in self.last_page_strings:
                 page_number = paginator.last_page_number()

@@ -36,6 +36,10 @@ def test_a_query_value_the_schema_forbids_is_a_400_naming_it(api, team, url, que
     assert_error(api(team.alice).get(url, query), 400, field=name)
 
 
+def test_an_empty_page_number_is_no_page(api, team):
+    assert_error(api(team.alice).get("/api/v1/entities/", {"page": ""}), 404)
+
+
 def test_text_filters_and_lists_of_choices_still_take_what_they_did(api, team):
     client = api(team.alice)
     assert client.get("/api/v1/incidents/", {"region": "", "q": ""}).status_code == 200
