@@ -194,8 +194,8 @@ class FilterSet(django_filters.FilterSet):
         """A filter the query names needs a value: `?case=` or `?occurred_after=` is a 400 naming it.
 
         The schema gives such a parameter a type an empty value is not (an id, a date-time, a
-        choice); read as "no filter" it returned every row. The browsable API's HTML form sends each of its fields, empty or not, so there
-        an empty value still means "any".
+        choice); read as "no filter" it returned every row. The browsable API's HTML form sends each
+        of its fields, empty or not, so there an empty value still means "any".
         """
         renderer = getattr(self.request, "accepted_renderer", None)
         if getattr(renderer, "format", None) == "api":
