@@ -104,6 +104,17 @@ class TestCreating:
         assert not Case.objects.filter(title="Twin").exists()
 
 
+@pytest.fixture
+def short_tmp():
+    """A folder with a short path: the reference column holds 40 characters (PostgreSQL enforces it)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="r", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def legacy_case(team, reference: str) -> Case:
     """A reference written before the policy, as the attack left one in the database."""
     Case.objects.filter(pk=team.case.pk).update(reference=reference)
@@ -113,7 +124,8 @@ def legacy_case(team, reference: str) -> Case:
 
 @pytest.mark.django_db
 class TestNeverAPath:
-    def test_a_path_reference_writes_nothing_outside_the_build_folder(self, team, tmp_path, api):
+    def test_a_path_reference_writes_nothing_outside_the_build_folder(self, team, api, short_tmp):
+        tmp_path = short_tmp
         target = tmp_path / "x"
         case = legacy_case(team, f"../../../../..{target}/trav")
         export = services.request_export(actor=team.alice, case=case)
