@@ -192,12 +192,23 @@ class BooleanField(serializers.BooleanField):
         self.fail("invalid", input=data)
 
 
+class CharField(serializers.CharField):
+    """Text only. DRF's also took a JSON number and stored its digits, where the schema says text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictInputMixin:
-    """For a ModelSerializer: the relations and booleans above, which refuse what the schema refuses."""
+    """For a ModelSerializer: the relations, booleans and texts above, which refuse what the schema refuses."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.BooleanField: BooleanField,
+        models.CharField: CharField,
+        models.TextField: CharField,
     }
     serializer_related_field = PrimaryKeyRelatedField
 
@@ -380,9 +391,7 @@ class UsernameField(NoEmptyTextMixin, serializers.SlugRelatedField):
 
 
 class CaseSerializer(ModelSerializer):
-    reference = serializers.CharField(
-        max_length=40, required=False, help_text="Generated (e.g. PGO-2024-0001) when not given."
-    )
+    reference = CharField(max_length=40, required=False, help_text="Generated (e.g. PGO-2024-0001) when not given.")
     lead = UsernameField(required=False, allow_null=True)
     my_role = serializers.CharField(read_only=True, allow_null=True, help_text="Your role on this case.")
 
@@ -463,7 +472,7 @@ class IncidentSerializer(ModelSerializer):
 
 
 class WeaponSystemSerializer(ModelSerializer):
-    aliases = serializers.ListField(child=serializers.CharField(max_length=120), required=False)
+    aliases = serializers.ListField(child=CharField(max_length=120), required=False)
 
     class Meta:
         model = WeaponSystem
@@ -479,9 +488,9 @@ class SanctionsProvisionSerializer(ModelSerializer):
 
 
 class EntitySerializer(ModelSerializer):
-    aliases = serializers.ListField(child=serializers.CharField(max_length=350), required=False)
-    identifiers = serializers.ListField(child=serializers.DictField(child=serializers.CharField()), required=False)
-    programs = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    aliases = serializers.ListField(child=CharField(max_length=350), required=False)
+    identifiers = serializers.ListField(child=serializers.DictField(child=CharField()), required=False)
+    programs = serializers.ListField(child=CharField(max_length=40), required=False)
 
     class Meta:
         model = Entity

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.api.serializers import BooleanField, StrictInputMixin, VisibleCaseField, VisibleRelatedField
+from cases.api.serializers import BooleanField, CharField, StrictInputMixin, VisibleCaseField, VisibleRelatedField
 from cases.models import TEXT_MAX_LENGTH, Incident
 from evidence.choices import ItemStatus, PhotoStatus
 from evidence.models import (
@@ -32,7 +32,7 @@ class EvidenceItemSerializer(StrictInputMixin, serializers.ModelSerializer):
     case = VisibleCaseField()
     incident = VisibleIncidentField(required=False, allow_null=True)
     parent = VisibleItemField(required=False, allow_null=True)
-    custodian = serializers.CharField(
+    custodian = CharField(
         max_length=200,
         required=False,
         allow_blank=True,
@@ -81,15 +81,15 @@ class CustodyTransferSerializer(serializers.Serializer):
     """The one write on the ledger endpoint: hand an exhibit to a new custodian."""
 
     item = VisibleItemField()
-    to_custodian = serializers.CharField(max_length=200)
+    to_custodian = CharField(max_length=200)
     occurred_at = serializers.DateTimeField()
-    place = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    purpose = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    place = CharField(max_length=300, required=False, allow_blank=True, default="")
+    purpose = CharField(max_length=300, required=False, allow_blank=True, default="")
     seal_intact = BooleanField(default=True)
-    seal_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    storage_location = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    seal_number = CharField(max_length=100, required=False, allow_blank=True)
+    storage_location = CharField(max_length=300, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=ItemStatus.choices, default=ItemStatus.TRANSFERRED)
-    notes = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
+    notes = CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
 
     def validate_to_custodian(self, value):
         if not value.strip():
@@ -116,11 +116,11 @@ class VerificationReportSerializer(serializers.Serializer):
 class PhotoUploadSerializer(serializers.Serializer):
     item = VisibleItemField(help_text="The evidence item the photo shows.")
     file = serializers.FileField(help_text="JPEG, PNG, TIFF, WebP or HEIC; the type is read from the bytes.")
-    photographer = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    photographer = CharField(max_length=200, required=False, allow_blank=True, default="")
     captured_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="Used when the photo has no EXIF time."
     )
-    notes = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
+    notes = CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
 
     def to_internal_value(self, data):
         request = self.context["request"]
@@ -222,7 +222,7 @@ class MarkingSerializer(StrictInputMixin, serializers.ModelSerializer):
     transcribed_by = serializers.CharField(source="transcribed_by.username", read_only=True)
     verified_by = serializers.CharField(source="verified_by.username", read_only=True, allow_null=True)
     date_readings = serializers.SerializerMethodField(help_text="Every reading of a date code; never a guess.")
-    reason = serializers.CharField(
+    reason = CharField(
         max_length=TEXT_MAX_LENGTH, write_only=True, required=False, help_text="Why a marking is corrected."
     )
 
@@ -256,7 +256,7 @@ class MarkingSerializer(StrictInputMixin, serializers.ModelSerializer):
 
 
 class WithdrawalSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    reason = CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class SourceSerializer(StrictInputMixin, serializers.ModelSerializer):
@@ -265,7 +265,7 @@ class SourceSerializer(StrictInputMixin, serializers.ModelSerializer):
     archived_sha256 = serializers.CharField(source="archived_copy.sha256", read_only=True, allow_null=True)
     archived_size = serializers.IntegerField(source="archived_copy.size", read_only=True, allow_null=True)
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
-    reason = serializers.CharField(
+    reason = CharField(
         max_length=TEXT_MAX_LENGTH, write_only=True, required=False, help_text="Why a source is changed."
     )
 

@@ -161,3 +161,9 @@ def test_the_location_of_a_new_dossier_is_a_plain_string(api, team):
     response = api(team.alice).post(f"/api/v1/cases/{team.case.pk}/dossiers/", {}, format="json")
     assert response.status_code == 201, response.content
     assert type(response.headers["Location"]) is str
+
+
+@pytest.mark.parametrize(("url", "body"), [("/api/v1/tokens/", {"name": 5}), ("/api/v1/tokens/", {"name": 0.5})])
+def test_a_text_field_refuses_a_number(api, team, url, body):
+    # DRF stored the number's digits; the schema says text.
+    assert_error(api(team.alice).post(url, body, format="json"), 400, field="name")
