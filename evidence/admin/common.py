@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import reverse
@@ -117,3 +117,23 @@ def attributions_html(subject, viewer) -> str:
         else ""
     )
     return format_html('{}<table class="attest-attributions">{}</table>', warning, rows)
+
+
+class ExhibitRecordsInline(admin.TabularInline):
+    """An exhibit's records listed read-only on its page, each linking to its own; made elsewhere."""
+
+    fk_name = "item"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Case rights decide, as on the page itself; an exhibit being added has none yet.
+        adding = bool(request.resolver_match and request.resolver_match.url_name.endswith("_add"))
+        return not adding and request.user.is_active and request.user.is_staff

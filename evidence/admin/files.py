@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cases.admin import CaseScopedAdmin
-from evidence.admin.common import ItemCaseFilter
+from evidence.admin.common import ExhibitRecordsInline, ItemCaseFilter
 from evidence.admin.items import EvidenceItemAdmin
 from evidence.downloads import file_response
 from evidence.models import EvidenceFile
@@ -83,27 +83,13 @@ class EvidenceFileAdmin(CaseScopedAdmin):
         return file_response(request, kept, kept.file.path, filename=name, content_type="application/octet-stream")
 
 
-class ItemEvidenceFileInline(admin.TabularInline):
+class ItemEvidenceFileInline(ExhibitRecordsInline):
     """The exhibit's kept files with their SHA-256, each downloadable."""
 
     model = EvidenceFile
-    fk_name = "item"
-    extra = 0
-    can_delete = False
-    show_change_link = True
     fields = ["original_name", "sha256", "download", "reason", "kept_by", "kept_at"]
     readonly_fields = fields
     verbose_name_plural = _("files kept as evidence")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        adding = bool(request.resolver_match and request.resolver_match.url_name.endswith("_add"))
-        return not adding and request.user.is_active and request.user.is_staff
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("item", "file", "kept_by")

@@ -19,7 +19,7 @@ from cases.admin import (
 from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH
 from evidence import services
-from evidence.admin.common import ItemCaseFilter
+from evidence.admin.common import ExhibitRecordsInline, ItemCaseFilter
 from evidence.admin.items import EvidenceItemAdmin
 from evidence.admin.photos import viewer_html
 from evidence.admin.reports import sanctions_report_view
@@ -181,28 +181,13 @@ class MarkingAdmin(CaseScopedAdmin):
             self.message_user(request, _("%(n)s marking(s) verified.") % {"n": verified}, messages.SUCCESS)
 
 
-class ItemMarkingInline(admin.TabularInline):
+class ItemMarkingInline(ExhibitRecordsInline):
     """The exhibit's markings, each linking to its page (and its photo); recorded and changed there."""
 
     model = Marking
-    fk_name = "item"
-    extra = 0
-    can_delete = False
-    show_change_link = True
     fields = ["transcription", "marking_type", "confidence", "photo", "verified_by", "withdrawn_at"]
     readonly_fields = fields
     verbose_name_plural = _("markings")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        # Case rights decide, as on the page itself; an exhibit being added has no markings.
-        adding = bool(request.resolver_match and request.resolver_match.url_name.endswith("_add"))
-        return not adding and request.user.is_active and request.user.is_staff
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("item", "photo__item", "verified_by")
