@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from config.two_factor import TwoFactorAdminSite
+from config.two_factor import AttestAdminSite, TwoFactorAdminSite
 from config.views import api_login, healthz
 
 admin.site.site_header = admin.site.site_title = _("Attest")
@@ -14,9 +14,8 @@ admin.site.index_title = _("Cases and evidence")
 # There is no public site: "/" and the admin's "View site" lead to the admin home (they were 404s).
 admin.site.site_url = reverse_lazy("admin:index")
 
-if settings.ATTEST_REQUIRE_2FA:
-    # The admin then asks for a TOTP code at sign-in (a wrong one is access-logged); only verified staff get in.
-    admin.site.__class__ = TwoFactorAdminSite
+# With 2FA the admin asks for a TOTP code at sign-in (a wrong one is access-logged); only verified staff get in.
+admin.site.__class__ = TwoFactorAdminSite if settings.ATTEST_REQUIRE_2FA else AttestAdminSite
 
 api_auth_urls = [
     path("login/", api_login, name="login"),

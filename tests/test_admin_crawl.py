@@ -110,6 +110,25 @@ def test_every_autocomplete_field_answers(client, team, model, field_name, perso
         assert "results" in response.json()
 
 
+@pytest.mark.parametrize(("model", "field_name"), list(_autocompletes()))
+def test_a_type_ahead_for_a_nul_finds_nothing_rather_than_failing(client, team, model, field_name):
+    """PostgreSQL refuses NUL in a LIKE pattern: the type-ahead was a 500 there."""
+    client.force_login(team.root)
+    query = {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field_name}
+    response = client.get(reverse("admin:autocomplete"), {**query, "term": "\x00"})
+    assert response.status_code == 200
+    assert "results" in response.json()
+
+
+@pytest.mark.parametrize("model", list(_models()))
+def test_a_search_or_filter_with_a_nul_is_no_server_error(client, team, model):
+    _row(model, team)
+    client.force_login(team.root)
+    for query in ({"q": "a\x00b"}, {"o": "\x00"}, {"p": "\x00"}, {"case__id__exact": "\x00"}):
+        response = client.get(reverse(_name(model, "changelist")), query)
+        assert response.status_code in (200, 302), (query, response.status_code)
+
+
 # --- Custom admin views, admin.site's own pages, actions, and add forms given another case's choices. ---
 
 RANK = {"charlie": 0, "vera": 1, "bob": 2, "ivan": 3, "alice": 4, "root": 5}

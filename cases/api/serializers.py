@@ -2,6 +2,7 @@ import datetime
 import decimal
 
 from django.contrib.auth import get_user_model
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
@@ -386,8 +387,29 @@ class VisibleCaseField(VisibleRelatedField):
 
 
 class UsernameField(NoEmptyTextMixin, serializers.SlugRelatedField):
+    default_error_messages = {"null_characters": ProhibitNullCharactersValidator.message}
+
     def __init__(self, **kwargs):
         super().__init__(slug_field="username", queryset=get_user_model().objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data):
+        # PostgreSQL refuses NUL in text even in a lookup; DRF's CharField refuses it, its slug field did not.
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("null_characters")
+        return super().to_internal_value(data)
+
+
+class TextDictField(serializers.DictField):
+    """An object of texts whose keys are text without NUL (PostgreSQL's jsonb refuses \\u0000 in a key)."""
+
+    child = CharField()
+    default_error_messages = {"null_characters": ProhibitNullCharactersValidator.message}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if any("\x00" in key for key in value):
+            self.fail("null_characters")
+        return value
 
 
 class CaseSerializer(ModelSerializer):
@@ -489,7 +511,7 @@ class SanctionsProvisionSerializer(ModelSerializer):
 
 class EntitySerializer(ModelSerializer):
     aliases = serializers.ListField(child=CharField(max_length=350), required=False)
-    identifiers = serializers.ListField(child=serializers.DictField(child=CharField()), required=False)
+    identifiers = serializers.ListField(child=TextDictField(), required=False)
     programs = serializers.ListField(child=CharField(max_length=40), required=False)
 
     class Meta:

@@ -167,3 +167,74 @@ def test_the_location_of_a_new_dossier_is_a_plain_string(api, team):
 def test_a_text_field_refuses_a_number(api, team, url, body):
     # DRF stored the number's digits; the schema says text.
     assert_error(api(team.alice).post(url, body, format="json"), 400, field="name")
+
+
+class TestNulCharacters:
+    """PostgreSQL refuses NUL in text and in jsonb keys; the contract fuzzer got a 500 from a username with one."""
+
+    def test_a_username_with_a_nul_is_a_400_naming_it(self, api, team):
+        body = {"case": team.case.pk, "user": "char\x00lie", "role": "viewer"}
+        assert_error(api(team.alice).post("/api/v1/case-memberships/", body, format="json"), 400, field="user")
+        assert_error(api(team.alice).post("/api/v1/case-memberships/", body, format="multipart"), 400, field="user")
+
+    def test_a_lead_with_a_nul_is_a_400_naming_it(self, api, team):
+        response = api(team.alice).patch(f"/api/v1/cases/{team.case.pk}/", {"lead": "ali\x00ce"}, format="json")
+        assert_error(response, 400, field="lead")
+
+    def test_an_identifier_key_with_a_nul_is_a_400_naming_it(self, api, team):
+        body = {"kind": "vessel", "name": "Ever Given", "identifiers": [{"ty\x00pe": "IMO"}]}
+        assert_error(api(team.root).post("/api/v1/entities/", body, format="json"), 400, field="identifiers")
+
+    def test_an_identifier_without_a_nul_is_kept(self, api, team):
+        body = {"kind": "vessel", "name": "Ever Given", "identifiers": [{"type": "IMO", "value": "9811000"}]}
+        response = api(team.root).post("/api/v1/entities/", body, format="json")
+        assert response.status_code == 201, response.content
+        assert response.json()["identifiers"] == [{"type": "IMO", "value": "9811000"}]
+
+
+def _query_parameters() -> list[tuple[str, str]]:
+    from tests.api.test_contract import SERVED
+
+    return sorted(
+        (path, parameter["name"])
+        for path, operations in SERVED["paths"].items()
+        if "{" not in path and "get" in operations
+        for parameter in operations["get"].get("parameters", [])
+        if parameter["in"] == "query"
+    )
+
+
+@pytest.mark.parametrize(("path", "name"), _query_parameters())
+def test_a_nul_in_any_query_parameter_is_never_a_500(api, team, path, name):
+    # Generated from the served schema, so a filter added later is probed too.
+    response = api(team.alice).get(path, {name: "a\x00b"})
+    assert response.status_code < 500, response.content
+
+
+def _body_texts() -> list[tuple[str, str, str]]:
+    from tests.api.test_contract import SERVED
+
+    def properties(schema):
+        if "$ref" in schema:
+            schema = SERVED["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        return schema.get("properties", {})
+
+    found = []
+    for path, operations in SERVED["paths"].items():
+        for method in ("post", "patch"):
+            body = operations.get(method, {}).get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            for name, field in properties(body["schema"]).items():
+                if field.get("readOnly") or field.get("format") == "binary":
+                    continue
+                found.append((method, path, name))
+    return sorted(found)
+
+
+@pytest.mark.parametrize(("method", "path", "name"), _body_texts())
+def test_a_nul_in_any_body_field_is_never_a_500(api, team, method, path, name):
+    url = re.sub(r"\{[^}]+\}", lambda match: str(team.case.pk), path)
+    for body in ({name: "a\x00b"}, {name: ["a\x00b"]}, {name: [{"a\x00b": "c\x00d"}]}):
+        response = getattr(api(team.root), method)(url, body, format="json")
+        assert response.status_code < 500, (body, response.content)
