@@ -79,7 +79,7 @@ def subjects_by_exhibit(case) -> dict[tuple[str, int], int]:
     return found
 
 
-CUSTODY_EVENTS_SHOWN = 200
+CUSTODY_EVENTS_SHOWN = 50  # the overview's timeline; the ledger's own list pages through them all
 
 
 def custody_events(case, *, subjects: dict[tuple[str, int], int] | None = None, exhibit: int | None = None,

@@ -8,6 +8,8 @@ every list and add page the model admin offers.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -127,6 +129,16 @@ def test_a_search_or_filter_with_a_nul_is_no_server_error(client, team, model):
     for query in ({"q": "a\x00b"}, {"o": "\x00"}, {"p": "\x00"}, {"case__id__exact": "\x00"}):
         response = client.get(reverse(_name(model, "changelist")), query)
         assert response.status_code in (200, 302), (query, response.status_code)
+
+
+@pytest.mark.parametrize("model", list(_models()))
+def test_no_add_page_shows_a_python_none(client, team, model):
+    """The attribution add page read "Grade: None" for a grade computed once saved."""
+    _row(model, team)
+    client.force_login(team.root)
+    response = client.get(reverse(_name(model, "add")))
+    if response.status_code == 200:
+        assert not re.search(r'class="readonly">\s*None\s*<', response.content.decode())
 
 
 # --- Custom admin views, admin.site's own pages, actions, and add forms given another case's choices. ---

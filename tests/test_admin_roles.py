@@ -184,4 +184,33 @@ def test_the_integrity_check_goes_back_only_to_this_site(client, team):
     client.force_login(team.alice)
     check_url = reverse("admin:cases_case_integrity", args=[team.case.pk])
     response = client.post(check_url, {"next": "https://elsewhere.example/"})
-    assert response["Location"] == reverse("admin:cases_case_change", args=[team.case.pk])
+    assert response["Location"] == reverse("admin:cases_case_overview", args=[team.case.pk])
+
+
+def test_the_integrity_check_page_leads_back_to_the_overview(client, team):
+    client.force_login(team.alice)
+    page = client.get(reverse("admin:cases_case_integrity", args=[team.case.pk])).content.decode()
+    crumbs = page.split('<div class="breadcrumbs">')[1].split("</div>")[0]
+    assert reverse("admin:cases_case_overview", args=[team.case.pk]) in crumbs
+    assert f'name="next" value="{reverse("admin:cases_case_overview", args=[team.case.pk])}"' in page
+
+
+def test_the_admins_integrity_checks_share_the_apis_budget_per_user(client, team, monkeypatch):
+    """A check re-hashes every file of a case: the admin's page and action count with POST /verify/."""
+    from cases.models import Case
+    from config.api.throttling import FixityCheckThrottle
+
+    monkeypatch.setitem(FixityCheckThrottle.THROTTLE_RATES, "fixity_check", "2/hour")
+    client.force_login(team.alice)
+    check_url = reverse("admin:cases_case_integrity", args=[team.case.pk])
+    for _ in range(2):
+        client.post(check_url)
+    response = client.post(check_url, follow=True)
+    assert "not checked" in response.content.decode()
+    assert "try again in" in response.content.decode()
+    response = _post_action(client, Case, "check_integrity", team.case)
+    assert "not checked" in response.content.decode()
+    assert CustodyEvent.objects.filter(case=team.case, event_type="fixity.checked").count() == 2
+    client.force_login(team.ivan)  # another user's budget
+    client.post(check_url)
+    assert CustodyEvent.objects.filter(case=team.case, event_type="fixity.checked").count() == 3

@@ -93,8 +93,26 @@ def test_make_run_twice_serves_admin_and_api_with_the_printed_login(tmp_path):
             with opener.open(f"{run.url}/api/v1/", timeout=30) as response:
                 assert response.status == 200, f"attempt {attempt}"
             assert "tasks run in-process" in run.log()
+            if attempt == 1:
+                follow_the_readmes_verify_step(tmp_path)
         finally:
             run.interrupt()
+
+
+def follow_the_readmes_verify_step(tmp_path):
+    """README's "What you see" ends with a command to re-check every hash: run it as printed, from a
+    shell that has only what make run's database needs (it failed without a production SECRET_KEY)."""
+    readme = (processes.PROJECT_DIR / "README.md").read_text()
+    section = readme.split("## What you see after `make run`")[1].split("\n## ")[0]
+    command = re.search(r"Then run\s+`([^`]+)`", section).group(1)
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}", MEDIA_ROOT=str(tmp_path / "media"),
+               VAR_DIR=str(tmp_path / "var"))  # fmt: skip
+    done = subprocess.run(
+        ["sh", "-c", command], cwd=processes.PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
+    assert "PGO-2024-0101" in done.stdout
 
 
 @pytest.mark.integration

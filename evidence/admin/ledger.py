@@ -23,6 +23,7 @@ from cases.admin import (
 )
 from cases.choices import Role
 from cases.models import Case
+from config.api.throttling import FixityCheckThrottle
 from evidence import services
 from evidence.models import Checkpoint, CustodyEvent
 
@@ -83,7 +84,14 @@ class CheckpointAdmin(ReadOnlyLedgerAdmin):
 def check_integrity(modeladmin, request, queryset):
     """The fixity check on request: re-hashes the case's files and verifies its ledger, recording the
     verdict that the case page and dashboard show (investigators and leads, checked by the service)."""
+    throttle = FixityCheckThrottle()  # the budget the API's POST /cases/{id}/verify/ draws on, per user
     for case in queryset:
+        if not throttle.allow_request(request, None):
+            minutes = max(1, round((throttle.wait() or 60) / 60))
+            text = gettext("%(case)s: not checked. A check re-hashes every file of a case, so each user has a "
+                           "few an hour; try again in %(minutes)s min.")  # fmt: skip
+            modeladmin.message_user(request, text % {"case": case.reference, "minutes": minutes}, messages.ERROR)
+            return
         try:
             report = services.check_fixity(actor=request.user, case=case)
         except (PermissionDenied, Http404) as error:
@@ -111,7 +119,7 @@ def check_integrity_view(model_admin, request, object_id):
         raise PermissionDenied
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("admin:cases_case_change", args=[case.pk])
+        next_url = reverse("admin:cases_case_overview", args=[case.pk])
     if request.method == "POST":
         check_integrity(model_admin, request, Case.objects.filter(pk=case.pk))
         return redirect(next_url)

@@ -8,6 +8,7 @@ photos or the ledger). Every read is a fixed number of queries, whatever the cas
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -166,8 +167,10 @@ def _timeline(request, case, incidents, exhibits_by_id) -> dict:
             })  # fmt: skip
     entries.sort(key=lambda entry: entry["when"], reverse=True)
     event_types = [(INCIDENT_FILTER, gettext("Incidents")), *EventType.choices]
+    ledger = {"case": case.pk, **({"event_type__exact": event_type} if event_type not in ("", INCIDENT_FILTER) else {})}
     return {"entries": entries, "exhibit": exhibit_id, "event": event_type, "event_types": event_types,
-            "limit": selectors.CUSTODY_EVENTS_SHOWN}  # fmt: skip
+            "limit": selectors.CUSTODY_EVENTS_SHOWN,
+            "ledger_url": f"{reverse('admin:evidence_custodyevent_changelist')}?{urlencode(ledger)}"}  # fmt: skip
 
 
 def _verdict(check) -> dict | None:

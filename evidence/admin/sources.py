@@ -163,6 +163,10 @@ class AttributionAdmin(CaseScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)  # attributions are withdrawn, not edited
 
+    def get_readonly_fields(self, request, obj=None):
+        # The grade is computed and the rest set later: on the add page they read "None" (issue #17).
+        return self.readonly_fields if obj is not None else []
+
     @admin.action(description=_("Withdraw the selected attributions"), permissions=["write"])
     def withdraw_selected(self, request, queryset):
         # The reason goes into the custody ledger: in English, whatever the language of the admin.

@@ -227,3 +227,32 @@ def test_the_tile_url_reaches_the_map(client, team, settings):
     fill(team.case, 1)
     client.force_login(team.vera)
     assert client.get(overview_url(team.case)).context["map_data"]["tiles"] == settings.ATTEST_MAP_TILE_URL
+
+
+def test_a_failed_dossier_says_why_on_the_overview(client, team):
+    from tests.factories import ExportFactory
+
+    export = ExportFactory(case=team.case, actor=team.vera)
+    Export.objects.filter(pk=export.pk).update(status="failed", error="The dossier could not be built: out of disk.")
+    client.force_login(team.vera)
+    page = client.get(overview_url(team.case)).content.decode()
+    row = page.split('<tr class="attest-export"')[1].split("</tr>")[0]
+    assert "The dossier could not be built: out of disk." in row
+    assert "hidden" not in row.split("attest-export-error")[1].split(">")[0]
+
+
+def test_the_timeline_shows_the_newest_events_and_links_to_the_whole_ledger(client, team):
+    from evidence.selectors import CUSTODY_EVENTS_SHOWN
+
+    fill(team.case, CUSTODY_EVENTS_SHOWN + 5)
+    client.force_login(team.vera)
+    response = client.get(overview_url(team.case), {"event": "item.created"})
+    entries = response.context["timeline"]["entries"]
+    assert len(entries) == CUSTODY_EVENTS_SHOWN
+    ledger = response.context["timeline"]["ledger_url"]
+    changelist = reverse("admin:evidence_custodyevent_changelist")
+    assert ledger == f"{changelist}?case={team.case.pk}&event_type__exact=item.created"
+    assert html.escape(ledger) in response.content.decode()
+    listed = client.get(ledger)
+    assert listed.status_code == 200
+    assert listed.context["cl"].result_count == CUSTODY_EVENTS_SHOWN + 5

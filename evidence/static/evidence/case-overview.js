@@ -83,6 +83,11 @@
           if (export_.status === "done") {
             row.querySelector(".attest-export-download").hidden = false;
           }
+          if (export_.status === "failed") {
+            const error = row.querySelector(".attest-export-error");
+            error.textContent = export_.error;  // the stored reason, worded for users (never a server detail)
+            error.hidden = false;
+          }
           if (export_.status === "done" || export_.status === "failed") {
             delete row.dataset.pollUrl;
           }
