@@ -91,3 +91,28 @@ def test_the_403_handler_answers_json_under_the_api_only(rf):
     assert json.loads(api_response.content)["error"]["code"] == "permission_denied"
     page = errors.permission_denied(rf.get("/admin/"), PermissionDenied())
     assert (page.status_code, page["Content-Type"].startswith("text/html")) == (403, True)
+
+
+def test_a_refusal_in_the_admin_is_a_page_in_its_look_with_a_way_back(client, team):
+    """Viewers who followed a link to a control of their role met Django's bare "403 Forbidden"."""
+    from django.urls import reverse
+
+    client.force_login(team.vera)
+    response = client.post(reverse("admin:cases_case_integrity", args=[team.case.pk]))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'id="language-switcher"' in page  # the admin's frame
+    assert "Your role does not allow this." in page
+    assert f'href="{reverse("admin:index")}"' in page
+
+
+def test_not_found_in_the_admin_is_a_page_in_its_look(client, team):
+    from django.urls import reverse
+
+    client.force_login(team.charlie)
+    response = client.get(reverse("admin:cases_case_overview", args=[team.case.pk]))
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert 'id="language-switcher"' in page
+    assert "nothing you may see" in page
+    assert team.case.reference not in page
