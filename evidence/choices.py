@@ -40,6 +40,7 @@ class EventType(models.TextChoices):
     ATTRIBUTION_ADDED = "attribution.added", _("Attribution added")
     ATTRIBUTION_WITHDRAWN = "attribution.withdrawn", _("Attribution withdrawn")
     EXPORT_PRODUCED = "export.produced", _("Export produced")
+    PACKAGE_SEALED = "package.sealed", _("Package sealed")
     FIXITY_CHECK = "fixity.checked", _("Fixity check")
     CORRECTION = "event.corrected", _("Correction of an event")
 

@@ -8,13 +8,14 @@ Layout of data/ (what verify.py and docs/custody-format.md expect):
     ledger/<CASE>.jsonl                   the custody ledger up to the signed head
     checkpoints/<CASE>.json               every checkpoint signed up to then
     public-keys/<key id>.pem              the keys that signed them
-    case.json                             every record of the case
+    case.json                             every record of the case (recorded by the package.sealed event)
     files.json                            path, SHA-256 and size of every evidence file above
 verify.py and custody-format.md travel as tag files beside data/.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -97,9 +98,14 @@ def build_package(
     checkpoint: Checkpoint,
     dossier: Path,
     workdir: Path,
+    seal: Callable[[list[dict]], Checkpoint],
     progress: Callable[[int, str], None] = lambda percent, stage: None,
-) -> Path:
-    """Assemble, bag and zip the package in `workdir`; returns the zip's path."""
+) -> tuple[Path, Checkpoint]:
+    """Assemble, bag and zip the package in `workdir`; returns the zip's path and the checkpoint it ships.
+
+    `seal(files)` records the package's own files (case.json, the dossier) in the ledger and signs
+    the checkpoint that covers them (docs/custody-format.md, sections 5 and 10): no event before
+    it records them, and verify.py refuses a file the ledger does not record."""
     case = export.case
     name = f"{case.file_stem}-package-{export.pk}"
     # Inside the package a ledger is named by its reference (the format requires it): only a reference
@@ -134,6 +140,13 @@ def build_package(
     dossier_sha, dossier_size = filestore.hash_file(dossier)
     _place(dossier, root / "dossier" / f"{stem}-dossier.pdf")
     files.append({"path": f"dossier/{stem}-dossier.pdf", "sha256": dossier_sha, "size": dossier_size})
+    case_record = (json.dumps(_records(case), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    (root / "case.json").write_bytes(case_record)
+    sealed = [
+        {"path": "case.json", "sha256": hashlib.sha256(case_record).hexdigest(), "size": len(case_record)},
+        files[-1],
+    ]
+    checkpoint = seal(sealed)
 
     progress(88, "ledger")
     (root / "ledger").mkdir()
@@ -143,7 +156,6 @@ def build_package(
     (root / "checkpoints" / f"{stem}.json").write_text(json.dumps(signed, indent=2) + "\n")
     (root / "public-keys").mkdir()
     (root / "public-keys" / f"{checkpoint.key_id}.pem").write_bytes(custody.public_key_pem())
-    (root / "case.json").write_text(json.dumps(_records(case), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (root / "files.json").write_text(json.dumps(files, indent=2) + "\n")
 
     progress(92, "bagging")
@@ -172,4 +184,4 @@ def build_package(
                 packed = path.suffix.lower() in {".jpg", ".heic", ".webp", ".pdf", ".png"}
                 compression = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED
                 bundle.write(path, path.relative_to(workdir).as_posix(), compress_type=compression)
-    return archive
+    return archive, checkpoint

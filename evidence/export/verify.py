@@ -5,11 +5,19 @@ This is the standalone verifier of the specification "Attest custody ledger form
 (docs/custody-format.md in the Attest source). It re-implements that specification with the Python
 standard library (3.9 or later) and the `cryptography` package for Ed25519, and imports nothing else.
 
-    python verify.py BAG_DIR [--head SIZE:SHA256] [--key PUBLIC_KEY.pem]
+    python verify.py BAG_DIR [--head SIZE:SHA256] [--key-fingerprint HEX] [--key PUBLIC_KEY.pem]
 
-BAG_DIR/data/ holds ledger/<CASE>.jsonl, checkpoints/<CASE>.json, public-keys/*.pem and files.json.
-Prints one line per case, "CASE: intact (…)" or "CASE: BROKEN - <first problem>".
-Exit status: 0 when everything is intact, 1 when anything is broken, 2 on a usage error.
+BAG_DIR/data/ holds ledger/<CASE>.jsonl, checkpoints/<CASE>.json, public-keys/*.pem, files.json,
+case.json and the evidence files. One line per case, and the exit status, give the verdict:
+
+    CASE: BROKEN - <first problem>                       exit 1
+    CASE: INTACT BUT UNANCHORED (...)                    exit 2  consistent with itself, but nothing
+          from outside the package vouches for it: a rewritten, re-signed package would look the same
+    CASE: INTACT AND ANCHORED (...; anchors: ...)        exit 0  naming each anchor that held
+
+Anchors come from outside the package: a head printed in the dossier or a filing (--head), the
+SHA-256 fingerprint of the signing key printed in the dossier (--key-fingerprint), or a public key
+obtained independently (--key). A usage error exits 3.
 """
 
 from __future__ import annotations
@@ -45,6 +53,11 @@ ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f"
 NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
 SURROGATE = re.compile("[\ud800-\udfff]")
 CHUNK = 1024 * 1024
+BROKEN, UNANCHORED, USAGE = 1, 2, 3
+UNANCHORED_HINT = "give the head (--head) and the key fingerprint (--key-fingerprint) that the dossier prints"
+# The metadata beside the evidence files in data/; everything else must be listed in files.json.
+METADATA = ("files.json", "case.json")
+METADATA_FOLDERS = ("ledger", "checkpoints", "public-keys")
 
 
 class Broken(Exception):
@@ -120,14 +133,22 @@ def event_hash(record: dict[str, Any]) -> str:
 
 
 def key_id(public_key_raw: bytes) -> str:
-    return hashlib.sha256(public_key_raw).hexdigest()[:16]
+    return fingerprint(public_key_raw)[:16]
+
+
+def fingerprint(public_key_raw: bytes) -> str:
+    """A key's full fingerprint: the SHA-256 of its 32 raw bytes, as the dossier prints it."""
+    return hashlib.sha256(public_key_raw).hexdigest()
 
 
 # --- The ledger ------------------------------------------------------------------------------
 
 
-def verify_ledger(path: Path, case: str) -> dict[int, str]:
-    """Check every line of one case's ledger in order; return {seq: hash} when all are intact."""
+def verify_ledger(path: Path, case: str, recorded: dict[str, tuple[str, int]] | None = None) -> dict[int, str]:
+    """Check every line of one case's ledger in order; return {seq: hash} when all are intact.
+
+    `recorded`, when given, collects the SHA-256 of every file the events record (section 10), with
+    the case and number of the first event that records it."""
     *lines, rest = path.read_bytes().split(b"\n")
     hashes: dict[int, str] = {}
     prev = GENESIS
@@ -141,9 +162,35 @@ def verify_ledger(path: Path, case: str) -> dict[int, str]:
             raise Broken(f"line {number}", "not in canonical form")
         prev = check_event(entry, number, prev, case)
         hashes[number] = prev
+        if recorded is not None:
+            for sha256 in recorded_files(entry):
+                recorded.setdefault(sha256, (case, number))
     if rest:
         raise Broken(f"line {len(lines) + 1}", "not terminated by a newline")
     return hashes
+
+
+# The payload fields that record a file's SHA-256 (section 10): event type -> (state key, field).
+FILE_HASH_FIELDS = {
+    "photo.added": ("photo", "sha256"),
+    "file.kept": ("file", "sha256"),
+    "source.added": ("source", "archived_sha256"),
+    "source.updated": ("source", "archived_sha256"),
+}
+
+
+def recorded_files(entry: dict[str, Any]) -> list[str]:
+    """The SHA-256 of each file an event records: a photo, a kept file, a source's archived copy, or
+    the files a package.sealed event lists."""
+    payload = entry["payload"]
+    if entry["type"] == "package.sealed":
+        files = payload.get("files")
+        return [item["sha256"] for item in files if isinstance(item, dict) and isinstance(item.get("sha256"), str)] \
+            if isinstance(files, list) else []  # fmt: skip
+    key, field = FILE_HASH_FIELDS.get(entry["type"], (None, None))
+    state = payload.get(key) if key else None
+    value = state.get(field) if isinstance(state, dict) else None
+    return [value] if isinstance(value, str) and HEX64.fullmatch(value) else []
 
 
 def check_event(entry: Any, expected: int, prev: str, case: str) -> str:
@@ -197,8 +244,12 @@ def head_problem(size: int, head: str, hashes: dict[int, str]) -> str | None:
 # --- Checkpoints -----------------------------------------------------------------------------
 
 
-def verify_checkpoints(path: Path, case: str, hashes: dict[int, str], keys: dict[str, Any]) -> int:
-    """Every checkpoint: well-formed, signed by a trusted key, never shrinking, on the chain."""
+def verify_checkpoints(
+    path: Path, case: str, hashes: dict[int, str], keys: dict[str, Any]
+) -> tuple[int, dict[str, int]]:
+    """Every checkpoint: well-formed, signed by a trusted key, never shrinking, on the chain.
+
+    Returns how many there are and, for each key id that signed, the largest size it signed."""
     name = f"data/checkpoints/{file_stem(case)}.json"
     if not path.is_file():
         raise Broken(name, "missing (a case without checkpoints ships an empty list)")
@@ -213,6 +264,7 @@ def verify_checkpoints(path: Path, case: str, hashes: dict[int, str], keys: dict
         if reason:
             raise Broken(f"{name} entry #{number}", reason)
     largest = 0
+    signers: dict[str, int] = {}
     for checkpoint in sorted(checkpoints, key=lambda item: item["signed_at"]):
         size = checkpoint["size"]
         where = f"checkpoint of size {size} signed {checkpoint['signed_at']}"
@@ -232,7 +284,8 @@ def verify_checkpoints(path: Path, case: str, hashes: dict[int, str], keys: dict
         reason = head_problem(size, checkpoint["head"], hashes)
         if reason:
             raise Broken(where, reason)
-    return len(checkpoints)
+        signers[checkpoint["key"]] = max(size, signers.get(checkpoint["key"], 0))
+    return len(checkpoints), signers
 
 
 def checkpoint_shape_problem(checkpoint: Any) -> str | None:
@@ -255,7 +308,7 @@ def checkpoint_shape_problem(checkpoint: Any) -> str | None:
 
 
 def load_keys(paths: list[Path]) -> dict[str, Any]:
-    """Trusted Ed25519 public keys (SPKI PEM) by key id."""
+    """Ed25519 public keys (SPKI PEM) by key id."""
     keys = {}
     for path in paths:
         try:
@@ -271,8 +324,11 @@ def load_keys(paths: list[Path]) -> dict[str, Any]:
 # --- Files -----------------------------------------------------------------------------------
 
 
-def verify_files(data: Path) -> int:
-    """Recompute the SHA-256 and size of every file that data/files.json lists."""
+def verify_files(data: Path, recorded: dict[str, tuple[str, int]] | None = None) -> dict[str, str]:
+    """Recompute the SHA-256 and size of every file that data/files.json lists, and check that the
+    ledger records that SHA-256 (when `recorded` is given) and that data/ holds nothing unlisted.
+
+    Returns {path: sha256} of the evidence files and of case.json when shipped."""
     try:
         manifest = parse_json((data / "files.json").read_bytes())
     except OSError:
@@ -281,6 +337,7 @@ def verify_files(data: Path) -> int:
         raise Broken("data/files.json", f"not valid JSON ({exc})") from None
     if not isinstance(manifest, list):
         raise Broken("data/files.json", "not a JSON list")
+    listed: dict[str, str] = {}
     for number, entry in enumerate(manifest, start=1):
         if not (
             isinstance(entry, dict)
@@ -291,12 +348,19 @@ def verify_files(data: Path) -> int:
         ):
             raise Broken(f"data/files.json entry #{number}", "needs path, sha256 (lowercase hex) and size")
         relative = entry["path"]
-        parts = re.split(r"[/\\]", relative)
-        if relative.startswith(("/", "\\")) or ":" in relative or any(p in ("", ".", "..") for p in parts):
-            raise Broken(f"file {relative}", "the path must be relative and stay inside data/")
+        parts = relative.split("/")
+        if "\\" in relative or relative.startswith("/") or ":" in relative or any(p in ("", ".", "..") for p in parts):
+            raise Broken(f"file {relative}", "the path must be relative, use / and stay inside data/")
+        if relative in listed:
+            raise Broken(f"file {relative}", "listed twice in data/files.json")
+        if parts[0] in METADATA_FOLDERS or relative in METADATA:
+            raise Broken(f"file {relative}", "a package's own metadata is not an evidence file")
+        listed[relative] = entry["sha256"]
         path = data.joinpath(*parts)
-        if not path.is_file():
-            raise Broken(f"file {relative}", "the file is missing")
+        if path.is_symlink() or not path.is_file():
+            raise Broken(f"file {relative}", "the file is missing" if not path.is_symlink() else "a symbolic link")
+        if recorded is not None and entry["sha256"] not in recorded:
+            raise Broken(f"file {relative}", f"the ledger records no file with SHA-256 {entry['sha256']}")
         digest, size = hashlib.sha256(), 0
         with path.open("rb") as handle:
             while chunk := handle.read(CHUNK):
@@ -306,7 +370,29 @@ def verify_files(data: Path) -> int:
             raise Broken(f"file {relative}", f"its SHA-256 is {digest.hexdigest()}, not the recorded {entry['sha256']}")
         if size != entry["size"]:
             raise Broken(f"file {relative}", f"its size is {size} bytes, not the recorded {entry['size']}")
-    return len(manifest)
+    if recorded is not None:
+        case_record = check_case_record(data, recorded)
+        for path in sorted(data.rglob("*")):
+            relative = path.relative_to(data).as_posix()
+            if path.is_symlink():
+                raise Broken(f"file {relative}", "a symbolic link")
+            if path.is_file() and relative not in listed and relative not in METADATA \
+                    and relative.split("/")[0] not in METADATA_FOLDERS:  # fmt: skip
+                raise Broken(f"file {relative}", "not listed in data/files.json")
+        if case_record:
+            return {**listed, "case.json": case_record}
+    return listed
+
+
+def check_case_record(data: Path, recorded: dict[str, tuple[str, int]]) -> str | None:
+    """data/case.json, when shipped, must be the one a package.sealed event recorded; its SHA-256."""
+    path = data / "case.json"
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest not in recorded:
+        raise Broken("file case.json", f"the ledger records no file with SHA-256 {digest} (the record was changed)")
+    return digest
 
 
 # --- Command line ----------------------------------------------------------------------------
@@ -314,7 +400,9 @@ def verify_files(data: Path) -> int:
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (usage: python verify.py BAG_DIR [--head SIZE:SHA256] [--key PEM])")
+        raise UsageError(
+            f"{message} (usage: python verify.py BAG_DIR [--head SIZE:SHA256] [--key-fingerprint HEX] [--key PEM])"
+        )
 
 
 def parse_heads(texts: list[str], cases: list[str]) -> dict[str, list[tuple[int, str]]]:
@@ -341,24 +429,42 @@ def file_stem(case: str) -> str:
     return case.replace("/", "_")
 
 
-def verify_case(data: Path, case: str, keys: dict[str, Any], heads: list[tuple[int, str]]) -> str:
+def verify_case(data: Path, case: str, keys: dict[str, Any], heads: list[tuple[int, str]],
+                recorded: dict[str, str]) -> tuple[str, int, dict[str, int]]:  # fmt: skip
+    """The case's ledger, checkpoints and published heads; returns a summary, the size and the signers."""
     ledger = data / "ledger" / f"{file_stem(case)}.jsonl"
     if not ledger.is_file():
         raise Broken(f"data/ledger/{ledger.name}", "missing, though the package has checkpoints for the case")
-    hashes = verify_ledger(ledger, case)
-    checkpoints = verify_checkpoints(data / "checkpoints" / f"{file_stem(case)}.json", case, hashes, keys)
+    hashes = verify_ledger(ledger, case, recorded)
+    count, signers = verify_checkpoints(data / "checkpoints" / f"{file_stem(case)}.json", case, hashes, keys)
     for size, head in heads:
         reason = head_problem(size, head, hashes)
         if reason:
             raise Broken(f"published head {size}:{head}", reason)
     size = len(hashes)
-    return f"{size} events, head {hashes[size] if size else GENESIS}, {checkpoints} checkpoints"
+    return f"{size} events, head {hashes[size] if size else GENESIS}, {count} checkpoints", size, signers
+
+
+def parse_fingerprints(texts: list[str]) -> set[str]:
+    found = set()
+    for text in texts:
+        value = text.strip().lower().replace(":", "")
+        if not HEX64.fullmatch(value):
+            raise UsageError(
+                f"--key-fingerprint {text!r} is not 64 hex digits (the key's SHA-256, as the dossier prints it)"
+            )
+        found.add(value)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="verify.py", description="Verify an Attest evidence package offline.")
     parser.add_argument("bag", metavar="BAG_DIR", help="the package folder (holding data/)")
     parser.add_argument("--head", action="append", default=[], metavar="SIZE:SHA256", help="a published head")
+    parser.add_argument(
+        "--key-fingerprint", action="append", default=[], metavar="HEX",
+        help="trust only the package's key with this SHA-256 fingerprint (printed in the dossier)",
+    )  # fmt: skip
     parser.add_argument(
         "--key", action="append", default=[], type=Path, metavar="PEM",
         help="trust only these Ed25519 public keys instead of data/public-keys/*.pem",
@@ -373,26 +479,57 @@ def main(argv: list[str] | None = None) -> int:
         if not cases:
             raise UsageError(f"{data / 'ledger'} holds no <CASE>.jsonl: is {args.bag} an evidence package?")
         heads = parse_heads(args.head, cases)
+        wanted = parse_fingerprints(args.key_fingerprint)
         keys = load_keys(args.key or sorted((data / "public-keys").glob("*.pem")))
+        if wanted:  # only the package's keys whose full fingerprint was given from outside
+            keys = {kid: key for kid, key in keys.items() if fingerprint(raw_key(key)) in wanted}
     except UsageError as exc:
         print(f"verify.py: {exc}", file=sys.stderr)
-        return 2
-    try:
-        files: int | Broken = verify_files(data)
-    except Broken as problem:
-        files = problem
-    intact = True
+        return USAGE
+    key_anchored = bool(args.key or wanted)
+    recorded: dict[str, tuple[str, int]] = {}
+    results: dict[str, tuple[str, int, dict[str, int]] | Broken] = {}
     for case in cases:
         try:
-            summary = verify_case(data, case, keys, heads[case])
-            if isinstance(files, Broken):
-                raise files
+            results[case] = verify_case(data, case, keys, heads[case], recorded)
         except Broken as problem:
-            print(f"{case}: BROKEN - {problem}")
-            intact = False
-        else:
-            print(f"{case}: intact ({summary}, {files} files)")
-    return 0 if intact else 1
+            results[case] = problem
+    try:
+        files: dict[str, str] | Broken = verify_files(data, recorded)
+    except Broken as problem:
+        files = problem
+    status = 0
+    for case in cases:
+        result = results[case]
+        if isinstance(result, Broken) or isinstance(files, Broken):
+            print(f"{case}: BROKEN - {result if isinstance(result, Broken) else files}")
+            status = BROKEN
+            continue
+        summary, _size, signers = result
+        anchors = [f"head {size}:{head}" for size, head in heads[case]]
+        covered = max((size for size, _head in heads[case]), default=0)
+        if key_anchored:
+            for kid, upto in sorted(signers.items()):
+                anchors.append(f"key {fingerprint(raw_key(keys[kid]))} signed up to event {upto}")
+                covered = max(covered, upto)
+        count = sum(1 for path in files if path != "case.json")
+        # A file counts as anchored only if an anchored part of the ledger records it: an event
+        # appended later could vouch for a replaced file.
+        loose = sorted(path for path, sha in files.items() if recorded[sha][0] == case and recorded[sha][1] > covered)
+        if anchors and not loose:
+            print(f"{case}: INTACT AND ANCHORED ({summary}, {count} files; anchors: {'; '.join(anchors)})")
+            continue
+        why = "nothing from outside the package vouches for it"
+        if anchors:
+            why = (f"the anchors ({'; '.join(anchors)}) cover the ledger up to event {covered}, and it records "
+                   f"{', '.join(loose[:3])}{' and more' if len(loose) > 3 else ''} only after that")  # fmt: skip
+        print(f"{case}: INTACT BUT UNANCHORED ({summary}, {count} files): {why}; {UNANCHORED_HINT}")
+        status = status or UNANCHORED
+    return status
+
+
+def raw_key(public_key: Any) -> bytes:
+    return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from cases.models import Case
 from cases.services import require_role
 from evidence import background, custody, filestore
 from evidence.choices import EventType, ExportKind, ExportStatus, FileKind, SubjectType
-from evidence.models import Export
+from evidence.models import Checkpoint, Export
 from evidence.selectors import stuck_exports
 from evidence.services.common import message_for_users
 
@@ -194,11 +194,12 @@ def build_export(*, export_id: int) -> Export:
             render_dossier(dossier_data(export, checkpoint, workdir=workdir), dossier, progress=progress)
             result = dossier
             if export.kind == ExportKind.PACKAGE:
-                result = build_package(
+                result, checkpoint = build_package(
                     export,
                     checkpoint=checkpoint,
                     dossier=dossier,
                     workdir=workdir,
+                    seal=lambda files: _seal_package(export, files),
                     progress=lambda percent, stage: report_progress(export_id, percent, stage, started_at=claimed_at),
                 )
             report_progress(export_id, 98, "storing", started_at=claimed_at)
@@ -225,6 +226,21 @@ def build_export(*, export_id: int) -> Export:
         mark_failed(export_id=export_id, error=failure_message(exc), started_at=claimed_at)
         raise
     return export
+
+
+def _seal_package(export: Export, files: list[dict]) -> Checkpoint:
+    """Record the package's own files (case.json, its dossier) and sign the checkpoint it ships."""
+    with transaction.atomic():
+        custody.append_event(
+            case=export.case,
+            event_type=EventType.PACKAGE_SEALED,
+            subject_type=SubjectType.EXPORT,
+            subject_id=export.pk,
+            subject_label=f"Evidence package {export.pk}",
+            actor=export.requested_by,
+            payload={"files": files},
+        )
+        return custody.sign_checkpoint(case=export.case, reason=f"package {export.pk} sealed")
 
 
 def _export_event(export: Export):

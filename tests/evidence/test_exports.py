@@ -26,6 +26,7 @@ from tests.factories import (
     MarkingFactory,
     SourceFactory,
 )
+from tests.packages import anchors
 
 pytestmark = pytest.mark.django_db
 
@@ -155,9 +156,12 @@ class TestPackage:
         info = (bag / "bag-info.txt").read_text()
         assert "Payload-Oxum" in info
         assert (bag / "tagmanifest-sha256.txt").read_text().count("verify.py") == 1
-        result = self.verify_script(bag)
+        unanchored = self.verify_script(bag)
+        assert unanchored.returncode == 2, unanchored.stdout + unanchored.stderr
+        assert f"{evidence_case.reference}: INTACT BUT UNANCHORED" in unanchored.stdout
+        result = self.verify_script(bag, *anchors(evidence_case))
         assert result.returncode == 0, result.stdout + result.stderr
-        assert f"{evidence_case.reference}: intact" in result.stdout
+        assert f"{evidence_case.reference}: INTACT AND ANCHORED" in result.stdout
         photos = list((bag / "data" / "originals").rglob("*.jpg"))
         assert len(photos) == 2
         for photo in photos:

@@ -14,6 +14,7 @@ from evidence.filestore import absolute, hashed_copy
 from evidence.models import AccessLog, CustodyEvent, EvidenceFile, StoredFile
 from tests import corpus
 from tests.factories import EvidenceItemFactory
+from tests.packages import anchors
 
 pytestmark = pytest.mark.django_db
 DAMAGED = "truncated_jpeg.jpg"  # a real camera JPEG cut short: the pipeline refuses it as a photo
@@ -125,8 +126,10 @@ def test_the_evidence_package_ships_kept_files_and_verifies(team, tmp_path):
             "size": kept.file.size} in listed  # fmt: skip
     records = json.loads((bag / "data" / "case.json").read_text())
     assert records["evidence_files"][0]["sha256"] == kept.file.sha256
-    result = subprocess.run([sys.executable, str(bag / "verify.py"), str(bag)], capture_output=True, text=True)
+    command = [sys.executable, str(bag / "verify.py"), str(bag), *anchors(item.case)]
+    result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "INTACT AND ANCHORED" in result.stdout
 
 
 def test_the_dossier_manifest_lists_kept_files_by_hash(team):

@@ -44,6 +44,7 @@ def load_script():
 
 verify = load_script()
 
+PHOTO, DOSSIER = b"\xff\xd8 photo", b"%PDF"  # the package's two evidence files
 ITEM = {"id": 7, "title": "Rocket motor casing", "place": "Харків", "note": 'a "stamp"\nline\u2028'}
 EVENTS = [
     ("item.created", {"item": ITEM}, None, {"id": 3, "name": "ivan"}),
@@ -60,7 +61,13 @@ EVENTS = [
         {"id": 4, "name": "o"},
     ),
     ("event.corrected", {"reason": "typo", "correction": {"findings": "주체111"}}, 3, None),
-]
+    # The ledger records each file the package ships (section 10): the photo as it was added, the
+    # dossier as the package was sealed.
+    ("photo.added", {"photo": {"id": 1, "sha256": hashlib.sha256(PHOTO).hexdigest(), "size": len(PHOTO)}}, None,
+     {"id": 3, "name": "ivan"}),
+    ("package.sealed", {"files": [{"path": "exports/dossier.pdf", "sha256": hashlib.sha256(DOSSIER).hexdigest(),
+                                   "size": len(DOSSIER)}]}, None, None),
+]  # fmt: skip
 
 
 def build_chain(case: str = CASE) -> list[dict]:
@@ -104,12 +111,13 @@ def write_package(root: Path, key: Ed25519PrivateKey, chain: list[dict]) -> Path
     checkpoints = [
         sign(key, chain, 2, "2024-02-01T00:00:00.000000Z"),
         sign(key, chain, 4, "2024-02-02T00:00:00.000000Z"),
+        sign(key, chain, 6, "2024-02-03T00:00:00.000000Z"),
     ]
     (data / "checkpoints" / f"{CASE}.json").write_text(json.dumps(checkpoints, indent=2))
     pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     (data / "public-keys" / "attest.pem").write_bytes(pem)
     manifest = []
-    for relative, content in (("originals/photo-1.jpg", b"\xff\xd8 photo"), ("exports/dossier.pdf", b"%PDF")):
+    for relative, content in (("originals/photo-1.jpg", PHOTO), ("exports/dossier.pdf", DOSSIER)):
         (data / relative).write_bytes(content)
         manifest.append({"path": relative, "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)})
     (data / "files.json").write_text(json.dumps(manifest))
@@ -156,10 +164,23 @@ def edit_lines(package: Path, change) -> None:
 # --- The real invocation -----------------------------------------------------------------
 
 
-def test_an_intact_package_exits_0_as_a_subprocess(package, chain):
+def test_an_intact_package_without_anchors_exits_2_as_a_subprocess(package, chain):
     result = run_subprocess(str(package))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout.startswith(
+        f"{CASE}: INTACT BUT UNANCHORED (6 events, head {chain[-1]['hash']}, 3 checkpoints, 2 files): "
+        "nothing from outside the package vouches for it; give the head (--head) and the key fingerprint"
+    )
+
+
+def test_an_intact_package_with_its_anchors_exits_0_as_a_subprocess(package, chain, key):
+    fingerprint = hashlib.sha256(raw_public(key)).hexdigest()
+    result = run_subprocess(str(package), "--head", f"4:{chain[3]['hash']}", "--key-fingerprint", fingerprint)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == f"{CASE}: intact (4 events, head {chain[-1]['hash']}, 2 checkpoints, 2 files)\n"
+    assert result.stdout == (
+        f"{CASE}: INTACT AND ANCHORED (6 events, head {chain[-1]['hash']}, 3 checkpoints, 2 files; anchors: "
+        f"head 4:{chain[3]['hash']}; key {fingerprint} signed up to event 6)\n"
+    )
 
 
 def test_without_cryptography_it_refuses_to_run(package):
@@ -168,7 +189,7 @@ def test_without_cryptography_it_refuses_to_run(package):
         f"sys.argv = [{str(SCRIPT)!r}, *sys.argv[1:]]; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
     )
     result = run_subprocess(str(package), code=code)
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "cryptography" in result.stderr
     assert result.stdout == ""
 
@@ -176,11 +197,17 @@ def test_without_cryptography_it_refuses_to_run(package):
 # --- Each kind of tampering --------------------------------------------------------------
 
 
-def test_an_intact_package_in_process(package, chain):
-    assert run(package, "--head", f"2:{chain[1]['hash'].upper()}") == (
-        0,
-        f"{CASE}: intact (4 events, head {chain[-1]['hash']}, 2 checkpoints, 2 files)\n",
+def test_a_head_alone_anchors_the_ledger_but_not_files_recorded_after_it(package, chain):
+    status, output = run(package, "--head", f"2:{chain[1]['hash'].upper()}")
+    assert status == 2
+    assert output.startswith(
+        f"{CASE}: INTACT BUT UNANCHORED (6 events, head {chain[-1]['hash']}, 3 checkpoints, 2 files"
     )
+    assert (
+        "cover the ledger up to event 2, and it records exports/dossier.pdf, originals/photo-1.jpg only after" in output
+    )
+    status, output = run(package, "--head", f"6:{chain[5]['hash'].upper()}")
+    assert (status, f"anchors: head 6:{chain[5]['hash']})" in output) == (0, True)
 
 
 def test_one_byte_of_a_file_changed(package):
@@ -219,7 +246,7 @@ def test_the_last_line_removed_under_a_checkpoint(package):
     edit_lines(package, lambda lines: lines[:-1])
     status, output = run(package)
     assert status == 1
-    assert "checkpoint of size 4 signed 2024-02-02T00:00:00.000000Z: the ledger has 3 events, fewer than 4" in output
+    assert "checkpoint of size 6 signed 2024-02-03T00:00:00.000000Z: the ledger has 5 events, fewer than 6" in output
 
 
 def test_a_checkpoint_signed_by_an_untrusted_key(package, chain):
@@ -259,7 +286,7 @@ def test_checkpoints_never_shrink(package, key, chain):
     path = package / "data" / "checkpoints" / f"{CASE}.json"
     later = sign(key, chain, 3, "2024-02-05T00:00:00.000000Z")
     path.write_text(json.dumps([*json.loads(path.read_text()), later]))
-    assert "the ledger shrank: an earlier checkpoint had size 4" in run(package)[1]
+    assert "the ledger shrank: an earlier checkpoint had size 6" in run(package)[1]
 
 
 def test_missing_checkpoints_are_not_an_empty_list(package):
@@ -273,7 +300,7 @@ def test_missing_checkpoints_are_not_an_empty_list(package):
     ("head", "reason"),
     [
         ("3:{event2}", "event 3 no longer has hash {event2} (the chain was rewritten)"),
-        ("5:{event2}", "the ledger has 4 events, fewer than 5 (events were removed)"),
+        ("7:{event2}", "the ledger has 6 events, fewer than 7 (events were removed)"),
         ("0:{event2}", "size 0 must have the genesis head"),
     ],
 )
@@ -312,7 +339,7 @@ def test_malformed_lines_are_reported_not_crashed_on(package, line, reason):
 def test_a_missing_final_newline(package):
     path = ledger_path(package)
     path.write_bytes(path.read_bytes()[:-1])
-    assert run(package) == (1, f"{CASE}: BROKEN - line 4: not terminated by a newline\n")
+    assert run(package) == (1, f"{CASE}: BROKEN - line 6: not terminated by a newline\n")
 
 
 @pytest.mark.parametrize(
@@ -323,19 +350,128 @@ def test_a_missing_final_newline(package):
         ["BAG", "--head", "x:" + "0" * 64],
         ["BAG", "--head", "OTHER:0:" + "0" * 64],
         ["BAG", "--bogus"],
+        ["BAG", "--key-fingerprint", "abc"],
     ],
 )
-def test_usage_errors_exit_2_with_one_line(package, args):
+def test_usage_errors_exit_3_with_one_line(package, args):
     out = io.StringIO()
     with contextlib.redirect_stderr(out), contextlib.redirect_stdout(out):
         status = verify.main([str(package) if arg == "BAG" else arg for arg in args])
-    assert status == 2
+    assert status == 3
     assert out.getvalue().count("\n") == 1
     assert out.getvalue().startswith("verify.py: ")
 
 
 def test_a_folder_that_is_not_a_package(tmp_path):
-    assert run(tmp_path)[0] == 2
+    assert run(tmp_path)[0] == 3
+
+
+# --- Forgeries by someone holding the server: rewritten, re-signed, files swapped ---------------
+
+
+def resign(package: Path, chain: list[dict], forger: Ed25519PrivateKey) -> None:
+    """The forger's own key replaces the package's, and signs checkpoints of the rewritten chain."""
+    (package / "data" / "ledger" / f"{CASE}.jsonl").write_bytes(b"".join(line_of(entry) for entry in chain))
+    checkpoints = [sign(forger, chain, len(chain), "2024-02-03T00:00:00.000000Z")]
+    (package / "data" / "checkpoints" / f"{CASE}.json").write_text(json.dumps(checkpoints))
+    for old in (package / "data" / "public-keys").glob("*.pem"):
+        old.unlink()
+    pem = forger.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (package / "data" / "public-keys" / "attest.pem").write_bytes(pem)
+
+
+def rewritten(chain: list[dict], seq: int, payload: dict) -> list[dict]:
+    """The chain from event `seq` on rewritten consistently (every later hash recomputed)."""
+    entries, prev = list(chain[: seq - 1]), chain[seq - 2]["hash"] if seq > 1 else ledger.GENESIS_HASH
+    for entry in chain[seq - 1 :]:
+        record = {name: entry[name] for name in ledger.EVENT_FIELDS}
+        record["prev"] = prev
+        if entry["seq"] == seq:
+            record["payload"] = payload
+        prev = ledger.event_hash(record)
+        entries.append({**record, "hash": prev})
+    return entries
+
+
+def test_a_rewritten_resigned_history_is_unanchored_alone_and_broken_against_the_dossiers_anchors(package, chain, key):
+    true_fingerprint = hashlib.sha256(raw_public(key)).hexdigest()
+    forged = rewritten(chain, 3, {"item": ITEM, "examination": {"findings": "nothing found"}})
+    resign(package, forged, Ed25519PrivateKey.generate())
+    status, output = run(package)
+    assert status == 2
+    assert "INTACT BUT UNANCHORED" in output
+    status, output = run(package, "--head", f"4:{chain[3]['hash']}")
+    assert status == 1
+    assert "event 4 no longer has hash" in output
+    status, output = run(package, "--key-fingerprint", true_fingerprint)
+    assert status == 1
+    assert "which is not a trusted key" in output
+
+
+def test_a_photo_replaced_with_files_json_updated_is_broken(package, chain, key):
+    altered = b"\xff\xd8 altered photo"
+    (package / "data" / "originals" / "photo-1.jpg").write_bytes(altered)
+    manifest = json.loads((package / "data" / "files.json").read_text())
+    manifest[0].update(sha256=hashlib.sha256(altered).hexdigest(), size=len(altered))
+    (package / "data" / "files.json").write_text(json.dumps(manifest))
+    fingerprint = hashlib.sha256(raw_public(key)).hexdigest()
+    status, output = run(package, "--head", f"6:{chain[5]['hash']}", "--key-fingerprint", fingerprint)
+    assert status == 1
+    assert "file originals/photo-1.jpg: the ledger records no file with SHA-256" in output
+
+
+def test_a_photo_replaced_and_recorded_by_an_appended_event_is_not_anchored(package, chain, key):
+    """The forger appends a photo.added for the altered copy: the chain still holds every earlier head."""
+    altered = b"\xff\xd8 altered photo"
+    (package / "data" / "originals" / "photo-1.jpg").write_bytes(altered)
+    manifest = json.loads((package / "data" / "files.json").read_text())
+    manifest[0].update(sha256=hashlib.sha256(altered).hexdigest(), size=len(altered))
+    (package / "data" / "files.json").write_text(json.dumps(manifest))
+    record = ledger.event_record(
+        case=CASE, seq=7, event_type="photo.added", subject={"type": "photo", "id": 1, "label": "EX-0001"},
+        actor=None, occurred_at="2024-03-01T00:00:00.000000Z", recorded_at="2024-03-01T00:00:00.000000Z",
+        corrects=None, payload={"photo": {"sha256": manifest[0]["sha256"]}}, prev=chain[-1]["hash"],
+    )  # fmt: skip
+    with ledger_path(package).open("ab") as handle:
+        handle.write(line_of({**record, "hash": ledger.event_hash(record)}))
+    status, output = run(package, "--head", f"6:{chain[5]['hash']}")
+    assert status == 2
+    assert "records originals/photo-1.jpg only after that" in output
+
+
+@pytest.mark.parametrize(
+    ("forge", "reason"),
+    [
+        (lambda data: (data / "case.json").write_text('{"incidents": [{"killed": 999}]}'),
+         "file case.json: the ledger records no file with SHA-256"),
+        (lambda data: (data / "originals" / "extra.jpg").write_bytes(b"\xff\xd8"),
+         "file originals/extra.jpg: not listed in data/files.json"),
+        (lambda data: (data / "originals" / "link.jpg").symlink_to(data / "originals" / "photo-1.jpg"),
+         "file originals/link.jpg: a symbolic link"),
+    ],
+)  # fmt: skip
+def test_anything_in_data_the_ledger_does_not_vouch_for_is_broken(package, forge, reason):
+    forge(package / "data")
+    status, output = run(package)
+    assert status == 1
+    assert reason in output
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda manifest: manifest.append(dict(manifest[0])), "listed twice in data/files.json"),
+        (lambda manifest: manifest[0].update(path="originals\\photo-1.jpg"), "must be relative, use /"),
+        (lambda manifest: manifest[0].update(path="ledger/PGO-2024-0001.jsonl"), "a package's own metadata"),
+    ],
+)
+def test_files_json_paths_are_strict(package, change, reason):
+    manifest = json.loads((package / "data" / "files.json").read_text())
+    change(manifest)
+    (package / "data" / "files.json").write_text(json.dumps(manifest))
+    status, output = run(package)
+    assert status == 1
+    assert reason in output
 
 
 @pytest.fixture(scope="module")
@@ -495,7 +631,7 @@ def test_the_worked_example_package_verifies_as_the_spec_says(tmp_path):
     (data / "files.json").write_text("[]")
     shutil.copy(SCRIPT, tmp_path / "bag" / "verify.py")
     head = re.search(r"`python verify.py BAG_DIR --head (\S+)`", text).group(1)
-    (expected,) = [block for block in spec_blocks("text") if ": intact (" in block]
+    (expected,) = [block for block in spec_blocks("text") if f"{CASE}: INTACT AND ANCHORED (" in block]
     result = subprocess.run(
         [sys.executable, "verify.py", ".", "--head", head],
         cwd=tmp_path / "bag",
