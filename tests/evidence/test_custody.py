@@ -237,6 +237,15 @@ class TestTamperMatrix:
         assert "intact (5 events" in out
         assert "1 checkpoints" in out
 
+    def test_it_prints_the_full_head_and_the_heads_it_was_checked_against(self, ledger_of_five):
+        from evidence import custody
+
+        size, head = custody.head(ledger_of_five)
+        code, out = verify(ledger_of_five, "--head", f"{size}:{head}")
+        assert code == 0
+        assert f"head {head}, " in out
+        assert out.rstrip().endswith(f"checked against head {size}:{head})")
+
     def test_payload_edited(self, ledger_of_five):
         with as_database_attacker() as cursor:
             cursor.execute(

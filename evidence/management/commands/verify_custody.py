@@ -45,10 +45,10 @@ class Command(BaseCommand):
             # A reference from before the reference policy may hold a line break or a bidi override.
             shown = case_references.printable(case.reference)
             report = custody.verify_case(case, published_heads=heads, files=not skip_files)
-            summary = (
-                f"{report.size} events, head {report.head[:16]}…, "
-                f"{report.checkpoints} checkpoints, {report.files} files"
-            )
+            summary = f"{report.size} events, head {report.head}, {report.checkpoints} checkpoints"
+            summary += f", {report.files} files"
+            if heads:  # say what it was checked against, so the reader can compare it with the dossier
+                summary += "; checked against " + ", ".join(f"head {size}:{value}" for size, value in heads)
             if report.intact:
                 self.stdout.write(f"{shown}: intact ({summary})")
             else:
