@@ -56,7 +56,7 @@ class DemoUser:
 
 
 USERS = (
-    DemoUser("prosecutor", Role.LEAD, "Demo", "Prosecutor (lead)"),
+    DemoUser("prosecutor", Role.LEAD, "Demo", "Prosecutor"),  # the dossier adds the role, in its language
     DemoUser("investigator", Role.INVESTIGATOR, "Demo", "Investigator"),
     DemoUser("analyst", Role.ANALYST, "Demo", "Analyst"),
     DemoUser("viewer", Role.VIEWER, "Demo", "Viewer"),

@@ -197,8 +197,23 @@ def timeline_chart(
     return unit
 
 
-def map_chart(points: Sequence[MapPoint], out: Path, *, x_label: str, y_label: str) -> None:
-    """Incident coordinates (longitude, latitude), coloured by kind, sized by casualties, regions labelled."""
+def decimal_formatter(decimal: str):
+    """matplotlib's tick labels with the dossier language's decimal separator: 50.5 / 50,5."""
+    from matplotlib.ticker import ScalarFormatter
+
+    class Formatter(ScalarFormatter):
+        def __call__(self, x, pos=None):
+            return super().__call__(x, pos).replace(".", decimal)
+
+    formatter = Formatter(useOffset=False)
+    return formatter
+
+
+def map_chart(points: Sequence[MapPoint], out: Path, *, x_label: str, y_label: str, decimal: str = ".") -> None:
+    """Incident coordinates (longitude, latitude), coloured by kind, sized by casualties, regions labelled.
+
+    decimal: the decimal separator of the dossier's language, for the degrees on the axes.
+    """
     _setup()
     from matplotlib import patheffects, rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -251,6 +266,8 @@ def map_chart(points: Sequence[MapPoint], out: Path, *, x_label: str, y_label: s
         axes.set_ylim(min(latitudes) - pad_y, max(latitudes) + pad_y)
         # Equirectangular with the scale of the mean latitude: distances look right.
         axes.set_aspect(1 / max(0.2, math.cos(math.radians(mean_latitude))), adjustable="box")
+        axes.xaxis.set_major_formatter(decimal_formatter(decimal))
+        axes.yaxis.set_major_formatter(decimal_formatter(decimal))
         axes.set_xlabel(x_label)
         axes.set_ylabel(y_label)
         axes.grid(color="#DDE2E8", linewidth=0.5)
@@ -275,4 +292,10 @@ def draw_charts(spec: dict[str, Any]) -> None:
     locations = spec.get("map")
     if locations:
         points = [MapPoint(*point) for point in locations["points"]]
-        map_chart(points, Path(locations["out"]), x_label=locations["x_label"], y_label=locations["y_label"])
+        map_chart(
+            points,
+            Path(locations["out"]),
+            x_label=locations["x_label"],
+            y_label=locations["y_label"],
+            decimal=locations.get("decimal", "."),
+        )

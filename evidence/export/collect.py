@@ -8,17 +8,20 @@ exhibits) with "Witness 1", "Witness 2" … consistently through the whole docum
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cases.choices import IncidentKind, Outcome
-from cases.models import Case
+from cases.choices import IncidentKind, Outcome, Role
+from cases.models import Case, SanctionsProvision
 from cases.stats import case_statistics
-from evidence import custody, filestore, services
-from evidence.choices import PhotoStatus, SubjectType
+from evidence import custody, filestore
+from evidence.choices import PhotoStatus, Stance, SubjectType
+from evidence.export import layout
 from evidence.export.dossier import (
     AttributionRow,
     CustodyRow,
@@ -30,9 +33,12 @@ from evidence.export.dossier import (
     PhotoRow,
     SourceRow,
 )
+from evidence.export.pdf.labels import LABELS, format_date
 from evidence.lib.ledger import key_id
-from evidence.models import Checkpoint, CustodyEvent, EvidenceItem, Export, Photo, Source
+from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceFile, EvidenceItem, Export, Photo, Source
 from evidence.services.markings import region_on_preview
+
+RESOLUTION = re.compile(r"^Resolution\b", re.IGNORECASE)
 
 
 class Redactor:
@@ -118,10 +124,52 @@ def _component_summary(item: EvidenceItem) -> str | None:
     return ", ".join(part for part in parts if part) or None
 
 
+def _attribution_subject(attribution: Attribution, language: str) -> str:
+    """What an attribution is about, in the active language: "Case", "Incident: 2 January 2024, Kharkiv"…"""
+    kind = str(attribution.get_subject_type_display())
+    if attribution.incident is not None:
+        incident = attribution.incident
+        return f"{kind}: {format_date(incident.occurred_at, language)}, {incident.place_name}".rstrip(", ")
+    if attribution.item is not None:
+        return f"{kind} {attribution.item.exhibit_number}"
+    if attribution.marking is not None:
+        marking = attribution.marking
+        return f"{kind} {marking.transcription[:60]} ({marking.item.exhibit_number})"
+    if attribution.entity is not None:
+        return f"{kind}: {attribution.entity.name}"
+    return kind
+
+
+def _attribution_row(attribution: Attribution, language: str) -> AttributionRow:
+    return AttributionRow(
+        grade=attribution.grade,
+        stance=str(attribution.get_stance_display()),
+        claim=attribution.claim,
+        source_title=attribution.source.title,
+        locator=", ".join(part for part in (attribution.page, attribution.paragraph) if part),
+        subject=_attribution_subject(attribution, language),
+        contradicts=attribution.stance == Stance.CONTRADICTS,
+        withdrawn=attribution.withdrawn_at is not None,
+    )
+
+
+def case_attributions(case: Case, viewer, language: str) -> list[AttributionRow]:
+    """Every attribution of the case, whatever its subject and stance; withdrawn ones last."""
+    rows = (
+        Attribution.objects.visible_to(viewer)
+        .filter(case=case)
+        .select_related("source", "incident", "item", "marking__item", "entity")
+        .order_by("source__reliability", "credibility", "pk")
+    )
+    return sorted((_attribution_row(attribution, language) for attribution in rows), key=lambda row: row.withdrawn)
+
+
 def exhibits(case: Case, export: Export, redact: Redactor, viewer, local: Callable[[str], Path]) -> Iterator[Exhibit]:
     """The exhibits; `local` gives a stored file's path on this machine (see filestore.fetch)."""
+    language = export.language
     items = EvidenceItem.objects.filter(case=case).select_related("parent", "manufacturer").order_by("exhibit_number")
     for item in items:
+        done = list(item.photos.filter(status=PhotoStatus.DONE).order_by("pk").values_list("pk", flat=True))
         first = item.photos.filter(status=PhotoStatus.DONE).select_related("original").order_by("pk").first()
         markings = []
         for marking in item.markings.filter(withdrawn_at__isnull=True).select_related(
@@ -146,18 +194,21 @@ def exhibits(case: Case, export: Export, redact: Redactor, viewer, local: Callab
                     verified_by=marking.verified_by.get_username() if marking.verified_by else None,
                     preview_path=local(marking.photo.derivative_path("preview")) if photo_ready else None,
                     region_on_preview=region_on_preview(marking) if photo_ready else None,
+                    photo_sha256=marking.photo.original.sha256 if marking.photo is not None else None,
+                    photo_name=marking.photo.original_name if marking.photo is not None else "",
+                    photo_index=done.index(marking.photo_id) + 1 if marking.photo_id in done else None,
+                    photo_count=len(done),
                 )
             )
-        attributions = [
-            AttributionRow(
-                grade=attribution.grade,
-                stance=attribution.get_stance_display(),
-                claim=attribution.claim,
-                source_title=attribution.source.title,
-                locator=", ".join(part for part in (attribution.page, attribution.paragraph) if part),
-            )
-            for attribution in services.attributions_of(item, viewer=viewer).attributions
-        ]
+        # About the exhibit itself and about its markings.
+        about = (
+            Attribution.objects.visible_to(viewer)
+            .active()
+            .filter(Q(item=item) | Q(marking__item=item))
+            .select_related("source", "marking__item")
+            .order_by("source__reliability", "credibility", "pk")
+        )
+        attributions = [_attribution_row(attribution, language) for attribution in about]
         yield Exhibit(
             number=item.exhibit_number,
             title=item.title,
@@ -173,6 +224,49 @@ def exhibits(case: Case, export: Export, redact: Redactor, viewer, local: Callab
             markings=markings,
             attributions=attributions,
         )
+
+
+def _generated_by(case: Case, user) -> str:
+    """Who asked for the dossier, with their role on the case in the active language: "Olena Kovalenko (Lead)"."""
+    name = user.get_full_name() or user.get_username()
+    role = case.role_of(user)
+    return f"{name} ({Role(role).label})" if role else name
+
+
+def provision_text(provision: SanctionsProvision, language: str) -> str:
+    """A provision as the dossier cites it, in its language: "Резолюція 1718 (2006), п. 8(b)".
+
+    Instruments are recorded in English ("Resolution 1718 (2006)"); the word "Resolution" and "para."
+    (gettext, active language) are written in the dossier's language.
+    """
+    instrument = RESOLUTION.sub(LABELS[language]["resolution"], provision.instrument, count=1)
+    if not provision.paragraph:
+        return instrument
+    return _("%(instrument)s, para. %(paragraph)s") % {"instrument": instrument, "paragraph": provision.paragraph}
+
+
+def package_manifest(case: Case) -> list[ManifestRow]:
+    """The evidence files of the case under the paths they have in its package's data/ folder (layout.py).
+
+    The same files, in the same order, as package.build_package places them (the dossier itself aside).
+    """
+    rows = []
+    photos = Photo.objects.filter(item__case=case).select_related("item", "original")
+    for photo in photos.order_by("item__exhibit_number", "pk"):
+        stored = photo.original
+        path = layout.photo_path(photo.item.exhibit_number, stored.sha256, photo.format)
+        rows.append(ManifestRow(path=path, sha256=stored.sha256, size=stored.size))
+    kept_files = EvidenceFile.objects.filter(item__case=case).select_related("item", "file")
+    for kept in kept_files.order_by("item__exhibit_number", "pk"):
+        stored = kept.file
+        path = layout.kept_file_path(kept.item.exhibit_number, stored.sha256)
+        rows.append(ManifestRow(path=path, sha256=stored.sha256, size=stored.size))
+    sources = Source.objects.filter(case=case, archived_copy__isnull=False).select_related("archived_copy")
+    for source in sources.order_by("pk"):
+        stored = source.archived_copy
+        path = layout.source_path(source.pk, stored.sha256, source.archived_copy_name)
+        rows.append(ManifestRow(path=path, sha256=stored.sha256, size=stored.size))
+    return rows
 
 
 def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> DossierData:
@@ -214,13 +308,12 @@ def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> Do
         ]
         local = functools.partial(filestore.fetch, folder=workdir)
         exhibit_list = list(exhibits(case, export, redact, viewer=export.requested_by, local=local))
+        attributions = case_attributions(case, export.requested_by, export.language)
         status = case.get_status_display()
-        legal_basis = [str(provision) for provision in case.legal_basis.all()]  # "para." in the dossier's language
+        legal_basis = [provision_text(provision, export.language) for provision in case.legal_basis.all()]
         statistics = labelled_statistics(case_statistics(case))
-    manifest = [
-        ManifestRow(path=stored.path, sha256=stored.sha256, size=stored.size)
-        for stored in custody.case_files(case).exclude(kind="export")
-    ]
+        generated_by = _generated_by(case, export.requested_by)
+    manifest = package_manifest(case)
     public_raw = custody.public_key_raw()
     return DossierData(
         case_reference=case.reference,
@@ -230,7 +323,7 @@ def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> Do
         legal_basis=legal_basis,
         opened_on=case.opened_on,
         generated_at=timezone.now(),
-        generated_by=export.requested_by.get_full_name() or export.requested_by.get_username(),
+        generated_by=generated_by,
         language=export.language,
         ledger_size=checkpoint.size,
         ledger_head=checkpoint.head_hash,
@@ -244,4 +337,5 @@ def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> Do
         sources=sources,
         manifest=manifest,
         include_photos=export.include_photos,
+        attributions=attributions,
     )

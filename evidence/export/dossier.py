@@ -91,6 +91,10 @@ class MarkingRow:
     verified_by: str | None = None
     preview_path: Path | None = None  # the preview of the photo the marking is on
     region_on_preview: tuple[int, int, int, int] | None = None  # x, y, width, height in preview pixels
+    photo_sha256: str | None = None  # of the original of the photo the marking is on
+    photo_name: str = ""  # that photo's original file name
+    photo_index: int | None = None  # its number among the exhibit's photographs (1-based), as in "Photo 2 of 3"
+    photo_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,9 @@ class AttributionRow:
     claim: str
     source_title: str
     locator: str
+    subject: str = ""  # what the claim is about, e.g. "Case" or "Incident: 2 January 2024, Kharkiv"
+    contradicts: bool = False  # the source contradicts the case's account
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,7 @@ class DossierData:
     sources: Sequence[SourceRow] = ()
     manifest: Sequence[ManifestRow] = ()
     include_photos: bool = True
+    attributions: Sequence[AttributionRow] = ()  # every attribution of the case, whatever its subject
 
     @property
     def published_head(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import count
@@ -212,8 +213,13 @@ def data_tables(
     right: Sequence[int] = (),
     fonts: Mapping[int, tuple[str, float]] | None = None,
     chunk: int = TABLE_CHUNK,
+    title: str | None = None,
 ) -> list[Flowable]:
     """A header row of labels (if any) and rows of cells, as one table per `chunk` rows (header repeated).
+
+    title: a line above the header, across the table, repeated with it on every page the table runs
+    onto (e.g. the exhibit whose markings these are). Header labels break only between words: a
+    column too narrow for a word of its label gets that label in a smaller font (header_cell).
 
     fonts: column -> (font, size) for the plain-string cells of that column (e.g. hashes in mono).
     A cell's text longer than ROW_LINES lines goes on in continuation rows; so do the items of a
@@ -221,27 +227,52 @@ def data_tables(
     """
     fonts = fonts or {}
     styles = ctx.styles
-    header = [
-        cell(ctx.labels[key], widths[index], styles.cell_head, font=SANS_BOLD)
-        for index, key in enumerate(header_keys or ())
-    ]
+    heads = [header_cell(ctx.labels[key], widths[index]) for index, key in enumerate(header_keys or ())]
+    header = [text for text, _ in heads]
+    title_row = None
+    if title:  # user text (an exhibit's title): wrapped, a Paragraph if it needs the Hangul font
+        title_row = [cell(title, sum(widths), styles.cell_head, font=SANS_BOLD), *([""] * (len(widths) - 1))]
     tables: list[Flowable] = []
     batch: list[list[Any]] = []
     continued: set[int] = set()  # indexes in batch of continuation rows
 
     def flush() -> None:
-        data = [header, *batch] if header else list(batch)
+        top = [row for row in (title_row, header) if row]
+        data = [*top, *batch]
+        first = len(top)
         extra = [("ALIGN", (column, 0), (column, -1), "RIGHT") for column in right]
-        first = 1 if header else 0
+        head = first - 1 if header else None  # the row of column headers
+        if head is not None:
+            extra += [
+                ("FONTSIZE", (column, head), (column, head), size)
+                for column, (_, size) in enumerate(heads)
+                if size != CELL_FONT_SIZE
+            ]
+        if title_row:
+            extra += [
+                ("SPAN", (0, 0), (-1, 0)),
+                ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
+                ("TEXTCOLOR", (0, 0), (-1, 0), NAVY),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.white),
+                ("LINEABOVE", (0, 0), (-1, 0), 0, colors.white),
+            ]
+            if head is not None:
+                extra += [
+                    ("FONTNAME", (0, head), (-1, head), SANS_BOLD),
+                    ("TEXTCOLOR", (0, head), (-1, head), NAVY),
+                    ("BACKGROUND", (0, head), (-1, head), LIGHT),
+                    ("LINEABOVE", (0, head), (-1, head), 0.8, NAVY),
+                    ("LINEBELOW", (0, head), (-1, head), 0.8, NAVY),
+                ]
         for column, (font, size) in fonts.items():
             extra += [
                 ("FONTNAME", (column, first), (column, -1), font),
                 ("FONTSIZE", (column, first), (column, -1), size),
             ]
         # splitInRow: a row taller than what is left of the page (a long note) continues on the next.
-        table = Table(data, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT", splitInRow=1)
+        table = Table(data, colWidths=list(widths), repeatRows=first, hAlign="LEFT", splitInRow=1)
         rows_continued = frozenset(index + first for index in continued)
-        table.setStyle(table_style(*extra, header=bool(header), rows=len(data), continued=rows_continued))
+        table.setStyle(table_style(*extra, header=bool(top), rows=len(data), continued=rows_continued))
         tables.append(table)
         batch.clear()
         continued.clear()
@@ -257,6 +288,24 @@ def data_tables(
     if batch:
         flush()
     return tables
+
+
+HEADER_MIN_FONT_SIZE = 5.5
+
+
+def header_cell(label: str, width: float) -> tuple[str, float]:
+    """A column's header: its label broken into lines at spaces only, and the font size that allows it.
+
+    The cell font's size when every word of the label fits the column, else the largest smaller size
+    (down to HEADER_MIN_FONT_SIZE) at which each does; only below that is a word broken.
+    """
+    text = clean(label).strip()
+    limit = width - 2 * CELL_PADDING - 0.5
+    size = CELL_FONT_SIZE
+    widest = max((stringWidth(word, SANS_BOLD, 1) for word in text.split()), default=0)
+    if widest * size > limit:
+        size = max(HEADER_MIN_FONT_SIZE, math.floor(limit / widest * 10) / 10)
+    return wrap_lines(text, limit, SANS_BOLD, size) if text else DASH, size
 
 
 def _cell_rows_in(
@@ -307,3 +356,13 @@ def key_value_table(rows: Sequence[tuple[str, Any]], widths: tuple[float, float]
 def mono(text: str, style: Any) -> Paragraph:
     """Hashes, keys and signatures: monospaced, never containing markup."""
     return para(text, style)
+
+
+def stance_cell(ctx: Context, row: Any) -> Paragraph:
+    """An attribution's stance; one that contradicts the case in red and bold, a withdrawn one marked so."""
+    text = markup(row.stance)
+    if getattr(row, "contradicts", False):
+        text = f"<font color='#A61B1B' name='DejaVu-Bold'>{text}</font>"
+    if getattr(row, "withdrawn", False):
+        text += f"<br/><font color='#A61B1B' name='DejaVu-Bold'>{ctx.label('withdrawn')}</font>"
+    return Paragraph(text, ctx.styles.cell)

@@ -16,6 +16,7 @@ from evidence.export.pdf.common import (
     chars_per_row,
     data_tables,
     key_value_table,
+    stance_cell,
 )
 from evidence.export.pdf.images import ClippedPicture, PendingPicture, Picture, crop_geometry, image_size
 from evidence.export.pdf.labels import format_datetime
@@ -202,7 +203,9 @@ def markings(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
     story = _section_heading(ctx, "markings")
     widths = (CROP_WIDTH + 8, FRAME_WIDTH - CROP_WIDTH - 8)
     rows = [(_crop(ctx, marking), _marking_text(ctx, marking, widths[1])) for marking in exhibit.markings]
-    story += data_tables(ctx, ("col_crop", "col_transcription"), rows, widths)
+    # The exhibit's heading goes with the table onto every page it runs onto.
+    title = f"{ctx.labels['exhibit']} {exhibit.number} · {exhibit.title}".strip(" ·")
+    story += data_tables(ctx, ("col_crop", "col_transcription"), rows, widths, title=title)
     return story
 
 
@@ -259,6 +262,20 @@ def _crop(ctx: Context, marking: MarkingRow) -> Any:
     return PendingPicture(path.stem, resolve, size, CROP_WIDTH, CROP_HEIGHT, frame=True)
 
 
+def _marking_photo(ctx: Context, marking: MarkingRow) -> list[Flowable]:
+    """Which photograph the crop is cut from: its number and file name, and its original's SHA-256."""
+    if not marking.photo_sha256:
+        return []
+    styles, labels = ctx.styles, ctx.labels
+    which = f"{labels['photo']}"
+    if marking.photo_index:
+        which += " " + labels["photo_of"].format(n=marking.photo_index, total=marking.photo_count)
+    if marking.photo_name:
+        which += f" · {labels['original_name']}: {marking.photo_name}"
+    digest = [(f"{labels['sha256_original']}: ", SANS), (marking.photo_sha256, MONO)]
+    return [TextLine([(which, SANS)], styles.caption), TextLine(digest, styles.caption)]
+
+
 def _marking_text(ctx: Context, marking: MarkingRow, width: float) -> list[Flowable] | Continued:
     """The transcription with its details; a long transcription in pieces, one per row, details last."""
     styles, labels = ctx.styles, ctx.labels
@@ -270,6 +287,7 @@ def _marking_text(ctx: Context, marking: MarkingRow, width: float) -> list[Flowa
         ]
     )
     flowables: list[Flowable] = [TextLine([(details, SANS)], styles.caption)]
+    flowables += _marking_photo(ctx, marking)
     if marking.interpretation:
         flowables.append(TextLine([(f"{labels['col_interpretation']}: {marking.interpretation}", SANS)], styles.cell))
     style = styles.transcription
@@ -289,10 +307,14 @@ def attributions(ctx: Context, exhibit: Exhibit) -> list[Flowable]:
     def source(row: Any) -> str:
         return f"{row.source_title}\n{row.locator}" if row.locator else row.source_title
 
+    def claim(row: Any) -> str:
+        # About one of the exhibit's markings: say which.
+        return f"{row.subject}: {row.claim}" if row.subject and not row.subject.endswith(exhibit.number) else row.claim
+
     story += data_tables(
         ctx,
         ("col_grade", "col_stance", "col_claim", "col_source"),
-        ((row.grade, row.stance, row.claim, source(row)) for row in exhibit.attributions),
+        ((row.grade, stance_cell(ctx, row), claim(row), source(row)) for row in exhibit.attributions),
         widths,
         fonts={0: (SANS_BOLD, 7.5)},
     )

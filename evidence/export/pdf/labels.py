@@ -143,6 +143,19 @@ LABELS: dict[str, dict[str, str]] = {
         "col_sha256": "SHA-256",
         "col_size": "Bytes",
         "no_files": "The package lists no files.",
+        "checksums_title": "Checksums for sha256sum",
+        "checksums_intro": (
+            "The same files as lines that {mono}sha256sum -c{end} reads. Save the lines below as a file, e.g. "
+            "SHA256SUMS, and run {mono}sha256sum -c SHA256SUMS{end} inside the package's data/ folder: every "
+            "file must be reported OK (on macOS: {mono}shasum -a 256 -c SHA256SUMS{end})."
+        ),
+        "all_attributions": "Attributions in the case",
+        "all_attributions_note": (
+            "Every attribution recorded in the case, whatever its subject, those that contradict the case "
+            "included; withdrawn attributions are listed as withdrawn."
+        ),
+        "col_subject": "Subject",
+        "resolution": "Resolution",
         "verify_title": "How to verify",
         "verify_step_files": (
             "Check each file: in the package's data/ folder run {mono}sha256sum PATH{end} and compare the result "
@@ -301,6 +314,19 @@ LABELS: dict[str, dict[str, str]] = {
         "col_sha256": "SHA-256",
         "col_size": "Байтів",
         "no_files": "Пакет не містить файлів.",
+        "checksums_title": "Контрольні суми для sha256sum",
+        "checksums_intro": (
+            "Ті самі файли рядками, які читає {mono}sha256sum -c{end}. Збережіть наведені нижче рядки у файл, "
+            "наприклад SHA256SUMS, і виконайте {mono}sha256sum -c SHA256SUMS{end} у теці data/ пакета: для "
+            "кожного файлу має бути OK (у macOS: {mono}shasum -a 256 -c SHA256SUMS{end})."
+        ),
+        "all_attributions": "Атрибуції у справі",
+        "all_attributions_note": (
+            "Усі атрибуції, зафіксовані у справі, незалежно від предмета, зокрема ті, що суперечать справі; "
+            "відкликані атрибуції позначено як відкликані."
+        ),
+        "col_subject": "Предмет",
+        "resolution": "Резолюція",
         "verify_title": "Як перевірити",
         "verify_step_files": (
             "Перевірте кожен файл: у теці data/ пакета виконайте {mono}sha256sum ШЛЯХ{end} і порівняйте результат "

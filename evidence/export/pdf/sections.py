@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Preformatted, Spacer, Table
 
 from evidence.export import charts
 from evidence.export.pdf.common import (
@@ -16,6 +18,7 @@ from evidence.export.pdf.common import (
     Context,
     data_tables,
     key_value_table,
+    stance_cell,
     table_style,
 )
 from evidence.export.pdf.images import PendingPicture
@@ -215,6 +218,7 @@ def chart_spec(ctx: Context) -> dict[str, Any]:
             "out": str(ctx.tmp / "map.png"),
             "x_label": ctx.labels["longitude"],
             "y_label": ctx.labels["latitude"],
+            "decimal": "," if ctx.language == "uk" else ".",
         }
     return spec
 
@@ -346,7 +350,35 @@ def sources(ctx: Context) -> list[Flowable]:
             grade = Paragraph(f"<font name='DejaVu-Bold' size='10'>{markup(source.reliability)}</font>", styles.cell)
             rows.append((grade, Paragraph("<br/>".join(lines), styles.cell)))
         story += data_tables(ctx, ("col_grade", "col_source"), rows, (14 * mm, FRAME_WIDTH - 14 * mm))
+    story += case_attributions(ctx)
     story.append(grading_legend(ctx))
+    return story
+
+
+def case_attributions(ctx: Context) -> list[Flowable]:
+    """Every attribution of the case, whatever its subject; those contradicting the case marked in red."""
+    rows = ctx.data.attributions
+    if not rows:
+        return []
+    styles = ctx.styles
+    widths = (40, 62, 92, 0, 118)
+    widths = (*widths[:3], FRAME_WIDTH - sum(widths), widths[4])
+
+    def source(row: Any) -> str:
+        return f"{row.source_title}\n{row.locator}" if row.locator else row.source_title
+
+    story: list[Flowable] = [
+        CondPageBreak(40 * mm),
+        Paragraph(ctx.label("all_attributions"), styles.h2),
+        Paragraph(ctx.label("all_attributions_note"), styles.note),
+    ]
+    story += data_tables(
+        ctx,
+        ("col_grade", "col_stance", "col_subject", "col_claim", "col_source"),
+        ((row.grade, stance_cell(ctx, row), row.subject, row.claim, source(row)) for row in rows),
+        widths,
+        fonts={0: (SANS_BOLD, 7.5)},
+    )
     return story
 
 
@@ -371,6 +403,34 @@ def grading_legend(ctx: Context) -> Flowable:
 # --- annex ------------------------------------------------------------------------------------
 
 
+CHECKSUM_LINES_PER_BLOCK = 60
+CHECKSUM_FONT_SIZES = (6.0, 5.6, 5.2, 4.8, 4.4)
+
+
+def checksum_lines(ctx: Context) -> list[Flowable]:
+    """The manifest as `sha256sum -c` reads it: '<sha256>  <path>', one file a line, never wrapped.
+
+    Drawn as preformatted text (the two spaces are kept, as copied out of the PDF), in the largest of
+    CHECKSUM_FONT_SIZES at which the longest line fits the page's width.
+    """
+    styles = ctx.styles
+    lines = [f"{row.sha256}  {row.path}" for row in ctx.data.manifest]
+    longest = max(lines, key=lambda line: stringWidth(line, MONO, 1))
+    size = next(
+        (size for size in CHECKSUM_FONT_SIZES if stringWidth(longest, MONO, size) <= FRAME_WIDTH - 12),
+        CHECKSUM_FONT_SIZES[-1],
+    )
+    style = ParagraphStyle("checksums", parent=styles.code, fontName=MONO, fontSize=size, leading=size * 1.3)
+    story: list[Flowable] = [
+        CondPageBreak(30 * mm),
+        Paragraph(ctx.label("checksums_title"), styles.h2),
+        Paragraph(ctx.label("checksums_intro"), styles.body),
+    ]
+    for start in range(0, len(lines), CHECKSUM_LINES_PER_BLOCK):
+        story.append(Preformatted("\n".join(lines[start : start + CHECKSUM_LINES_PER_BLOCK]), style))
+    return story
+
+
 def annex(ctx: Context) -> list[Flowable]:
     data, styles, language = ctx.data, ctx.styles, ctx.language
     story: list[Flowable] = [
@@ -388,6 +448,7 @@ def annex(ctx: Context) -> list[Flowable]:
             right=(2,),
             fonts={1: (MONO, 6.6)},
         )
+        story += checksum_lines(ctx)
     else:
         story.append(Paragraph(ctx.label("no_files"), styles.note))
     head = data.published_head

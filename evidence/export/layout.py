@@ -1,0 +1,33 @@
+"""Where each evidence file lies in a package's data/ folder: one definition for the package and the dossier.
+
+package.py places the files there and the dossier's annex prints the same paths, so a reader can
+check every file of the package with the dossier in hand (sha256sum -c). Pure: no Django here.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+# Photo formats (Photo.format) -> the extension of the original in the package.
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "tiff": "tif", "webp": "webp", "heic": "heic"}
+
+
+def photo_path(exhibit_number: str, sha256: str, fmt: str) -> str:
+    """A photo original: originals/<EX-nnnn>/<sha256>.<ext> (.bin for a format not in EXTENSIONS)."""
+    return f"originals/{exhibit_number}/{sha256}.{EXTENSIONS.get(fmt, 'bin')}"
+
+
+def kept_file_path(exhibit_number: str, sha256: str) -> str:
+    """A file kept as evidence (not vetted as an image): files/<EX-nnnn>/<sha256>.bin, never its own name."""
+    return f"files/{exhibit_number}/{sha256}.bin"
+
+
+def source_path(source_id: int, sha256: str, archived_copy_name: str) -> str:
+    """A source's archived copy: sources/<id>-<sha256><suffix of its file name, or .bin>."""
+    suffix = PurePosixPath(archived_copy_name or "").suffix or ".bin"
+    return f"sources/{source_id}-{sha256}{suffix}"
+
+
+def dossier_path(stem: str) -> str:
+    """The dossier built with the package: dossier/<stem>-dossier.pdf."""
+    return f"dossier/{stem}-dossier.pdf"
