@@ -48,6 +48,7 @@ EVENT_FIELDS = ("v", "case", "seq", "type", "subject", "actor", "occurred_at", "
 EVENT_FIELDS += ("payload", "prev")
 CHECKPOINT_FIELDS = ("v", "case", "size", "head", "signed_at", "key", "signature")
 HEX64 = re.compile(r"[0-9a-f]{64}")
+KEY_ID = re.compile(r"[0-9a-f]{16}")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
@@ -207,8 +208,8 @@ def check_event(entry: Any, expected: int, prev: str, case: str) -> str:
         raise Broken(where, f"unknown field(s) {', '.join(unknown)}")
     if type(entry["v"]) is not int or entry["v"] != VERSION:
         raise Broken(where, f"format version {entry['v']!r} is not {VERSION}")
-    if type(seq) is not int:
-        raise Broken(where, "seq is not an integer")
+    if type(seq) is not int or seq < 1:
+        raise Broken(where, "seq is not an integer of at least 1")
     subject, actor = entry["subject"], entry["actor"]
     if not isinstance(subject, dict) or set(subject) != {"type", "id", "label"}:
         raise Broken(where, "subject must hold exactly type, id and label")
@@ -216,6 +217,9 @@ def check_event(entry: Any, expected: int, prev: str, case: str) -> str:
         raise Broken(where, "actor must be null or hold exactly id and name")
     if not isinstance(entry["payload"], dict):
         raise Broken(where, "payload is not an object")
+    reason = field_type_problem(entry)
+    if reason:
+        raise Broken(where, reason)
     for name in ("prev", "hash"):
         if not (isinstance(entry[name], str) and HEX64.fullmatch(entry[name])):
             raise Broken(where, f"{name} is not 64 lowercase hex digits")
@@ -228,6 +232,26 @@ def check_event(entry: Any, expected: int, prev: str, case: str) -> str:
     if event_hash(entry) != entry["hash"]:
         raise Broken(where, "its content does not match its hash (the event was altered)")
     return entry["hash"]
+
+
+def field_type_problem(entry: dict[str, Any]) -> str | None:
+    """The member types of section 4 that the shape checks above leave open."""
+    subject, actor, corrects, seq = entry["subject"], entry["actor"], entry["corrects"], entry["seq"]
+    if not isinstance(entry["case"], str) or not isinstance(entry["type"], str) or not entry["type"]:
+        return "case and type must be strings (type not empty)"
+    if not (isinstance(subject["type"], str) and type(subject["id"]) is int and isinstance(subject["label"], str)):
+        return "subject's type and label must be strings and its id an integer"
+    if actor is not None and not (type(actor["id"]) is int and isinstance(actor["name"], str)):
+        return "actor's id must be an integer and its name a string"
+    for name in ("occurred_at", "recorded_at"):
+        if not (isinstance(entry[name], str) and TIMESTAMP.fullmatch(entry[name])):
+            return f"{name} is not a timestamp like 2024-01-02T05:40:00.000000Z"
+    if entry["type"] == "event.corrected":
+        if type(corrects) is not int or not 1 <= corrects < seq:
+            return "an event.corrected must name an earlier event of the ledger in corrects"
+    elif corrects is not None:
+        return "corrects must be null except in an event.corrected"
+    return None
 
 
 def head_problem(size: int, head: str, hashes: dict[int, str]) -> str | None:
@@ -265,7 +289,7 @@ def verify_checkpoints(
             raise Broken(f"{name} entry #{number}", reason)
     largest = 0
     signers: dict[str, int] = {}
-    for checkpoint in sorted(checkpoints, key=lambda item: item["signed_at"]):
+    for checkpoint in sorted(checkpoints, key=lambda item: (item["signed_at"], item["size"])):  # section 8
         size = checkpoint["size"]
         where = f"checkpoint of size {size} signed {checkpoint['signed_at']}"
         if checkpoint["case"] != case:
@@ -304,7 +328,23 @@ def checkpoint_shape_problem(checkpoint: Any) -> str | None:
         return "signed_at is not a timestamp like 2024-01-02T05:40:00.000000Z"
     if not all(isinstance(checkpoint[name], str) for name in ("case", "key", "signature")):
         return "case, key and signature must be strings"
+    unknown = sorted(set(checkpoint) - set(CHECKPOINT_FIELDS))
+    if unknown:
+        return f"unknown field(s) {', '.join(unknown)}"
+    if not KEY_ID.fullmatch(checkpoint["key"]):
+        return "key is not 16 lowercase hex digits"
+    if not canonical_base64(checkpoint["signature"], 64):
+        return "signature is not the canonical base64 of 64 bytes (88 characters, = padded)"
     return None
+
+
+def canonical_base64(text: str, length: int) -> bool:
+    """Standard base64 with padding, exactly as it encodes `length` bytes: one text per signature."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) == length and base64.b64encode(raw).decode("ascii") == text
 
 
 def load_keys(paths: list[Path]) -> dict[str, Any]:

@@ -39,6 +39,8 @@ EVENT_FIELDS = (
 SUBJECT_FIELDS = ("type", "id", "label")
 ACTOR_FIELDS = ("id", "name")
 CHECKPOINT_FIELDS = ("v", "case", "size", "head", "signed_at", "key")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
+KEY_ID = re.compile(r"[0-9a-f]{16}")
 
 
 class LedgerFormatError(ValueError):
@@ -162,6 +164,14 @@ def checkpoint_signature_ok(checkpoint: Mapping[str, Any], public_keys: Mapping[
 
     if type(checkpoint.get("v")) is not int or checkpoint.get("v") != FORMAT_VERSION:
         return f"checkpoint format version {checkpoint.get('v')!r} is not {FORMAT_VERSION}"
+    unknown = sorted(set(checkpoint) - {*CHECKPOINT_FIELDS, "signature"})
+    if unknown:
+        return f"unknown field(s) {', '.join(unknown)}"
+    if not (isinstance(checkpoint.get("key"), str) and KEY_ID.fullmatch(checkpoint["key"])):
+        return "key is not 16 lowercase hex digits"
+    signature = checkpoint.get("signature")
+    if not (isinstance(signature, str) and _canonical_base64(signature, 64)):
+        return "signature is not the canonical base64 of 64 bytes (88 characters, = padded)"
     key = checkpoint.get("key")
     raw = public_keys.get(key) if isinstance(key, str) else None
     if raw is None:
@@ -173,6 +183,14 @@ def checkpoint_signature_ok(checkpoint: Mapping[str, Any], public_keys: Mapping[
     except (InvalidSignature, ValueError, KeyError, TypeError):
         return "the checkpoint signature does not verify"
     return None
+
+
+def _canonical_base64(text: str, length: int) -> bool:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:  # binascii.Error is a ValueError
+        return False
+    return len(raw) == length and base64.b64encode(raw).decode("ascii") == text
 
 
 # --- Verification ------------------------------------------------------------------
@@ -225,6 +243,28 @@ def _shape_problem(entry: Mapping[str, Any]) -> str | None:
         value = entry[name]
         if not (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
             return f"{name} is not 64 lowercase hex digits"
+    return _field_type_problem(entry)
+
+
+def _field_type_problem(entry: Mapping[str, Any]) -> str | None:
+    """The member types of the format page's section 4 (verify.py words them the same)."""
+    subject, actor, corrects, seq = entry["subject"], entry["actor"], entry["corrects"], entry["seq"]
+    if seq < 1:
+        return "seq is not an integer of at least 1"
+    if not isinstance(entry["case"], str) or not isinstance(entry["type"], str) or not entry["type"]:
+        return "case and type must be strings (type not empty)"
+    if not (isinstance(subject["type"], str) and type(subject["id"]) is int and isinstance(subject["label"], str)):
+        return "subject's type and label must be strings and its id an integer"
+    if actor is not None and not (type(actor["id"]) is int and isinstance(actor["name"], str)):
+        return "actor's id must be an integer and its name a string"
+    for name in ("occurred_at", "recorded_at"):
+        if not (isinstance(entry[name], str) and TIMESTAMP.fullmatch(entry[name])):
+            return f"{name} is not a timestamp like 2024-01-02T05:40:00.000000Z"
+    if entry["type"] == "event.corrected":
+        if type(corrects) is not int or not 1 <= corrects < seq:
+            return "an event.corrected must name an earlier event of the ledger in corrects"
+    elif corrects is not None:
+        return "corrects must be null except in an event.corrected"
     return None
 
 

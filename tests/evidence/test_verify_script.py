@@ -641,3 +641,78 @@ def test_the_worked_example_package_verifies_as_the_spec_says(tmp_path):
         check=False,
     )
     assert (result.returncode, result.stdout) == (0, expected)
+
+
+# --- Strict where the format page is strict (sections 4 and 8) ----------------------------------
+
+
+def rechained(chain: list[dict], seq: int, **changes) -> list[dict]:
+    """The chain with event `seq` changed and every hash from it on recomputed: only the rule breaks."""
+    entries, prev = [], ledger.GENESIS_HASH
+    for entry in chain:
+        record = {name: entry[name] for name in ledger.EVENT_FIELDS}
+        record["prev"] = prev
+        if entry["seq"] == seq:
+            record.update(changes)
+        prev = verify.event_hash(record)
+        entries.append({**record, "hash": prev})
+    return entries
+
+
+@pytest.mark.parametrize(
+    ("seq", "changes", "reason"),
+    [
+        (1, {"case": 7}, "case and type must be strings"),
+        (1, {"type": ""}, "case and type must be strings"),
+        (1, {"subject": {"type": "evidence_item", "id": "7", "label": "EX-0001"}}, "its id an integer"),
+        (1, {"subject": {"type": 1, "id": 7, "label": "EX-0001"}}, "subject's type and label must be strings"),
+        (1, {"actor": {"id": "3", "name": "ivan"}}, "actor's id must be an integer"),
+        (1, {"actor": {"id": 3, "name": None}}, "actor's id must be an integer and its name a string"),
+        (1, {"occurred_at": "2024-01-01T05:40:00Z"}, "occurred_at is not a timestamp"),
+        (2, {"recorded_at": "2024-01-02 09:00:00.123456Z"}, "recorded_at is not a timestamp"),
+        (4, {"corrects": 4}, "must name an earlier event"),
+        (4, {"corrects": 9}, "must name an earlier event"),
+        (4, {"corrects": None}, "must name an earlier event"),
+        (2, {"corrects": 1}, "corrects must be null except in an event.corrected"),
+    ],
+)
+def test_every_member_has_the_type_section_4_gives_it(package, chain, seq, changes, reason):
+    forged = rechained(chain, seq, **changes)
+    (package / "data" / "ledger" / f"{CASE}.jsonl").write_bytes(b"".join(line_of(entry) for entry in forged))
+    status, output = run(package)
+    assert status == 1
+    assert output.startswith(f"{CASE}: BROKEN - event {seq}: ")
+    assert reason in output
+
+
+def checkpoints_of(package: Path) -> list[dict]:
+    return json.loads((package / "data" / "checkpoints" / f"{CASE}.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda cp: cp.update(note="hi"), "unknown field(s) note"),
+        (lambda cp: cp.update(key=cp["key"].upper()), "key is not 16 lowercase hex digits"),
+        (lambda cp: cp.update(signature=cp["signature"].rstrip("=")), "not the canonical base64"),
+        (lambda cp: cp.update(signature=" " + cp["signature"]), "not the canonical base64"),
+        # The last character of 64 bytes in base64 carries 2 spare bits: a second spelling of the same bytes.
+        (lambda cp: cp.update(signature=cp["signature"][:85] + chr(ord(cp["signature"][85]) ^ 1) + "=="),
+         "not the canonical base64"),
+    ],
+)  # fmt: skip
+def test_checkpoints_hold_exactly_the_members_of_section_8(package, change, reason):
+    checkpoints = checkpoints_of(package)
+    change(checkpoints[0])
+    (package / "data" / "checkpoints" / f"{CASE}.json").write_text(json.dumps(checkpoints))
+    status, output = run(package)
+    assert status == 1
+    assert reason in output
+
+
+def test_checkpoints_with_equal_times_are_taken_smallest_size_first(package, key, chain):
+    """Section 8: in signed_at order, then by size. Listed largest first, they still do not shrink."""
+    same_time = "2024-02-04T00:00:00.000000Z"
+    checkpoints = [sign(key, chain, 6, same_time), sign(key, chain, 5, same_time)]
+    (package / "data" / "checkpoints" / f"{CASE}.json").write_text(json.dumps(checkpoints))
+    assert run(package)[0] == 2
