@@ -8,6 +8,7 @@ exhibits) with "Witness 1", "Witness 2" … consistently through the whole docum
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,8 +34,8 @@ from evidence.export.dossier import (
     PhotoRow,
     SourceRow,
 )
+from evidence.export.layout import VERIFY_SCRIPT
 from evidence.export.pdf.labels import LABELS, format_date
-from evidence.lib.ledger import key_id
 from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceFile, EvidenceItem, Export, Photo, Source
 from evidence.services.markings import region_on_preview
 
@@ -330,7 +331,8 @@ def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> Do
         checkpoint_signed_at=checkpoint.as_signed(case.reference)["signed_at"],
         checkpoint_key=checkpoint.key_id,
         checkpoint_signature=checkpoint.signature,
-        public_key_fingerprint=key_id(public_raw),
+        public_key_fingerprint=hashlib.sha256(public_raw).hexdigest(),
+        verifier_sha256=filestore.hash_file(VERIFY_SCRIPT)[0],
         statistics=statistics,
         incidents=incidents,
         exhibits=exhibit_list,

@@ -6,7 +6,7 @@ check every file of the package with the dossier in hand (sha256sum -c). Pure: n
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 # Photo formats (Photo.format) -> the extension of the original in the package.
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "tiff": "tif", "webp": "webp", "heic": "heic"}
@@ -31,3 +31,7 @@ def source_path(source_id: int, sha256: str, archived_copy_name: str) -> str:
 def dossier_path(stem: str) -> str:
     """The dossier built with the package: dossier/<stem>-dossier.pdf."""
     return f"dossier/{stem}-dossier.pdf"
+
+
+# The standalone verifier every package ships (the dossier prints its SHA-256).
+VERIFY_SCRIPT = Path(__file__).with_name("verify.py")

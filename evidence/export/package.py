@@ -30,6 +30,7 @@ from django.utils import timezone
 from cases import references
 from cases.models import Case, Incident
 from evidence import custody, filestore
+from evidence.export import layout
 from evidence.lib import ledger
 from evidence.models import (
     Attribution,
@@ -43,9 +44,8 @@ from evidence.models import (
     Source,
 )
 
-VERIFY_SCRIPT = Path(__file__).with_name("verify.py")
+VERIFY_SCRIPT = layout.VERIFY_SCRIPT
 SPECIFICATION = Path(settings.BASE_DIR) / "docs" / "custody-format.md"
-EXTENSIONS = {"jpeg": "jpg", "png": "png", "tiff": "tif", "webp": "webp", "heic": "heic"}
 
 
 def _place(source: Path, target: Path) -> None:
@@ -125,21 +125,21 @@ def build_package(
     total = photos.count() or 1
     for number, photo in enumerate(photos.iterator(), start=1):
         sha = photo.original.sha256
-        extension = EXTENSIONS.get(photo.format, "bin")
-        add(photo.original.path, f"originals/{photo.item.exhibit_number}/{sha}.{extension}", sha, photo.original.size)
+        relative = layout.photo_path(photo.item.exhibit_number, sha, photo.format)
+        add(photo.original.path, relative, sha, photo.original.size)
         if number % 50 == 0:
             progress(60 + 25 * number // total, f"originals {number}/{total}")
     kept_files = EvidenceFile.objects.filter(item__case=case).select_related("item", "file")
     for kept in kept_files.order_by("item__exhibit_number", "pk"):
         stored = kept.file  # not an image anyone vetted: shipped under its hash, never under its own name
-        add(stored.path, f"files/{kept.item.exhibit_number}/{stored.sha256}.bin", stored.sha256, stored.size)
+        add(stored.path, layout.kept_file_path(kept.item.exhibit_number, stored.sha256), stored.sha256, stored.size)
     for source in Source.objects.filter(case=case, archived_copy__isnull=False).select_related("archived_copy"):
         stored = source.archived_copy
-        suffix = Path(source.archived_copy_name).suffix or ".bin"
-        add(stored.path, f"sources/{source.pk}-{stored.sha256}{suffix}", stored.sha256, stored.size)
+        relative = layout.source_path(source.pk, stored.sha256, source.archived_copy_name)
+        add(stored.path, relative, stored.sha256, stored.size)
     dossier_sha, dossier_size = filestore.hash_file(dossier)
-    _place(dossier, root / "dossier" / f"{stem}-dossier.pdf")
-    files.append({"path": f"dossier/{stem}-dossier.pdf", "sha256": dossier_sha, "size": dossier_size})
+    _place(dossier, root / layout.dossier_path(stem))
+    files.append({"path": layout.dossier_path(stem), "sha256": dossier_sha, "size": dossier_size})
     case_record = (json.dumps(_records(case), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     (root / "case.json").write_bytes(case_record)
     sealed = [

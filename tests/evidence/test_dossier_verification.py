@@ -9,9 +9,11 @@ break only between words; charts, roles and instruments are in the dossier's lan
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -343,3 +345,74 @@ def test_the_map_writes_degrees_with_the_languages_decimal_separator(tmp_path, m
     text = " ".join(drawn)
     assert expected in text, drawn
     assert absent not in text, drawn
+
+
+# --- the dossier's printed verification steps, followed literally --------------------------------
+
+
+def printed_commands(dossier: Path) -> list[str]:
+    """The annex's commands as a reader copies them: each block of lines that continue with '\\'."""
+    text = "\n".join(pdf_pages(dossier))
+    steps = text[text.rindex(LABELS["en"]["verify_title"]) :]
+    commands, current = [], []
+    for line in steps.splitlines():
+        line = line.strip()
+        if current or line.startswith(("sha256sum verify.py", "python3 verify.py", "python manage.py")):
+            current.append(line)
+            if not line.endswith("\\"):
+                commands.append("\n".join(current))
+                current = []
+    return commands
+
+
+def run_in(folder: Path, command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["sh", "-c", command], cwd=folder, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.django_db
+def test_the_printed_steps_pass_a_true_package_and_fail_a_rewritten_resigned_one(team, filed_case, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from evidence.lib import ledger
+
+    call_command("export_package", filed_case.reference, "--output", str(tmp_path / "bag"), "--as", "alice")
+    [bag] = (tmp_path / "bag").iterdir()
+    [dossier] = (bag / "data" / "dossier").glob("*.pdf")
+    check_script, verify_command, _attest = printed_commands(dossier)
+    text = " ".join(pdf_pages(dossier))
+    printed_sha = re.search(r"must print\s+([0-9a-f]{64})", text).group(1)
+    assert run_in(bag, check_script).stdout.split()[0] == printed_sha
+    verdict = run_in(bag, verify_command.replace("python3 ", f"{sys.executable} ", 1))
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+    assert f"{filed_case.reference}: INTACT AND ANCHORED" in verdict.stdout
+
+    # A forger rewrites event 1 and every later one, re-signs with a key of his own and ships it.
+    path = next((bag / "data" / "ledger").glob("*.jsonl"))
+    entries = ledger.parse_ledger_lines(path.read_bytes().splitlines(keepends=True))
+    forger, prev, forged = Ed25519PrivateKey.generate(), ledger.GENESIS_HASH, []
+    for entry in entries:
+        record = {name: entry[name] for name in ledger.EVENT_FIELDS}
+        record["prev"] = prev
+        if record["seq"] == 1:
+            record["payload"] = {**record["payload"], "forged": True}
+        prev = ledger.event_hash(record)
+        forged.append(ledger.ledger_line(record, prev) + b"\n")
+    path.chmod(0o644)
+    path.write_bytes(b"".join(forged))
+    signed = ledger.sign_checkpoint(forger, case=filed_case.reference, size=len(forged), head=prev,
+                                    signed_at="2030-01-01T00:00:00.000000Z")  # fmt: skip
+    next((bag / "data" / "checkpoints").glob("*.json")).write_text(json.dumps([signed]))
+    for old in (bag / "data" / "public-keys").glob("*.pem"):
+        old.unlink()
+    public = forger.public_key()
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    (bag / "data" / "public-keys" / f"{ledger.key_id(raw)}.pem").write_bytes(
+        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    alone = run_in(bag, f"{sys.executable} verify.py .")
+    assert alone.returncode == 2, alone.stdout  # consistent with itself, and says that is all
+    assert "INTACT BUT UNANCHORED" in alone.stdout
+    verdict = run_in(bag, verify_command.replace("python3 ", f"{sys.executable} ", 1))
+    assert verdict.returncode == 1, verdict.stdout + verdict.stderr
+    assert "BROKEN" in verdict.stdout

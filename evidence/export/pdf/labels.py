@@ -162,16 +162,26 @@ LABELS: dict[str, dict[str, str]] = {
             "with the table above (on macOS: {mono}shasum -a 256 PATH{end}; on Windows: {mono}certutil -hashfile "
             "PATH SHA256{end})."
         ),
+        "verify_step_script": (
+            "In the package's folder (the one that holds verify.py and data/), check the verifier first: "
+            "the command below must print {sha256}. Anyone who could change the package could change "
+            "verify.py too; a verifier can also be written from custody-format.md alone, which the package "
+            "carries."
+        ),
         "verify_step_package": (
-            "Check the ledger, its checkpoints and every file at once with the standalone verifier shipped "
-            "in the package (Python 3 and the cryptography package), giving it the head published in this "
-            "dossier:"
+            "In the same folder, check the ledger, its checkpoints and every file at once with that verifier "
+            "(Python 3 and the cryptography package), anchored to this dossier: the ledger head it prints and "
+            "the fingerprint of the key that signed it:"
         ),
         "verify_step_attest": (
             "Where Attest itself is available, its operator can run the same checks against the live "
             "database, including every stored file:"
         ),
-        "verify_expected": "The verifier must report the case as intact; any other answer names the first problem.",
+        "verify_expected": (
+            "The verifier must print INTACT AND ANCHORED for the case and exit with status 0. INTACT BUT "
+            "UNANCHORED (status 2) means nothing outside the package vouched for it, as when the head or the "
+            "fingerprint is left out; BROKEN (status 1) names the first problem."
+        ),
         "page_of": "Page {n} of",
         "not_recorded": "not recorded",
         "yes": "yes",
@@ -333,18 +343,24 @@ LABELS: dict[str, dict[str, str]] = {
             "з таблицею вище (у macOS: {mono}shasum -a 256 ШЛЯХ{end}; у Windows: {mono}certutil -hashfile ШЛЯХ "
             "SHA256{end})."
         ),
+        "verify_step_script": (
+            "У теці пакета (тій, що містить verify.py і data/) спершу перевірте сам верифікатор: команда нижче "
+            "має вивести {sha256}. Хто міг змінити пакет, міг змінити й verify.py; верифікатор можна також "
+            "написати лише за описом формату custody-format.md, який є в пакеті."
+        ),
         "verify_step_package": (
-            "Перевірте журнал, його контрольні точки й усі файли разом автономним верифікатором, що "
-            "міститься в пакеті (Python 3 і пакет cryptography), передавши йому голову, опубліковану в цьому "
-            "досьє:"
+            "У тій самій теці перевірте журнал, його контрольні точки й усі файли разом цим верифікатором "
+            "(Python 3 і пакет cryptography), прив'язавши перевірку до цього досьє: до надрукованої в ньому "
+            "голови журналу та відбитка ключа, яким її підписано:"
         ),
         "verify_step_attest": (
             "Якщо доступний сам Attest, його оператор може виконати ті самі перевірки на робочій базі даних, "
             "разом з усіма збереженими файлами:"
         ),
         "verify_expected": (
-            "Верифікатор має повідомити, що справа ціла (intact); будь-яка інша відповідь називає першу "
-            "виявлену проблему."
+            "Верифікатор має вивести для справи INTACT AND ANCHORED (ціла й прив'язана) і завершитися з кодом 0. "
+            "INTACT BUT UNANCHORED (код 2) означає, що ніщо поза пакетом за нього не ручається, як буває, коли "
+            "не передано голову чи відбиток; BROKEN (код 1) називає першу виявлену проблему."
         ),
         "page_of": "Сторінка {n} з",
         "not_recorded": "не зафіксовано",

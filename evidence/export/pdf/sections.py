@@ -452,16 +452,22 @@ def annex(ctx: Context) -> list[Flowable]:
     else:
         story.append(Paragraph(ctx.label("no_files"), styles.note))
     head = data.published_head
+    # Commands are printed as a shell takes them, one argument a line with "\" continuations, so that
+    # copying them out of the PDF and pasting them runs them as printed.
     steps = [
+        (ctx.label("verify_step_script").format(sha256=data.verifier_sha256), "sha256sum verify.py"),
         (ctx.label("verify_step_files"), None),
-        (ctx.label("verify_step_package"), f"python3 verify.py BAG_DIR --head {head}"),
-        (ctx.label("verify_step_attest"), f"python manage.py verify_custody {data.case_reference} --head {head}"),
-    ]
+        (ctx.label("verify_step_package"),
+         f"python3 verify.py . \\\n  --head {head} \\\n  --key-fingerprint {data.public_key_fingerprint}"),
+        (ctx.label("verify_step_attest"),
+         f"python manage.py verify_custody {data.case_reference} \\\n  --head {head}"),
+    ]  # fmt: skip
+    command_style = ParagraphStyle("command", parent=styles.code, fontName=MONO, fontSize=6.6, leading=8.6)
     block: list[Flowable] = [CondPageBreak(60 * mm), Paragraph(ctx.label("verify_title"), styles.h2)]
     for number, (text, command) in enumerate(steps, start=1):
         block.append(Paragraph(f"{number}. {text}", styles.body))
         if command:
-            block.append(para(command, styles.code))
+            block.append(Preformatted(command, command_style))
     block.append(Paragraph(ctx.label("verify_expected"), styles.body))
     story += block
     return story
