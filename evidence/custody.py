@@ -192,6 +192,11 @@ def public_key_raw(private_key=None) -> bytes:
     return private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def key_fingerprint(private_key=None) -> str:
+    """The signing key's full fingerprint (verify.py --key-fingerprint)."""
+    return ledger.key_fingerprint(public_key_raw(private_key))
+
+
 def public_key_pem(private_key=None) -> bytes:
     from cryptography.hazmat.primitives import serialization
 

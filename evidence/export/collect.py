@@ -8,7 +8,6 @@ exhibits) with "Witness 1", "Witness 2" … consistently through the whole docum
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +35,7 @@ from evidence.export.dossier import (
 )
 from evidence.export.layout import VERIFY_SCRIPT
 from evidence.export.pdf.labels import LABELS, format_date
+from evidence.lib.ledger import key_fingerprint
 from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceFile, EvidenceItem, Export, Photo, Source
 from evidence.services.markings import region_on_preview
 
@@ -331,7 +331,7 @@ def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> Do
         checkpoint_signed_at=checkpoint.as_signed(case.reference)["signed_at"],
         checkpoint_key=checkpoint.key_id,
         checkpoint_signature=checkpoint.signature,
-        public_key_fingerprint=hashlib.sha256(public_raw).hexdigest(),
+        public_key_fingerprint=key_fingerprint(public_raw),
         verifier_sha256=filestore.hash_file(VERIFY_SCRIPT)[0],
         statistics=statistics,
         incidents=incidents,

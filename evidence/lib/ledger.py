@@ -136,7 +136,12 @@ def checkpoint_message(*, case: str, size: int, head: str, signed_at: str, key: 
 
 def key_id(public_key_raw: bytes) -> str:
     """A short, stable name for an Ed25519 public key: the first 16 hex digits of its SHA-256."""
-    return hashlib.sha256(public_key_raw).hexdigest()[:16]
+    return key_fingerprint(public_key_raw)[:16]
+
+
+def key_fingerprint(public_key_raw: bytes) -> str:
+    """An Ed25519 public key's fingerprint: the full SHA-256 of its 32 raw bytes (the dossier prints it)."""
+    return hashlib.sha256(public_key_raw).hexdigest()
 
 
 def sign_checkpoint(private_key, *, case: str, size: int, head: str, signed_at: str) -> dict[str, Any]:

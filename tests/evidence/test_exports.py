@@ -26,7 +26,7 @@ from tests.factories import (
     MarkingFactory,
     SourceFactory,
 )
-from tests.packages import anchors
+from tests.packages import anchors, key_fingerprint
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +155,13 @@ class TestPackage:
         assert bagit.Bag(str(bag)).is_valid()
         info = (bag / "bag-info.txt").read_text()
         assert "Payload-Oxum" in info
+        # BagIt 1.0 (RFC 8493), and the bag-info fields the format page's package profile describes.
+        assert (bag / "bagit.txt").read_text() == "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+        assert bagit.Bag(str(bag)).version_info == (1, 0)
+        export = Export.objects.filter(case=evidence_case, kind="package").latest("pk")
+        assert f"Attest-Ledger-Head: {export.checkpoint.size}:{export.checkpoint.head_hash}" in info
+        assert f"Attest-Key-Fingerprint: {key_fingerprint()}" in info
+        assert "Attest-Format: attest-custody-ledger/1" in info
         assert (bag / "tagmanifest-sha256.txt").read_text().count("verify.py") == 1
         unanchored = self.verify_script(bag)
         assert unanchored.returncode == 2, unanchored.stdout + unanchored.stderr
