@@ -1,0 +1,658 @@
+"""A second, independent verifier of Attest evidence packages, written from docs/custody-format.md alone.
+
+It does not import anything from the project (standard library plus ``cryptography``) and was
+written without reading evidence/export/verify.py or evidence/lib/ledger.py. The test module
+tests/evidence/test_independent_verifier.py runs it side by side with the shipped verifier.
+
+``verify(bag_dir, heads, key_fingerprints, keys)`` returns the exit status (0 anchored, 1 broken,
+2 unanchored, 3 usage error) and the verdict word of each case; ``verify_report`` also gives the
+reason of each verdict.
+
+Readings chosen where the page is ambiguous or silent (section numbers are the page's):
+
+1. Cases are the ``*.jsonl`` files directly under ``data/ledger/``; ``_`` in the name maps back
+   to ``/``. A name that does not map to a reference of section 11 (``A-Z 0-9 - / .``) is a
+   BROKEN case under that name. A package with ``data/`` but no ledger file is broken as a whole:
+   exit 1, no verdicts. A BAG_DIR that is not a directory, or without a ``data/`` directory, is a
+   usage error (3).
+2. ``--head`` without a case prefix is a usage error when several cases are shipped; a prefix that
+   names no shipped case is a usage error; a malformed head, a fingerprint that is not 64 hex
+   digits (either case accepted, compared in lower case) and a ``--key`` file that is not an
+   Ed25519 SPKI PEM public key are usage errors. SIZE is ASCII digits, leading zeros allowed.
+3. A head that does not hold is BROKEN (section 15's negative vectors), not merely unanchored.
+4. Trusted keys: the ``--key`` keys when any is given, else the package's keys; with
+   ``--key-fingerprint`` the package's keys with a given fingerprint are trusted as well as the
+   ``--key`` keys (if both are given, the union). With neither, every package key is trusted but
+   none is an anchor. A package PEM that cannot be loaded as an Ed25519 public key is BROKEN when
+   package keys are used. Only ``data/public-keys/*.pem`` (top level) are keys; the file name is
+   not required to equal the key id. Several trusted keys may share a key id: any one verifying
+   is enough.
+5. A key anchor "held" when it signed at least one checkpoint of the case (even of size 0); a
+   head anchor held when it holds (even ``0:genesis``, which anchors no event).
+6. Checkpoint and files.json files are parsed as strict JSON: duplicate keys, NaN/Infinity are
+   refused (a careful stranger refuses JSON that two parsers read differently); the file must be
+   UTF-8 without BOM. Whitespace and member order are free.
+7. Checkpoint member types: ``v`` integer 1 (not true), ``case`` string, ``size`` integer >= 0 (not
+   bool) within +-(2^53-1), ``head`` 64 lowercase hex, ``signed_at`` of section 3 form (form only;
+   the date is not interpreted), ``key`` 16 lowercase hex, ``signature`` canonical base64 of 64
+   bytes. All shapes are checked before ordering; then rules 1-4 of section 8 are applied
+   checkpoint by checkpoint in (signed_at, size) order.
+8. files.json: a JSON list of objects each with ``path`` (string), ``sha256`` (string) and
+   ``size`` (integer >= 0, not bool); other members are tolerated (the page does not say
+   "exactly"). ``sha256`` must equal the recomputed lowercase hex digest (upper case there is a
+   mismatch). A missing files.json is BROKEN.
+9. A safe path: non-empty, relative (no leading ``/``, no drive letter), no ``\\``, and every
+   ``/``-separated component non-empty and neither ``.`` nor ``..`` (``..`` read as a path
+   component, so ``photo..jpg`` is allowed). It must not name metadata: ``files.json``,
+   ``case.json`` or anything under ``ledger/``, ``checkpoints/``, ``public-keys/``. NUL refused.
+10. Binding is per case (step 8 of section 12, literally): every files.json entry and case.json
+    must be recorded by an event of that case's ledger. Every files.json entry is "a file of the
+    case" for anchoring. Any fields of section 10's table may record case.json, not only
+    ``package.sealed``.
+11. "data/ holds nothing else": walk ``data/`` without following links; any symbolic link
+    (file or directory, ``data/`` itself included) is BROKEN; any non-directory not allowed is
+    BROKEN; empty directories are allowed. Anything may sit under ``ledger/``, ``checkpoints/``
+    and ``public-keys/``. case.json is neither parsed nor required. ``manifest-sha256.txt`` and
+    other files outside ``data/`` are not checked (transport only).
+12. Event records: types of section 4 are checked; payload contents are not (section 5: the chain
+    never depends on them). ``event.corrected`` needs an integer ``corrects`` with
+    1 <= corrects < seq; every other type needs ``corrects`` null.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import stat
+from pathlib import Path
+
+GENESIS = "0" * 64
+EVENT_PREFIX = b"attest-custody-event/v1\n"
+CHECKPOINT_PREFIX = b"attest-checkpoint/v1\n"
+MAX_INT = 2**53 - 1
+
+BROKEN = "BROKEN"
+UNANCHORED = "INTACT BUT UNANCHORED"
+ANCHORED = "INTACT AND ANCHORED"
+
+HEX64 = re.compile(r"[0-9a-f]{64}")
+HEX16 = re.compile(r"[0-9a-f]{16}")
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+REFERENCE = re.compile(r"[A-Z0-9./-]+")
+SIGNATURE = re.compile(r"[A-Za-z0-9+/]{86}==")
+HEAD_ARG = re.compile(r"(?:(?P<case>[^:]+):)?(?P<size>[0-9]+):(?P<hash>[0-9A-Fa-f]{64})")
+FINGERPRINT = re.compile(r"[0-9A-Fa-f]{64}")
+
+EVENT_MEMBERS = {
+    "v", "case", "seq", "type", "subject", "actor", "occurred_at", "recorded_at", "corrects", "payload", "prev",
+}  # fmt: skip
+CHECKPOINT_MEMBERS = {"v", "case", "size", "head", "signed_at", "key", "signature"}
+METADATA_DIRS = ("ledger", "checkpoints", "public-keys")
+METADATA_FILES = ("files.json", "case.json")
+
+
+class Problem(Exception):
+    """The first problem found in a case: where, and why."""
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where}: {reason}")
+        self.where, self.reason = where, reason
+
+
+class UsageError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 2: canonical JSON, written out from the page's table rather than with json.dumps.
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _string(text: str) -> str:
+    out = ['"']
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20:
+            out.append(f"\\u{ord(char):04x}")
+        elif 0xD800 <= ord(char) <= 0xDFFF:
+            raise ValueError("lone surrogate")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def _text(value) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        if not -MAX_INT <= value <= MAX_INT:
+            raise ValueError("integer out of range")
+        return str(value)
+    if type(value) is str:
+        return _string(value)
+    if type(value) is list:
+        return "[" + ",".join(_text(element) for element in value) + "]"
+    if type(value) is dict:
+        for name in value:
+            if type(name) is not str:
+                raise ValueError("object key is not a string")
+        # Python compares str by code point, which is the order section 2 asks for.
+        return "{" + ",".join(_string(name) + ":" + _text(value[name]) for name in sorted(value)) + "}"
+    raise ValueError(f"not a canonical JSON value: {type(value).__name__}")
+
+
+def canonical(value) -> bytes:
+    return _text(value).encode("utf-8")
+
+
+# Strict parsing (section 7): no duplicate keys, floats, NaN/Infinity or out-of-range integers.
+
+
+def _pairs(pairs):
+    result = {}
+    for name, value in pairs:
+        if name in result:
+            raise ValueError(f"duplicate key {name!r}")
+        result[name] = value
+    return result
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not allowed")
+
+
+def _no_float(text):
+    raise ValueError(f"number {text} is not an integer")
+
+
+def _integer(text):
+    number = int(text)
+    if not -MAX_INT <= number <= MAX_INT:
+        raise ValueError("integer out of range")
+    return number
+
+
+def parse_strict(text: str, allow_floats: bool = False):
+    return json.loads(
+        text,
+        object_pairs_hook=_pairs,
+        parse_constant=_no_constant,
+        parse_float=float if allow_floats else _no_float,
+        parse_int=_integer if not allow_floats else int,
+    )
+
+
+def _load_json_file(path: Path):
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ValueError("byte-order mark")
+    return parse_strict(raw.decode("utf-8"), allow_floats=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections 4, 6, 7: the event record, its hash and the chain.
+
+
+def _is_int(value) -> bool:
+    return type(value) is int
+
+
+def event_hash(record: dict) -> str:
+    return hashlib.sha256(EVENT_PREFIX + canonical(record)).hexdigest()
+
+
+def _check_shape(entry, where: str) -> None:
+    if type(entry) is not dict:
+        raise Problem(where, "not a JSON object")
+    if set(entry) != EVENT_MEMBERS | {"hash"}:
+        raise Problem(where, f"members are {sorted(entry)}, not the eleven fields plus hash")
+    if not (_is_int(entry["v"]) and entry["v"] == 1):
+        raise Problem(where, "v is not the integer 1")
+    if type(entry["case"]) is not str:
+        raise Problem(where, "case is not a string")
+    if not (_is_int(entry["seq"]) and entry["seq"] >= 1):
+        raise Problem(where, "seq is not an integer >= 1")
+    if not (type(entry["type"]) is str and entry["type"]):
+        raise Problem(where, "type is not a non-empty string")
+    subject = entry["subject"]
+    if type(subject) is not dict or set(subject) != {"type", "id", "label"}:
+        raise Problem(where, "subject does not have exactly type, id, label")
+    if type(subject["type"]) is not str or not _is_int(subject["id"]) or type(subject["label"]) is not str:
+        raise Problem(where, "subject members have the wrong types")
+    actor = entry["actor"]
+    if actor is not None:
+        if type(actor) is not dict or set(actor) != {"id", "name"}:
+            raise Problem(where, "actor is neither null nor exactly id, name")
+        if not _is_int(actor["id"]) or type(actor["name"]) is not str:
+            raise Problem(where, "actor members have the wrong types")
+    for name in ("occurred_at", "recorded_at"):
+        if type(entry[name]) is not str or not TIMESTAMP.fullmatch(entry[name]):
+            raise Problem(where, f"{name} is not a timestamp of section 3")
+    corrects = entry["corrects"]
+    if entry["type"] == "event.corrected":
+        if not (_is_int(corrects) and 1 <= corrects < entry["seq"]):
+            raise Problem(where, "corrects does not name an earlier event")
+    elif corrects is not None:
+        raise Problem(where, "corrects is not null")
+    if type(entry["payload"]) is not dict:
+        raise Problem(where, "payload is not an object")
+    for name in ("prev", "hash"):
+        if type(entry[name]) is not str or not HEX64.fullmatch(entry[name]):
+            raise Problem(where, f"{name} is not 64 lowercase hex digits")
+
+
+def read_ledger(path: Path, case: str) -> tuple[list[str], list[dict]]:
+    """Steps 1-4 of section 12: the hashes (index i-1 for event i) and the records."""
+    where = f"ledger {path.name}"
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise Problem(where, f"cannot be read ({error.__class__.__name__})") from None
+    parts = raw.split(b"\n")
+    if parts[-1] != b"":
+        raise Problem(where, "the last line does not end with a line feed")
+    lines = parts[:-1]
+    hashes, entries = [], []
+    previous = GENESIS
+    for number, line in enumerate(lines, start=1):
+        at = f"event {number}"
+        try:
+            text = line.decode("utf-8")
+            entry = parse_strict(text)
+            again = canonical(entry)
+        except (UnicodeError, ValueError, RecursionError) as error:
+            raise Problem(at, f"not canonical JSON ({error})") from None
+        if again != line:
+            raise Problem(at, "the line is not in canonical form")
+        _check_shape(entry, at)
+        if entry["case"] != case:
+            raise Problem(at, f"case is {entry['case']!r}, not {case!r}")
+        if entry["seq"] != number:
+            raise Problem(at, f"seq is {entry['seq']}, expected {number}")
+        if entry["prev"] != previous:
+            raise Problem(at, "prev is not the hash of the previous event")
+        record = {name: value for name, value in entry.items() if name != "hash"}
+        if event_hash(record) != entry["hash"]:
+            raise Problem(at, "hash does not match the recomputed hash")
+        previous = entry["hash"]
+        hashes.append(previous)
+        entries.append(entry)
+    return hashes, entries
+
+
+def _head_at(hashes: list[str], size: int) -> str | None:
+    if size == 0:
+        return GENESIS
+    if 1 <= size <= len(hashes):
+        return hashes[size - 1]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 10: which SHA-256s the ledger records, and at which event first.
+
+
+def _sha(value) -> str | None:
+    return value if type(value) is str and HEX64.fullmatch(value) else None
+
+
+def recorded_files(entries: list[dict]) -> dict[str, int]:
+    recorded: dict[str, int] = {}
+    for entry in entries:
+        payload, kind, found = entry["payload"], entry["type"], []
+        if kind == "photo.added" and type(payload.get("photo")) is dict:
+            found.append(_sha(payload["photo"].get("sha256")))
+        elif kind == "file.kept" and type(payload.get("file")) is dict:
+            found.append(_sha(payload["file"].get("sha256")))
+        elif kind in ("source.added", "source.updated") and type(payload.get("source")) is dict:
+            found.append(_sha(payload["source"].get("archived_sha256")))
+        elif kind == "package.sealed" and type(payload.get("files")) is list:
+            found.extend(_sha(item.get("sha256")) for item in payload["files"] if type(item) is dict)
+        for sha in found:
+            if sha is not None and sha not in recorded:
+                recorded[sha] = entry["seq"]
+    return recorded
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 8: keys and checkpoints.
+
+
+def _crypto():
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    return InvalidSignature, serialization, Ed25519PublicKey
+
+
+def load_public_key(path: Path):
+    """(key object, fingerprint) of an Ed25519 SPKI PEM; ValueError otherwise."""
+    _, serialization, ed25519_public_key = _crypto()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.__class__.__name__}") from None
+    if b"-----BEGIN PUBLIC KEY-----" not in data:
+        raise ValueError(f"{path.name} is not an SPKI PEM public key")
+    key = serialization.load_pem_public_key(data)
+    if not isinstance(key, ed25519_public_key):
+        raise ValueError(f"{path.name} is not an Ed25519 public key")
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return key, hashlib.sha256(raw).hexdigest()
+
+
+def _checkpoint_shape(checkpoint, where: str) -> None:
+    if type(checkpoint) is not dict:
+        raise Problem(where, "not a JSON object")
+    if set(checkpoint) != CHECKPOINT_MEMBERS:
+        raise Problem(where, f"members are {sorted(checkpoint)}, not exactly the seven of section 8")
+    if not (_is_int(checkpoint["v"]) and checkpoint["v"] == 1):
+        raise Problem(where, "v is not the integer 1")
+    if type(checkpoint["case"]) is not str:
+        raise Problem(where, "case is not a string")
+    if not (_is_int(checkpoint["size"]) and 0 <= checkpoint["size"] <= MAX_INT):
+        raise Problem(where, "size is not an integer >= 0")
+    if type(checkpoint["head"]) is not str or not HEX64.fullmatch(checkpoint["head"]):
+        raise Problem(where, "head is not 64 lowercase hex digits")
+    if type(checkpoint["signed_at"]) is not str or not TIMESTAMP.fullmatch(checkpoint["signed_at"]):
+        raise Problem(where, "signed_at is not a timestamp of section 3")
+    if type(checkpoint["key"]) is not str or not HEX16.fullmatch(checkpoint["key"]):
+        raise Problem(where, "key is not 16 lowercase hex digits")
+    signature = checkpoint["signature"]
+    if type(signature) is not str or not SIGNATURE.fullmatch(signature):
+        raise Problem(where, "signature is not 88 characters of padded standard base64")
+    decoded = base64.b64decode(signature, validate=True)
+    if len(decoded) != 64 or base64.b64encode(decoded).decode("ascii") != signature:
+        raise Problem(where, "signature is not the canonical base64 of 64 bytes")
+
+
+def check_checkpoints(path: Path, case: str, hashes: list[str], trusted: dict[str, list]) -> list[dict]:
+    """Section 8 against an intact ledger; returns the checkpoints, in the order they were checked."""
+    invalid_signature, _, _ = _crypto()
+    where = f"checkpoints {path.name}"
+    if path.is_symlink() or not path.is_file():
+        raise Problem(where, "missing (an empty list [] is required when there are none)")
+    try:
+        checkpoints = _load_json_file(path)
+    except (OSError, UnicodeError, ValueError, RecursionError) as error:
+        raise Problem(where, f"not JSON ({error})") from None
+    if type(checkpoints) is not list:
+        raise Problem(where, "not a JSON list")
+    for index, checkpoint in enumerate(checkpoints, start=1):
+        _checkpoint_shape(checkpoint, f"checkpoint {index}")
+    ordered = sorted(checkpoints, key=lambda c: (c["signed_at"], c["size"]))
+    largest = 0
+    for checkpoint in ordered:
+        at = f"checkpoint size {checkpoint['size']} signed {checkpoint['signed_at']}"
+        if checkpoint["case"] != case:
+            raise Problem(at, f"names case {checkpoint['case']!r}")
+        keys = trusted.get(checkpoint["key"], [])
+        if not keys:
+            raise Problem(at, f"key {checkpoint['key']} is not a trusted key")
+        message = CHECKPOINT_PREFIX + canonical({n: v for n, v in checkpoint.items() if n != "signature"})
+        signature = base64.b64decode(checkpoint["signature"])
+        good = False
+        for key in keys:
+            try:
+                key.verify(signature, message)
+                good = True
+                break
+            except invalid_signature:
+                pass
+        if not good:
+            raise Problem(at, "signature does not verify")
+        if checkpoint["size"] < largest:
+            raise Problem(at, f"size {checkpoint['size']} is smaller than an earlier checkpoint's {largest}")
+        largest = checkpoint["size"]
+        head = _head_at(hashes, checkpoint["size"])
+        if head is None:
+            raise Problem(at, f"the ledger has only {len(hashes)} events")
+        if head != checkpoint["head"]:
+            raise Problem(at, "head does not match the ledger")
+    return ordered
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections 10 and 11: the files of the package.
+
+
+def _safe_path(path) -> bool:
+    if type(path) is not str or not path or "\\" in path or "\x00" in path or path.startswith("/"):
+        return False
+    if re.match(r"[A-Za-z]:", path):
+        return False
+    parts = path.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return False
+    return not (path in METADATA_FILES or parts[0] in METADATA_DIRS)
+
+
+def check_package_files(data: Path) -> tuple[list[dict], bool]:
+    """Fixity, path rules and "nothing else" (step 8), except binding. Returns entries and case.json presence."""
+    if data.is_symlink():
+        raise Problem("data/", "is a symbolic link")
+    listing = data / "files.json"
+    if listing.is_symlink() or not listing.is_file():
+        raise Problem("files.json", "missing")
+    try:
+        entries = _load_json_file(listing)
+    except (OSError, UnicodeError, ValueError, RecursionError) as error:
+        raise Problem("files.json", f"not JSON ({error})") from None
+    if type(entries) is not list:
+        raise Problem("files.json", "not a JSON list")
+    seen = set()
+    for index, entry in enumerate(entries, start=1):
+        at = f"files.json entry {index}"
+        if type(entry) is not dict or not {"path", "sha256", "size"} <= set(entry):
+            raise Problem(at, "not an object with path, sha256 and size")
+        path, sha, size = entry["path"], entry["sha256"], entry["size"]
+        if type(sha) is not str or not (_is_int(size) and size >= 0):
+            raise Problem(at, "sha256 is not a string or size not an integer >= 0")
+        if not _safe_path(path):
+            raise Problem(at, f"unsafe path {path!r}")
+        if path in seen:
+            raise Problem(at, f"{path} is listed twice")
+        seen.add(path)
+        file = data / path
+        # No component may be a symbolic link.
+        current = data
+        for part in path.split("/"):
+            current = current / part
+            if current.is_symlink():
+                raise Problem(path, "is a symbolic link")
+        try:
+            mode = os.lstat(file).st_mode
+        except OSError:
+            raise Problem(path, "missing") from None
+        if not stat.S_ISREG(mode):
+            raise Problem(path, "not a regular file")
+        content = file.read_bytes()
+        if hashlib.sha256(content).hexdigest() != sha or len(content) != size:
+            raise Problem(path, "SHA-256 or size differs from files.json")
+    for directory, subdirectories, files in os.walk(data, followlinks=False):
+        base = Path(directory)
+        for name in sorted(subdirectories + files):
+            full = base / name
+            relative = full.relative_to(data).as_posix()
+            mode = os.lstat(full).st_mode
+            if stat.S_ISLNK(mode):
+                raise Problem(relative, "is a symbolic link")
+            if stat.S_ISDIR(mode):
+                continue
+            if relative in METADATA_FILES or relative.split("/")[0] in METADATA_DIRS or relative in seen:
+                continue
+            raise Problem(relative, "is not listed in files.json")
+    case_json = data / "case.json"
+    if case_json.is_symlink():
+        raise Problem("case.json", "is a symbolic link")
+    present = case_json.exists()
+    if present and not case_json.is_file():
+        raise Problem("case.json", "not a regular file")
+    return entries, present
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 11 and 12: the whole package.
+
+
+def _parse_heads(heads) -> list[tuple[str | None, int, str]]:
+    parsed = []
+    for head in heads:
+        match = HEAD_ARG.fullmatch(str(head))
+        if not match:
+            raise UsageError(f"--head {head!r} is not SIZE:SHA256 or CASE:SIZE:SHA256")
+        parsed.append((match["case"], int(match["size"]), match["hash"].lower()))
+    return parsed
+
+
+def verify_report(bag_dir, heads=(), key_fingerprints=(), keys=()) -> tuple[int, dict[str, tuple[str, str]]]:
+    """Exit status and, per case, (verdict, reason)."""
+    try:
+        _crypto()
+    except ImportError:
+        return 3, {}
+    bag = Path(bag_dir)
+    data = bag / "data"
+    if not bag.is_dir() or not data.is_dir():
+        return 3, {}
+    try:
+        parsed_heads = _parse_heads(heads)
+        fingerprints = []
+        for fingerprint in key_fingerprints:
+            if not FINGERPRINT.fullmatch(str(fingerprint)):
+                raise UsageError(f"--key-fingerprint {fingerprint!r} is not 64 hex digits")
+            fingerprints.append(str(fingerprint).lower())
+        given_keys = []
+        for path in keys:
+            try:
+                given_keys.append(load_public_key(Path(path)))
+            except (ValueError, TypeError) as error:
+                raise UsageError(str(error)) from None
+    except UsageError:
+        return 3, {}
+
+    ledger_dir = data / "ledger"
+    cases: dict[str, Path] = {}
+    if ledger_dir.is_dir():
+        for file in sorted(ledger_dir.iterdir()):
+            if file.name.endswith(".jsonl") and not file.is_dir():
+                cases[file.name[: -len(".jsonl")].replace("_", "/")] = file
+    if not cases:
+        return 1, {}
+    for case, _, _ in parsed_heads:
+        if case is None and len(cases) > 1:
+            return 3, {}
+        if case is not None and case not in cases:
+            return 3, {}
+
+    # Trusted keys, by key id.
+    trusted: dict[str, list] = {}
+    key_anchors: list[tuple[str, str]] = []  # (key id, description)
+    key_problem = None
+    for key, fingerprint in given_keys:
+        trusted.setdefault(fingerprint[:16], []).append(key)
+        key_anchors.append((fingerprint[:16], f"key {fingerprint}"))
+    if fingerprints or not given_keys:
+        for pem in sorted((data / "public-keys").glob("*.pem")):
+            try:
+                key, fingerprint = load_public_key(pem)
+            except Exception as error:  # any failure to load a shipped key is a broken package
+                key_problem = Problem(f"public-keys/{pem.name}", f"not an Ed25519 public key ({error})")
+                break
+            if fingerprints and fingerprint not in fingerprints:
+                continue
+            trusted.setdefault(fingerprint[:16], []).append(key)
+            if fingerprints:
+                key_anchors.append((fingerprint[:16], f"key-fingerprint {fingerprint}"))
+
+    try:
+        package = check_package_files(data)
+    except Problem as problem:
+        package = problem
+
+    results: dict[str, tuple[str, str]] = {}
+    for case, ledger_file in cases.items():
+        try:
+            results[case] = _verify_case(
+                case, ledger_file, data, parsed_heads, trusted, key_anchors, key_problem, package
+            )
+        except Problem as problem:
+            results[case] = (BROKEN, f"{problem.where}: {problem.reason}")
+    verdicts = [verdict for verdict, _ in results.values()]
+    status = 1 if BROKEN in verdicts else 2 if UNANCHORED in verdicts else 0
+    return status, results
+
+
+def _verify_case(case, ledger_file, data, heads, trusted, key_anchors, key_problem, package):
+    if not REFERENCE.fullmatch(case):
+        raise Problem(ledger_file.name, "does not name a case reference")
+    hashes, entries = read_ledger(ledger_file, case)
+    if key_problem is not None:
+        raise key_problem
+    checkpoints = check_checkpoints(data / "checkpoints" / f"{ledger_file.name[:-6]}.json", case, hashes, trusted)
+    covered, held = -1, []
+    for head_case, size, sha in heads:
+        if head_case not in (None, case):
+            continue
+        actual = _head_at(hashes, size)
+        if actual is None:
+            raise Problem(f"head {size}:{sha}", f"the ledger has only {len(hashes)} events")
+        if actual != sha:
+            raise Problem(f"head {size}:{sha}", "event hash differs: the ledger was rewritten")
+        covered = max(covered, size)
+        held.append(f"head {size}:{sha}")
+    for key_id, description in key_anchors:
+        sizes = [c["size"] for c in checkpoints if c["key"] == key_id]
+        if sizes:
+            covered = max(covered, max(sizes))
+            held.append(f"{description} (checkpoint {max(sizes)})")
+    if isinstance(package, Problem):
+        raise package
+    entries_of_files, has_case_json = package
+    recorded = recorded_files(entries)
+    files = [(entry["path"], entry["sha256"]) for entry in entries_of_files]
+    if has_case_json:
+        files.append(("case.json", hashlib.sha256((data / "case.json").read_bytes()).hexdigest()))
+    for path, sha in files:
+        if sha not in recorded:
+            raise Problem(path, "no event of the ledger records its SHA-256")
+    summary = f"{len(hashes)} events, head {hashes[-1] if hashes else GENESIS}, {len(checkpoints)} checkpoints"
+    summary += f", {len(entries_of_files)} files"
+    if not held:
+        return UNANCHORED, f"{summary}: no anchor; give --head, --key-fingerprint or --key"
+    late = [path for path, sha in files if recorded[sha] > covered]
+    if late:
+        return UNANCHORED, f"{summary}: {', '.join(late)} recorded after event {covered}, the last anchored"
+    return ANCHORED, f"{summary}; anchors: {', '.join(held)}"
+
+
+def verify(bag_dir: Path, heads=(), key_fingerprints=(), keys=()) -> tuple[int, dict[str, str]]:
+    status, results = verify_report(bag_dir, heads, key_fingerprints, keys)
+    return status, {case: verdict for case, (verdict, _) in results.items()}
+
+
+if __name__ == "__main__":  # pragma: no cover - a convenience for people, the tests call verify()
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bag_dir", type=Path)
+    parser.add_argument("--head", action="append", default=[])
+    parser.add_argument("--key-fingerprint", action="append", default=[])
+    parser.add_argument("--key", action="append", default=[], type=Path)
+    arguments = parser.parse_args()
+    code, report = verify_report(arguments.bag_dir, arguments.head, arguments.key_fingerprint, arguments.key)
+    for name, (verdict, reason) in report.items():
+        print(f"{name}: {verdict} - {reason}" if verdict == BROKEN else f"{name}: {verdict} ({reason})")
+    sys.exit(code)
