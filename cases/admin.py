@@ -558,21 +558,31 @@ class CaseAdmin(CaseScopedAdmin):
 
     def save_formset(self, request, form, formset, change):
         case = form.instance
+        # What formset.save() would have noted, for the admin's change message.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             if not inline_form.has_changed() or inline_form in formset.deleted_forms:
                 continue
             data = inline_form.cleaned_data
             if formset.model is CaseMembership:
-                services.set_membership(actor=request.user, case=case, user=data["user"], role=data["role"])
+                adding = inline_form.instance.pk is None
+                saved = services.set_membership(actor=request.user, case=case, user=data["user"], role=data["role"])
             elif inline_form.instance.pk:
+                adding = False
                 changes = {name: data[name] for name in inline_form.changed_data}
-                services.update_incident(actor=request.user, incident=inline_form.instance, **changes)
+                saved = services.update_incident(actor=request.user, incident=inline_form.instance, **changes)
             else:
+                adding = True
                 fields = {name: data[name] for name in IncidentInline.fields if name in data}
-                services.create_incident(actor=request.user, case=case, **fields)
+                saved = services.create_incident(actor=request.user, case=case, **fields)
+            if adding:
+                formset.new_objects.append(saved)
+            else:
+                formset.changed_objects.append((saved, inline_form.changed_data))
         for deleted in formset.deleted_forms:
             if formset.model is CaseMembership and deleted.instance.pk:
                 services.remove_membership(actor=request.user, membership=deleted.instance)
+                formset.deleted_objects.append(deleted.instance)
 
 
 @admin.register(Incident)
@@ -610,7 +620,9 @@ class IncidentAdmin(CaseScopedAdmin):
             obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
-        """Entities went through the service in save_model."""
+        """Entities went through the service in save_model; the inlines (attributions) are read-only."""
+        for formset in formsets:  # nothing saved, as the admin's change message reads it
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 @admin.register(CaseMembership)

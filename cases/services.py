@@ -50,6 +50,17 @@ def next_case_reference(year: int, prefix: str | None = None) -> str:
     return f"{prefix}-{year}-{max(numbers, default=0) + 1:04d}"
 
 
+def _records():
+    """The custody ledger's side of cases and incidents.
+
+    Imported late: the evidence app depends on cases, not the reverse, so cases reaches the ledger
+    only when a write runs (as the admin reaches evidence's views).
+    """
+    from evidence.services import case_records
+
+    return case_records
+
+
 def _validate(instance) -> None:
     instance.full_clean(exclude=["reference"] if isinstance(instance, Case) else None)
 
@@ -104,16 +115,21 @@ def create_case(
     CaseMembership.objects.create(case=case, user=case.lead, role=Role.LEAD)
     if case.lead != actor:
         CaseMembership.objects.get_or_create(case=case, user=actor, defaults={"role": Role.LEAD})
+    _records().record_case(case=case, actor=actor)
     return case
 
 
 @transaction.atomic
 def update_case(*, actor, case: Case, legal_basis=None, entities=None, **changes) -> Case:
-    """Change a case's details or status: the lead's right."""
+    """Change a case's details or status: the lead's right. The new state goes to the ledger."""
     require_role(case=case, actor=actor, role=Role.LEAD)
     unknown = set(changes) - CASE_FIELDS
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    records = _records()
+    records.lock(case)
+    # From the row, not the instance: a form may have changed the instance already.
+    before = records.case_state(Case.objects.get(pk=case.pk))
     for name, value in changes.items():
         setattr(case, name, value)
     if case.status in (CaseStatus.CLOSED, CaseStatus.ARCHIVED) and case.closed_on is None:
@@ -126,6 +142,7 @@ def update_case(*, actor, case: Case, legal_basis=None, entities=None, **changes
         case.entities.set(entities)
     if case.lead_id:
         CaseMembership.objects.update_or_create(case=case, user=case.lead, defaults={"role": Role.LEAD})
+    records.record_case(case=case, actor=actor, before=before)
     return case
 
 
@@ -169,7 +186,7 @@ def _check_identification_basis(value) -> None:
 
 @transaction.atomic
 def create_incident(*, actor, case: Case, entities=(), **fields) -> Incident:
-    """Record an incident of a case: an analyst's right."""
+    """Record an incident of a case: an analyst's right. Its state goes to the ledger."""
     require_role(case=case, actor=actor, role=Role.ANALYST)
     unknown = set(fields) - set(INCIDENT_FIELDS)
     if unknown:
@@ -179,15 +196,21 @@ def create_incident(*, actor, case: Case, entities=(), **fields) -> Incident:
     incident.full_clean()
     incident.save()
     incident.entities.set(entities)
+    _records().record_incident(incident=incident, actor=actor)
     return incident
 
 
 @transaction.atomic
 def update_incident(*, actor, incident: Incident, entities=None, **changes) -> Incident:
+    """Change an incident (casualties, identification basis …): the new state goes to the ledger."""
     require_role(case=incident.case, actor=actor, role=Role.ANALYST)
     unknown = set(changes) - set(INCIDENT_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    records = _records()
+    records.lock(incident.case)
+    # From the row, not the instance: a form may have changed the instance already.
+    before = records.incident_state(Incident.objects.get(pk=incident.pk))
     for name, value in changes.items():
         setattr(incident, name, value)
     _check_identification_basis(incident.identification_basis)
@@ -195,6 +218,7 @@ def update_incident(*, actor, incident: Incident, entities=None, **changes) -> I
     incident.save()
     if entities is not None:
         incident.entities.set(entities)
+    records.record_incident(incident=incident, actor=actor, before=before)
     return incident
 
 

@@ -23,6 +23,10 @@ class ItemStatus(models.TextChoices):
 class EventType(models.TextChoices):
     """What a custody event records. The value is what the ledger encodes and hashes."""
 
+    CASE_CREATED = "case.created", _("Case created")
+    CASE_UPDATED = "case.updated", _("Case updated")
+    INCIDENT_CREATED = "incident.created", _("Incident created")
+    INCIDENT_UPDATED = "incident.updated", _("Incident updated")
     ITEM_CREATED = "item.created", _("Item created")
     ITEM_UPDATED = "item.updated", _("Item updated")
     CUSTODY_TRANSFER = "custody.transfer", _("Custody transfer")
@@ -47,6 +51,7 @@ class EventType(models.TextChoices):
 
 class SubjectType(models.TextChoices):
     CASE = "case", _("Case")
+    INCIDENT = "incident", _("Incident")
     EVIDENCE_ITEM = "evidence_item", _("Evidence item")
     PHOTO = "photo", _("Photo")
     EVIDENCE_FILE = "evidence_file", _("Evidence file")
