@@ -45,6 +45,7 @@ class EventType(models.TextChoices):
     ATTRIBUTION_WITHDRAWN = "attribution.withdrawn", _("Attribution withdrawn")
     EXPORT_PRODUCED = "export.produced", _("Export produced")
     PACKAGE_SEALED = "package.sealed", _("Package sealed")
+    KEY_ROTATED = "key.rotated", _("Signing key rotated")
     FIXITY_CHECK = "fixity.checked", _("Fixity check")
     CORRECTION = "event.corrected", _("Correction of an event")
 

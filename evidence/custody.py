@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Case
 from evidence import filestore
+from evidence.choices import EventType, SubjectType
 from evidence.lib import ledger
 from evidence.models import Checkpoint, CustodyEvent, StoredFile
 
@@ -206,15 +207,30 @@ def public_key_pem(private_key=None) -> bytes:
     )
 
 
+def public_pem_of(raw: bytes) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    return Ed25519PublicKey.from_public_bytes(raw).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def retired_keys_dir() -> Path:
+    """Where rotate_signing_key keeps the public halves of keys it retired (they still verify)."""
+    return signing_key_path().parent / "retired"
+
+
 def trusted_public_keys() -> dict[str, bytes]:
-    """The signing key's public half, plus retired keys listed in ATTEST_TRUSTED_PUBLIC_KEYS."""
+    """The signing key's public half, the keys it replaced (retired_keys_dir), and the keys listed in
+    ATTEST_TRUSTED_PUBLIC_KEYS."""
     from cryptography.hazmat.primitives import serialization
 
     keys = {}
     if signing_key_path().exists():
         raw = public_key_raw()
         keys[ledger.key_id(raw)] = raw
-    for extra in settings.ATTEST_TRUSTED_PUBLIC_KEYS:
+    for extra in [*sorted(retired_keys_dir().glob("*.pem")), *settings.ATTEST_TRUSTED_PUBLIC_KEYS]:
         public = serialization.load_pem_public_key(Path(extra).read_bytes())
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         keys[ledger.key_id(raw)] = raw
@@ -246,6 +262,41 @@ def sign_checkpoint(*, case: Case, reason: str) -> Checkpoint:
         signature=signed["signature"],
         reason=reason,
     )
+
+
+def rotate_signing_key(*, actor=None) -> tuple[str, str]:
+    """Replace the signing key, keeping continuity: every case's ledger records a key.rotated event
+    naming the old and new fingerprints, and a checkpoint signed by the OLD key covers it, so a
+    verifier anchored to the old key follows the hand-over (docs/custody-format.md, section 8).
+    The old public key is kept in retired_keys_dir(). Returns (old, new) fingerprints."""
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    old_key, new_key = load_private_key(), Ed25519PrivateKey.generate()
+    old, new = key_fingerprint(old_key), key_fingerprint(new_key)
+    retired = retired_keys_dir()
+    retired.mkdir(parents=True, exist_ok=True)
+    (retired / f"{old[:16]}.pem").write_bytes(public_key_pem(old_key))
+    for case in Case.objects.order_by("pk"):
+        with transaction.atomic():
+            locked = lock_case(case)
+            append_event(
+                case=locked, event_type=EventType.KEY_ROTATED, subject_type=SubjectType.CASE, subject_id=locked.pk,
+                subject_label=locked.reference, actor=actor, payload={"from": old, "to": new},
+            )  # fmt: skip
+            sign_checkpoint(case=locked, reason="signing key rotated")  # still the old key
+    path = signing_key_path()
+    staged = path.with_name(f".{path.name}.new")
+    staged.write_bytes(
+        new_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    staged.chmod(0o600)
+    os.replace(staged, path)  # atomic: a process reading the key gets the old one or the new one
+    return old, new
 
 
 # --- Verification --------------------------------------------------------------------------

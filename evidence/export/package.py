@@ -156,7 +156,10 @@ def build_package(
     signed = [item.as_signed(case.reference) for item in case.checkpoints.filter(signed_at__lte=checkpoint.signed_at)]
     (root / "checkpoints" / f"{stem}.json").write_text(json.dumps(signed, indent=2) + "\n")
     (root / "public-keys").mkdir()
-    (root / "public-keys" / f"{checkpoint.key_id}.pem").write_bytes(custody.public_key_pem())
+    known = custody.trusted_public_keys()  # after a rotation, older checkpoints are signed by retired keys
+    for kid in sorted({item["key"] for item in signed}):
+        if kid in known:
+            (root / "public-keys" / f"{kid}.pem").write_bytes(custody.public_pem_of(known[kid]))
     (root / "files.json").write_text(json.dumps(files, indent=2) + "\n")
 
     progress(92, "bagging")

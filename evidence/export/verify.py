@@ -49,7 +49,8 @@ EVENT_FIELDS += ("payload", "prev")
 CHECKPOINT_FIELDS = ("v", "case", "size", "head", "signed_at", "key", "signature")
 HEX64 = re.compile(r"[0-9a-f]{64}")
 KEY_ID = re.compile(r"[0-9a-f]{16}")
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")  # ASCII digits only
+REFERENCE = re.compile(r"[A-Z0-9./-]+")  # a case reference's alphabet (section 11)
 ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -145,11 +146,17 @@ def fingerprint(public_key_raw: bytes) -> str:
 # --- The ledger ------------------------------------------------------------------------------
 
 
-def verify_ledger(path: Path, case: str, recorded: dict[str, tuple[str, int]] | None = None) -> dict[int, str]:
+def verify_ledger(
+    path: Path,
+    case: str,
+    recorded: dict[str, tuple[str, int]] | None = None,
+    rotations: list[tuple[int, str, str]] | None = None,
+) -> dict[int, str]:
     """Check every line of one case's ledger in order; return {seq: hash} when all are intact.
 
     `recorded`, when given, collects the SHA-256 of every file the events record (section 10), with
-    the case and number of the first event that records it."""
+    the case and number of the first event that records it; `rotations` the key.rotated events as
+    (seq, from fingerprint, to fingerprint)."""
     *lines, rest = path.read_bytes().split(b"\n")
     hashes: dict[int, str] = {}
     prev = GENESIS
@@ -166,6 +173,10 @@ def verify_ledger(path: Path, case: str, recorded: dict[str, tuple[str, int]] | 
         if recorded is not None:
             for sha256 in recorded_files(entry):
                 recorded.setdefault(sha256, (case, number))
+        if rotations is not None and entry["type"] == "key.rotated":
+            old, new = entry["payload"].get("from"), entry["payload"].get("to")
+            if isinstance(old, str) and isinstance(new, str) and HEX64.fullmatch(old) and HEX64.fullmatch(new):
+                rotations.append((number, old, new))
     if rest:
         raise Broken(f"line {len(lines) + 1}", "not terminated by a newline")
     return hashes
@@ -269,11 +280,19 @@ def head_problem(size: int, head: str, hashes: dict[int, str]) -> str | None:
 
 
 def verify_checkpoints(
-    path: Path, case: str, hashes: dict[int, str], keys: dict[str, Any]
-) -> tuple[int, dict[str, int]]:
+    path: Path,
+    case: str,
+    hashes: dict[int, str],
+    keys: dict[str, Any],
+    candidates: dict[str, Any] | None = None,
+    rotations: list[tuple[int, str, str]] = (),
+) -> tuple[int, dict[str, tuple[int, Any]]]:
     """Every checkpoint: well-formed, signed by a trusted key, never shrinking, on the chain.
 
-    Returns how many there are and, for each key id that signed, the largest size it signed."""
+    A key of `candidates` (the package's own keys) becomes trusted when a key.rotated event that a
+    trusted key's checkpoint already covers names its fingerprint (section 8, key continuity).
+    Returns how many checkpoints there are and, for each key id that signed, the largest size it
+    signed and the key."""
     name = f"data/checkpoints/{file_stem(case)}.json"
     if not path.is_file():
         raise Broken(name, "missing (a case without checkpoints ships an empty list)")
@@ -288,28 +307,62 @@ def verify_checkpoints(
         if reason:
             raise Broken(f"{name} entry #{number}", reason)
     largest = 0
-    signers: dict[str, int] = {}
+    trusted = with_rotations(checkpoints, hashes, keys, candidates, rotations) if candidates else dict(keys)
+    signers: dict[str, tuple[int, Any]] = {}
     for checkpoint in sorted(checkpoints, key=lambda item: (item["signed_at"], item["size"])):  # section 8
         size = checkpoint["size"]
         where = f"checkpoint of size {size} signed {checkpoint['signed_at']}"
         if checkpoint["case"] != case:
             raise Broken(where, f"belongs to case {checkpoint['case']!r}")
-        public_key = keys.get(checkpoint["key"])
+        public_key = trusted.get(checkpoint["key"])
         if public_key is None:
-            raise Broken(where, f"signed with key {checkpoint['key']!r}, which is not a trusted key")
-        message = CHECKPOINT_DOMAIN + canonical({field: checkpoint[field] for field in CHECKPOINT_FIELDS[:-1]})
-        try:
-            public_key.verify(base64.b64decode(checkpoint["signature"], validate=True), message)
-        except (binascii.Error, ValueError, InvalidSignature):
-            raise Broken(where, "the checkpoint signature does not verify") from None
+            raise Broken(where, f"signed with key {checkpoint['key']!r}, which is not a trusted key" + (
+                " (no key.rotated event under a trusted key's checkpoint names it)" if candidates else ""))  # fmt: skip
+        if not signature_holds(checkpoint, public_key):
+            raise Broken(where, "the checkpoint signature does not verify")
         if size < largest:
             raise Broken(where, f"the ledger shrank: an earlier checkpoint had size {largest}")
         largest = size
         reason = head_problem(size, checkpoint["head"], hashes)
         if reason:
             raise Broken(where, reason)
-        signers[checkpoint["key"]] = max(size, signers.get(checkpoint["key"], 0))
+        signers[checkpoint["key"]] = (max(size, signers.get(checkpoint["key"], (0, None))[0]), public_key)
     return len(checkpoints), signers
+
+
+def signature_holds(checkpoint: dict[str, Any], public_key: Any) -> bool:
+    message = CHECKPOINT_DOMAIN + canonical({field: checkpoint[field] for field in CHECKPOINT_FIELDS[:-1]})
+    try:
+        public_key.verify(base64.b64decode(checkpoint["signature"], validate=True), message)
+    except (binascii.Error, ValueError, InvalidSignature):
+        return False
+    return True
+
+
+def with_rotations(checkpoints: list[dict[str, Any]], hashes: dict[int, str], keys: dict[str, Any],
+                   candidates: dict[str, Any], rotations: list[tuple[int, str, str]]) -> dict[str, Any]:  # fmt: skip
+    """The trusted keys and the package's keys a key.rotated event links to them (section 8): when a
+    trusted key signed a checkpoint that covers an event handing over from or to another key, that
+    key is trusted too, forwards (old to new) and backwards (new to old)."""
+    signed: dict[str, int] = {}  # candidate key id -> the largest size it validly signed on this chain
+    for checkpoint in checkpoints:
+        key = candidates.get(checkpoint["key"]) or keys.get(checkpoint["key"])
+        on_chain = not head_problem(checkpoint["size"], checkpoint["head"], hashes)
+        if key is not None and on_chain and signature_holds(checkpoint, key):
+            signed[checkpoint["key"]] = max(checkpoint["size"], signed.get(checkpoint["key"], 0))
+    trusted = dict(keys)
+    by_fingerprint = {fingerprint(raw_key(key)): (kid, key) for kid, key in {**candidates, **keys}.items()}
+    grew = True
+    while grew:
+        grew = False
+        for seq, old, new in rotations:
+            for known, other in ((old, new), (new, old)):
+                kid, key = by_fingerprint.get(known, (None, None))
+                if kid in trusted and signed.get(kid, 0) >= seq and other in by_fingerprint:
+                    other_kid, other_key = by_fingerprint[other]
+                    if other_kid not in trusted:
+                        trusted[other_kid], grew = other_key, True
+    return trusted
 
 
 def checkpoint_shape_problem(checkpoint: Any) -> str | None:
@@ -347,16 +400,23 @@ def canonical_base64(text: str, length: int) -> bool:
     return len(raw) == length and base64.b64encode(raw).decode("ascii") == text
 
 
-def load_keys(paths: list[Path]) -> dict[str, Any]:
-    """Ed25519 public keys (SPKI PEM) by key id."""
+def load_keys(paths: list[Path], error: type[Exception] = UsageError) -> dict[str, Any]:
+    """Ed25519 public keys (SPKI PEM) by key id. A bad key given on the command line is a usage
+    error; one shipped in the package makes the package broken (error=Broken)."""
     keys = {}
     for path in paths:
         try:
             public_key = load_pem_public_key(path.read_bytes())
         except (OSError, ValueError, TypeError) as exc:
-            raise UsageError(f"{path}: not a readable PEM public key ({exc})") from None
-        if not isinstance(public_key, Ed25519PublicKey):
-            raise UsageError(f"{path}: not an Ed25519 public key")
+            problem = f"not a readable PEM public key ({exc})"
+        else:
+            problem = None if isinstance(public_key, Ed25519PublicKey) else "not an Ed25519 public key"
+        if problem:
+            raise (
+                Broken(f"data/public-keys/{path.name}", problem)
+                if error is Broken
+                else UsageError(f"{path}: {problem}")
+            )
         keys[key_id(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw))] = public_key
     return keys
 
@@ -416,6 +476,8 @@ def verify_files(data: Path, recorded: dict[str, tuple[str, int]] | None = None)
             relative = path.relative_to(data).as_posix()
             if path.is_symlink():
                 raise Broken(f"file {relative}", "a symbolic link")
+            if not (path.is_file() or path.is_dir()):
+                raise Broken(f"file {relative}", "not a regular file")
             if path.is_file() and relative not in listed and relative not in METADATA \
                     and relative.split("/")[0] not in METADATA_FOLDERS:  # fmt: skip
                 raise Broken(f"file {relative}", "not listed in data/files.json")
@@ -470,13 +532,17 @@ def file_stem(case: str) -> str:
 
 
 def verify_case(data: Path, case: str, keys: dict[str, Any], heads: list[tuple[int, str]],
-                recorded: dict[str, str]) -> tuple[str, int, dict[str, int]]:  # fmt: skip
+                recorded: dict[str, tuple[str, int]], candidates: dict[str, Any] | None = None,
+                ) -> tuple[str, int, dict[str, tuple[int, Any]]]:  # fmt: skip
     """The case's ledger, checkpoints and published heads; returns a summary, the size and the signers."""
     ledger = data / "ledger" / f"{file_stem(case)}.jsonl"
     if not ledger.is_file():
         raise Broken(f"data/ledger/{ledger.name}", "missing, though the package has checkpoints for the case")
-    hashes = verify_ledger(ledger, case, recorded)
-    count, signers = verify_checkpoints(data / "checkpoints" / f"{file_stem(case)}.json", case, hashes, keys)
+    rotations: list[tuple[int, str, str]] = []
+    hashes = verify_ledger(ledger, case, recorded, rotations)
+    count, signers = verify_checkpoints(
+        data / "checkpoints" / f"{file_stem(case)}.json", case, hashes, keys, candidates, rotations
+    )
     for size, head in heads:
         reason = head_problem(size, head, hashes)
         if reason:
@@ -520,18 +586,28 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"{data / 'ledger'} holds no <CASE>.jsonl: is {args.bag} an evidence package?")
         heads = parse_heads(args.head, cases)
         wanted = parse_fingerprints(args.key_fingerprint)
-        keys = load_keys(args.key or sorted((data / "public-keys").glob("*.pem")))
-        if wanted:  # only the package's keys whose full fingerprint was given from outside
-            keys = {kid: key for kid, key in keys.items() if fingerprint(raw_key(key)) in wanted}
+        given = load_keys(args.key)
     except UsageError as exc:
         print(f"verify.py: {exc}", file=sys.stderr)
         return USAGE
+    try:
+        shipped: dict[str, Any] | Broken = load_keys(sorted((data / "public-keys").glob("*.pem")), Broken)
+    except Broken as problem:
+        shipped = problem
+    keys = given or (shipped if isinstance(shipped, dict) else {})
+    if wanted:  # only the keys (--key's, else the package's) whose full fingerprint was given from outside
+        keys = {kid: key for kid, key in keys.items() if fingerprint(raw_key(key)) in wanted}
     key_anchored = bool(args.key or wanted)
     recorded: dict[str, tuple[str, int]] = {}
     results: dict[str, tuple[str, int, dict[str, int]] | Broken] = {}
     for case in cases:
         try:
-            results[case] = verify_case(data, case, keys, heads[case], recorded)
+            # Anchored to a key, the package's other keys are trusted only through a key.rotated event.
+            if isinstance(shipped, Broken):
+                raise shipped
+            if not REFERENCE.fullmatch(case):
+                raise Broken(f"data/ledger/{file_stem(case)}.jsonl", "not a case reference (A-Z, 0-9, '-', '.', '_')")
+            results[case] = verify_case(data, case, keys, heads[case], recorded, shipped if key_anchored else None)
         except Broken as problem:
             results[case] = problem
     try:
@@ -549,8 +625,8 @@ def main(argv: list[str] | None = None) -> int:
         anchors = [f"head {size}:{head}" for size, head in heads[case]]
         covered = max((size for size, _head in heads[case]), default=0)
         if key_anchored:
-            for kid, upto in sorted(signers.items()):
-                anchors.append(f"key {fingerprint(raw_key(keys[kid]))} signed up to event {upto}")
+            for _kid, (upto, key) in sorted(signers.items(), key=lambda item: item[1][0]):
+                anchors.append(f"key {fingerprint(raw_key(key))} signed up to event {upto}")
                 covered = max(covered, upto)
         count = sum(1 for path in files if path != "case.json")
         # A file counts as anchored only if an anchored part of the ledger records it: an event

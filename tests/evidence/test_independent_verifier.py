@@ -726,15 +726,6 @@ def test_an_upper_case_hash(package, chain, key):
     agree(package, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="DISAGREEMENT: an event timestamp written with Arabic-Indic digits (U+0660-U+0669), every hash "
-    "recomputed and re-signed: shipped verify.py (TIMESTAMP uses \\d, which matches any Unicode digit) says "
-    "INTACT, exit 2/0; the independent verifier says BROKEN, exit 1. Page section 3: "
-    "'YYYY-MM-DDTHH:MM:SS.ffffffZ ... In this form string order is time order' and section 4: 'both "
-    "timestamps in the form of section 3'.",
-)
 def test_a_timestamp_with_non_ascii_digits(package, chain, key):
     timestamp = "2024-01-01T05:40:00.000000Z"
     write_chain(package, key, rechained(chain, 1, occurred_at=timestamp[:4].translate(ARABIC_DIGITS) + timestamp[4:]))
@@ -837,14 +828,6 @@ def test_checkpoints_are_ordered_by_signed_at_not_by_their_place_in_the_file(pac
     agree(package, 1)  # signed later with a smaller size: the ledger shrank
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="DISAGREEMENT: a checkpoint whose signed_at uses Arabic-Indic digits, properly signed: shipped "
-    "verify.py accepts it (\\d) and says INTACT; the independent verifier says BROKEN. Page section 8: "
-    "'signed_at | timestamp | when it was signed (section 3)'; section 3 fixes the form and says string order "
-    "is time order, which the checkpoints are sorted by.",
-)
 def test_a_checkpoint_time_with_non_ascii_digits(package, key, chain):
     odd = "2024".translate(ARABIC_DIGITS) + "-02-09T00:00:00.000000Z"
     edit_checkpoints(package, lambda checkpoints: checkpoints.append(sign(key, chain, 6, odd)))
@@ -1007,14 +990,17 @@ def test_a_float_in_files_json(package):
     assert theirs == mine
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GAP: a damaged data/public-keys/broken.pem: shipped exits 3 (usage error), even when --key replaces "
-    "the package's keys; the independent verifier says BROKEN (exit 1) without --key and ignores the package's "
-    "keys with --key (exit 0 with the true key). The page does not say what an unreadable shipped key means.",
-)
-@pytest.mark.parametrize("with_key", [False, True], ids=["package-keys", "with---key"])
+@pytest.mark.parametrize(
+    "with_key",
+    [
+        pytest.param(False, id="package-keys"),
+        pytest.param(True, id="with---key", marks=pytest.mark.xfail(
+            strict=True, raises=AssertionError,
+            reason="GAP: a damaged data/public-keys/broken.pem with --key: shipped says BROKEN (a damaged file of "
+            "the package), the independent verifier ignores the package's keys with --key (exit 0).",
+        )),
+    ],
+)  # fmt: skip
 def test_a_damaged_key_in_the_package(package, key, tmp_path, with_key):
     (data_of(package) / "public-keys" / "broken.pem").write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n")
     (tmp_path / "true.pem").write_bytes(pem_of(key))
@@ -1054,13 +1040,6 @@ def test_lenient_argument_forms(package, key, chain, form):
     assert theirs == mine
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GAP: a ledger named pgo-1.jsonl whose events say case 'pgo-1' (lower case, outside the alphabet of "
-    "section 11: 'A reference uses only A-Z, 0-9, -, / and .'): shipped verifies it (INTACT); the independent "
-    "verifier says BROKEN. The page states the alphabet but not whether a verifier must enforce it.",
-)
 def test_a_reference_outside_the_alphabet(package, key):
     ledger_file(package).unlink()
     checkpoints_file(package).unlink()
@@ -1070,14 +1049,6 @@ def test_a_reference_outside_the_alphabet(package, key):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="DISAGREEMENT: a named pipe data/originals/pipe (not listed): shipped ignores it (only regular files "
-    'are checked, INTACT, exit 2); the independent verifier says BROKEN. Section 11: "data/ holds nothing '
-    "else: every file under it is files.json, case.json, a file under ledger/, checkpoints/ or public-keys/, or "
-    'an evidence file files.json lists".',
-)
 def test_a_named_pipe_in_data(package):
     os.mkfifo(data_of(package) / "originals" / "pipe")
     theirs, mine = both(package)
