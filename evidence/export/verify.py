@@ -602,11 +602,11 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, tuple[str, int, dict[str, int]] | Broken] = {}
     for case in cases:
         try:
-            # Anchored to a key, the package's other keys are trusted only through a key.rotated event.
             if isinstance(shipped, Broken):
                 raise shipped
             if not REFERENCE.fullmatch(case):
-                raise Broken(f"data/ledger/{file_stem(case)}.jsonl", "not a case reference (A-Z, 0-9, '-', '.', '_')")
+                raise Broken(f"data/ledger/{file_stem(case)}.jsonl", "not a case reference (A-Z, 0-9, '-', '.', '/')")
+            # Anchored to a key, the package's other keys are trusted only through a key.rotated event.
             results[case] = verify_case(data, case, keys, heads[case], recorded, shipped if key_anchored else None)
         except Broken as problem:
             results[case] = problem
