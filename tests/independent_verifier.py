@@ -10,50 +10,50 @@ reason of each verdict.
 
 Readings chosen where the page is ambiguous or silent (section numbers are the page's):
 
-1. Cases are the ``*.jsonl`` files directly under ``data/ledger/``; ``_`` in the name maps back
-   to ``/``. A name that does not map to a reference of section 11 (``A-Z 0-9 - / .``) is a
-   BROKEN case under that name. A package with ``data/`` but no ledger file is broken as a whole:
-   exit 1, no verdicts. A BAG_DIR that is not a directory, or without a ``data/`` directory, is a
-   usage error (3).
+1. Cases (section 11): every ``<CASE_REF>.jsonl`` under ``data/ledger/`` and ``<CASE_REF>.json`` under
+   ``data/checkpoints/``; each needs both. ``_`` maps back to ``/``. A name outside ``A-Z 0-9 - / .``
+   breaks the whole package (every case BROKEN). Other files under ``ledger/`` and ``checkpoints/``
+   are not ledger or checkpoints files and are allowed. No such file at all, no ``data/`` or a
+   BAG_DIR that is not a directory: usage error (3).
 2. ``--head`` without a case prefix is a usage error when several cases are shipped; a prefix that
    names no shipped case is a usage error; a malformed head, a fingerprint that is not 64 hex
    digits (either case accepted, compared in lower case) and a ``--key`` file that is not an
    Ed25519 SPKI PEM public key are usage errors. SIZE is ASCII digits, leading zeros allowed.
 3. A head that does not hold is BROKEN (section 15's negative vectors), not merely unanchored.
-4. Trusted keys: the ``--key`` keys when any is given, else the package's keys; with
-   ``--key-fingerprint`` the package's keys with a given fingerprint are trusted as well as the
-   ``--key`` keys (if both are given, the union). With neither, every package key is trusted but
-   none is an anchor. A package PEM that cannot be loaded as an Ed25519 public key is BROKEN when
-   package keys are used. Only ``data/public-keys/*.pem`` (top level) are keys; the file name is
-   not required to equal the key id. Several trusted keys may share a key id: any one verifying
-   is enough.
+4. Trusted keys: ``--key`` keys (filtered by ``--key-fingerprint`` when both are given), else the
+   package keys with a given fingerprint; then key continuity (section 8) to a fixed point: a
+   trusted key at one end of a ``key.rotated`` event numbered s that signed a checkpoint of the
+   case (signature valid, head on the chain) of size >= s makes the other end trusted. Key
+   material for the other end may come from the package even under ``--key`` (the event names the
+   full fingerprint). Keys trusted through continuity anchor like the anchor keys. With no key
+   anchor, every package key is trusted and none anchors. Every file under ``data/public-keys/``
+   (any name, not only ``*.pem``) must load as an Ed25519 PEM public key, else the package is
+   BROKEN whatever keys are given. Several trusted keys may share a key id: any one verifying is
+   enough. ``key.rotated`` payloads whose ``from``/``to`` are not 64 lowercase hex name no key.
 5. A key anchor "held" when it signed at least one checkpoint of the case (even of size 0); a
    head anchor held when it holds (even ``0:genesis``, which anchors no event).
-6. Checkpoint and files.json files are parsed as strict JSON: duplicate keys, NaN/Infinity are
-   refused (a careful stranger refuses JSON that two parsers read differently); the file must be
-   UTF-8 without BOM. Whitespace and member order are free.
+6. Checkpoint and files.json files are parsed like a ledger line (section 7): duplicate keys,
+   floats, NaN/Infinity and integers beyond +-(2^53-1) are refused, even in members that are
+   ignored; UTF-8 without BOM; whitespace and member order are free.
 7. Checkpoint member types: ``v`` integer 1 (not true), ``case`` string, ``size`` integer >= 0 (not
-   bool) within +-(2^53-1), ``head`` 64 lowercase hex, ``signed_at`` of section 3 form (form only;
-   the date is not interpreted), ``key`` 16 lowercase hex, ``signature`` canonical base64 of 64
-   bytes. All shapes are checked before ordering; then rules 1-4 of section 8 are applied
-   checkpoint by checkpoint in (signed_at, size) order.
+   bool), ``head`` 64 lowercase hex, ``signed_at`` of section 3 form (form only; the date is not
+   interpreted), ``key`` 16 lowercase hex, ``signature`` canonical base64 of 64 bytes. All shapes
+   are checked before ordering; then rules 1-4 of section 8 are applied checkpoint by checkpoint in
+   (signed_at, size) order.
 8. files.json: a JSON list of objects each with ``path`` (string), ``sha256`` (string) and
-   ``size`` (integer >= 0, not bool); other members are tolerated (the page does not say
-   "exactly"). ``sha256`` must equal the recomputed lowercase hex digest (upper case there is a
-   mismatch). A missing files.json is BROKEN.
-9. A safe path: non-empty, relative (no leading ``/``, no drive letter), no ``\\``, and every
-   ``/``-separated component non-empty and neither ``.`` nor ``..`` (``..`` read as a path
-   component, so ``photo..jpg`` is allowed). It must not name metadata: ``files.json``,
-   ``case.json`` or anything under ``ledger/``, ``checkpoints/``, ``public-keys/``. NUL refused.
-10. Binding is per case (step 8 of section 12, literally): every files.json entry and case.json
-    must be recorded by an event of that case's ledger. Every files.json entry is "a file of the
-    case" for anchoring. Any fields of section 10's table may record case.json, not only
-    ``package.sealed``.
-11. "data/ holds nothing else": walk ``data/`` without following links; any symbolic link
-    (file or directory, ``data/`` itself included) is BROKEN; any non-directory not allowed is
-    BROKEN; empty directories are allowed. Anything may sit under ``ledger/``, ``checkpoints/``
-    and ``public-keys/``. case.json is neither parsed nor required. ``manifest-sha256.txt`` and
-    other files outside ``data/`` are not checked (transport only).
+   ``size`` (integer >= 0, not bool); other members are ignored. ``sha256`` must equal the
+   recomputed lowercase hex digest (upper case there is a mismatch). A missing files.json is BROKEN.
+9. A safe path: non-empty, no leading ``/``, no ``\\``, ``:`` or NUL, and every ``/``-separated
+   component non-empty and neither ``.`` nor ``..`` (``photo..jpg`` is allowed). It must not name
+   metadata: ``files.json``, ``case.json`` or anything under ``ledger/``, ``checkpoints/``,
+   ``public-keys/``.
+10. Binding (section 11): a file is bound when any ledger of the package that is intact (steps
+    1-4) records its SHA-256. For anchoring, the files of a case are the listed files and case.json
+    that its own ledger records, each at the first event that records it there.
+11. "data/ holds nothing else": walk ``data/`` without following links; any symbolic link is
+    BROKEN, any other non-regular file (pipe, device, socket) is BROKEN, under the metadata
+    folders too; any regular file not allowed is BROKEN; empty directories are allowed.
+    case.json is neither parsed nor required. Files outside ``data/`` are not checked.
 12. Event records: types of section 4 are checked; payload contents are not (section 5: the chain
     never depends on them). ``event.corrected`` needs an integer ``corrects`` with
     1 <= corrects < seq; every other type needs ``corrects`` null.
@@ -192,11 +192,22 @@ def parse_strict(text: str, allow_floats: bool = False):
     )
 
 
+def _regular(path: Path) -> bool:
+    """A regular file, not a symbolic link, pipe, device or folder (section 11)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _load_json_file(path: Path):
+    """Section 11: the checkpoints file and files.json are parsed as strictly as a ledger line."""
+    if not _regular(path):
+        raise ValueError("not a regular file")
     raw = path.read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
         raise ValueError("byte-order mark")
-    return parse_strict(raw.decode("utf-8"), allow_floats=True)
+    return parse_strict(raw.decode("utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,6 +265,8 @@ def _check_shape(entry, where: str) -> None:
 def read_ledger(path: Path, case: str) -> tuple[list[str], list[dict]]:
     """Steps 1-4 of section 12: the hashes (index i-1 for event i) and the records."""
     where = f"ledger {path.name}"
+    if not _regular(path):
+        raise Problem(where, "missing, or not a regular file")
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -340,6 +353,12 @@ def load_public_key(path: Path):
     """(key object, fingerprint) of an Ed25519 SPKI PEM; ValueError otherwise."""
     _, serialization, ed25519_public_key = _crypto()
     try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)  # a --key file may be reached through a link
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.__class__.__name__}") from None
+    if not regular:
+        raise ValueError(f"{path.name} is not a regular file")
+    try:
         data = path.read_bytes()
     except OSError as error:
         raise ValueError(f"cannot read {path}: {error.__class__.__name__}") from None
@@ -377,12 +396,11 @@ def _checkpoint_shape(checkpoint, where: str) -> None:
         raise Problem(where, "signature is not the canonical base64 of 64 bytes")
 
 
-def check_checkpoints(path: Path, case: str, hashes: list[str], trusted: dict[str, list]) -> list[dict]:
-    """Section 8 against an intact ledger; returns the checkpoints, in the order they were checked."""
-    invalid_signature, _, _ = _crypto()
+def read_checkpoints(path: Path) -> list[dict]:
+    """The checkpoints file of a case, every checkpoint of the shape section 8 gives it."""
     where = f"checkpoints {path.name}"
-    if path.is_symlink() or not path.is_file():
-        raise Problem(where, "missing (an empty list [] is required when there are none)")
+    if not _regular(path):
+        raise Problem(where, "missing or not a regular file (an empty list [] is required when there are none)")
     try:
         checkpoints = _load_json_file(path)
     except (OSError, UnicodeError, ValueError, RecursionError) as error:
@@ -391,26 +409,75 @@ def check_checkpoints(path: Path, case: str, hashes: list[str], trusted: dict[st
         raise Problem(where, "not a JSON list")
     for index, checkpoint in enumerate(checkpoints, start=1):
         _checkpoint_shape(checkpoint, f"checkpoint {index}")
+    return checkpoints
+
+
+def _message(checkpoint: dict) -> bytes:
+    return CHECKPOINT_PREFIX + canonical({name: value for name, value in checkpoint.items() if name != "signature"})
+
+
+def _signed_by(checkpoint: dict, fingerprint: str, keys: dict[str, object]) -> bool:
+    """Whether the key with this fingerprint (its material in `keys`) signed the checkpoint."""
+    invalid_signature, _, _ = _crypto()
+    if fingerprint not in keys or checkpoint["key"] != fingerprint[:16]:
+        return False
+    try:
+        keys[fingerprint].verify(base64.b64decode(checkpoint["signature"]), _message(checkpoint))
+    except invalid_signature:
+        return False
+    return True
+
+
+def rotations(entries: list[dict]) -> list[tuple[int, str, str]]:
+    """Section 8, key continuity: (seq, from, to) of each key.rotated event naming two fingerprints."""
+    found = []
+    for entry in entries:
+        payload = entry["payload"]
+        if entry["type"] == "key.rotated" and _sha(payload.get("from")) and _sha(payload.get("to")):
+            found.append((entry["seq"], payload["from"], payload["to"]))
+    return found
+
+
+def extend_trust(
+    trusted: set[str], pool: dict[str, object], checkpoints: list[dict], case: str, hashes: list[str], entries
+) -> set[str]:
+    """Section 8, key continuity: trust follows key.rotated events, in either direction, to a fixed point.
+
+    A trusted key at one end of a key.rotated event numbered s that signed a checkpoint of this case
+    (signature valid, head on the chain) of size >= s makes the key at the other end trusted.
+    """
+    trusted = set(trusted)
+    valid = [c for c in checkpoints if c["case"] == case and _head_at(hashes, c["size"]) == c["head"]]
+    changed = True
+    while changed:
+        changed = False
+        for seq, old, new in rotations(entries):
+            for this, other in ((old, new), (new, old)):
+                if (
+                    this in trusted
+                    and other not in trusted
+                    and any(c["size"] >= seq and _signed_by(c, this, pool) for c in valid)
+                ):
+                    trusted.add(other)
+                    changed = True
+    return trusted
+
+
+def check_checkpoints(
+    checkpoints: list[dict], case: str, hashes: list[str], trusted: set[str], pool: dict[str, object]
+) -> list[tuple[dict, str]]:
+    """Section 8 against an intact ledger; returns (checkpoint, fingerprint of its signer) in checking order."""
     ordered = sorted(checkpoints, key=lambda c: (c["signed_at"], c["size"]))
-    largest = 0
+    largest, result = 0, []
     for checkpoint in ordered:
         at = f"checkpoint size {checkpoint['size']} signed {checkpoint['signed_at']}"
         if checkpoint["case"] != case:
             raise Problem(at, f"names case {checkpoint['case']!r}")
-        keys = trusted.get(checkpoint["key"], [])
-        if not keys:
+        candidates = sorted(f for f in trusted if f in pool and f[:16] == checkpoint["key"])
+        if not candidates:
             raise Problem(at, f"key {checkpoint['key']} is not a trusted key")
-        message = CHECKPOINT_PREFIX + canonical({n: v for n, v in checkpoint.items() if n != "signature"})
-        signature = base64.b64decode(checkpoint["signature"])
-        good = False
-        for key in keys:
-            try:
-                key.verify(signature, message)
-                good = True
-                break
-            except invalid_signature:
-                pass
-        if not good:
+        signer = next((f for f in candidates if _signed_by(checkpoint, f, pool)), None)
+        if signer is None:
             raise Problem(at, "signature does not verify")
         if checkpoint["size"] < largest:
             raise Problem(at, f"size {checkpoint['size']} is smaller than an earlier checkpoint's {largest}")
@@ -420,7 +487,8 @@ def check_checkpoints(path: Path, case: str, hashes: list[str], trusted: dict[st
             raise Problem(at, f"the ledger has only {len(hashes)} events")
         if head != checkpoint["head"]:
             raise Problem(at, "head does not match the ledger")
-    return ordered
+        result.append((checkpoint, signer))
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,9 +496,7 @@ def check_checkpoints(path: Path, case: str, hashes: list[str], trusted: dict[st
 
 
 def _safe_path(path) -> bool:
-    if type(path) is not str or not path or "\\" in path or "\x00" in path or path.startswith("/"):
-        return False
-    if re.match(r"[A-Za-z]:", path):
+    if type(path) is not str or not path or any(char in path for char in "\\:\x00") or path.startswith("/"):
         return False
     parts = path.split("/")
     if any(part in ("", ".", "..") for part in parts):
@@ -490,14 +556,14 @@ def check_package_files(data: Path) -> tuple[list[dict], bool]:
                 raise Problem(relative, "is a symbolic link")
             if stat.S_ISDIR(mode):
                 continue
+            if not stat.S_ISREG(mode):
+                raise Problem(relative, "not a regular file (a pipe, device or socket)")
             if relative in METADATA_FILES or relative.split("/")[0] in METADATA_DIRS or relative in seen:
                 continue
             raise Problem(relative, "is not listed in files.json")
     case_json = data / "case.json"
-    if case_json.is_symlink():
-        raise Problem("case.json", "is a symbolic link")
-    present = case_json.exists()
-    if present and not case_json.is_file():
+    present = os.path.lexists(case_json)
+    if present and not _regular(case_json):
         raise Problem("case.json", "not a regular file")
     return entries, present
 
@@ -514,6 +580,31 @@ def _parse_heads(heads) -> list[tuple[str | None, int, str]]:
             raise UsageError(f"--head {head!r} is not SIZE:SHA256 or CASE:SIZE:SHA256")
         parsed.append((match["case"], int(match["size"]), match["hash"].lower()))
     return parsed
+
+
+def _case_of(stem: str) -> str:
+    return stem.replace("_", "/")
+
+
+def _package_keys(data: Path) -> tuple[dict[str, object], Problem | None]:
+    """Every file under data/public-keys/ MUST be an Ed25519 SPKI PEM public key (section 11)."""
+    pool: dict[str, object] = {}
+    folder = data / "public-keys"
+    if not folder.is_dir() or folder.is_symlink():
+        return pool, None
+    for directory, subdirectories, files in os.walk(folder, followlinks=False):
+        subdirectories.sort()
+        for name in sorted(files):
+            path = Path(directory) / name
+            relative = path.relative_to(data).as_posix()
+            if not _regular(path):
+                return pool, Problem(relative, "not a regular file")
+            try:
+                key, fingerprint = load_public_key(path)
+            except Exception as error:  # any failure to load a shipped key is a broken package
+                return pool, Problem(relative, f"not an Ed25519 public key in PEM ({error})")
+            pool[fingerprint] = key
+    return pool, None
 
 
 def verify_report(bag_dir, heads=(), key_fingerprints=(), keys=()) -> tuple[int, dict[str, tuple[str, str]]]:
@@ -542,50 +633,66 @@ def verify_report(bag_dir, heads=(), key_fingerprints=(), keys=()) -> tuple[int,
     except UsageError:
         return 3, {}
 
-    ledger_dir = data / "ledger"
-    cases: dict[str, Path] = {}
-    if ledger_dir.is_dir():
-        for file in sorted(ledger_dir.iterdir()):
-            if file.name.endswith(".jsonl") and not file.is_dir():
-                cases[file.name[: -len(".jsonl")].replace("_", "/")] = file
-    if not cases:
-        return 1, {}
+    # Section 11, how cases are enumerated: data/ledger/<CASE_REF>.jsonl or data/checkpoints/<CASE_REF>.json.
+    stems: set[str] = set()
+    for folder, suffix in (("ledger", ".jsonl"), ("checkpoints", ".json")):
+        if (data / folder).is_dir():
+            stems.update(f.name[: -len(suffix)] for f in (data / folder).iterdir() if f.name.endswith(suffix))
+    if not stems:
+        return 3, {}  # not a package
+    cases = {_case_of(stem): stem for stem in sorted(stems)}
     for case, _, _ in parsed_heads:
         if case is None and len(cases) > 1:
             return 3, {}
         if case is not None and case not in cases:
             return 3, {}
 
-    # Trusted keys, by key id.
-    trusted: dict[str, list] = {}
-    key_anchors: list[tuple[str, str]] = []  # (key id, description)
-    key_problem = None
+    # Problems of the whole package: a name outside the reference alphabet, a damaged shipped key.
+    package_problem = None
+    for case, stem in cases.items():
+        if not REFERENCE.fullmatch(case):
+            package_problem = Problem(stem, "does not map back to a case reference (A-Z 0-9 - / .)")
+            break
+    pool, key_problem = _package_keys(data)
+    package_problem = package_problem or key_problem
+
+    # Trusted keys, by fingerprint (section 11, anchors); pool: every key whose material is at hand.
+    anchors: dict[str, str] = {}
     for key, fingerprint in given_keys:
-        trusted.setdefault(fingerprint[:16], []).append(key)
-        key_anchors.append((fingerprint[:16], f"key {fingerprint}"))
-    if fingerprints or not given_keys:
-        for pem in sorted((data / "public-keys").glob("*.pem")):
-            try:
-                key, fingerprint = load_public_key(pem)
-            except Exception as error:  # any failure to load a shipped key is a broken package
-                key_problem = Problem(f"public-keys/{pem.name}", f"not an Ed25519 public key ({error})")
-                break
-            if fingerprints and fingerprint not in fingerprints:
-                continue
-            trusted.setdefault(fingerprint[:16], []).append(key)
-            if fingerprints:
-                key_anchors.append((fingerprint[:16], f"key-fingerprint {fingerprint}"))
+        pool[fingerprint] = key
+        if not fingerprints or fingerprint in fingerprints:
+            anchors[fingerprint] = f"key {fingerprint}"
+    if not given_keys:
+        anchors = {fingerprint: f"key-fingerprint {fingerprint}" for fingerprint in fingerprints}
+    anchored_by_keys = bool(given_keys or fingerprints)
 
     try:
         package = check_package_files(data)
     except Problem as problem:
         package = problem
 
-    results: dict[str, tuple[str, str]] = {}
-    for case, ledger_file in cases.items():
+    # Steps 1-4 of every ledger first: a file is bound when any (intact) ledger of the package records it.
+    ledgers: dict[str, tuple[list[str], list[dict]] | Problem] = {}
+    for case, stem in cases.items():
         try:
+            ledgers[case] = read_ledger(data / "ledger" / f"{stem}.jsonl", case)
+        except Problem as problem:
+            ledgers[case] = problem
+    recorded_anywhere: set[str] = set()
+    for read in ledgers.values():
+        if not isinstance(read, Problem):
+            recorded_anywhere.update(recorded_files(read[1]))
+
+    results: dict[str, tuple[str, str]] = {}
+    for case, stem in cases.items():
+        try:
+            read = ledgers[case]
+            if isinstance(read, Problem):
+                raise read
+            if package_problem is not None:
+                raise package_problem
             results[case] = _verify_case(
-                case, ledger_file, data, parsed_heads, trusted, key_anchors, key_problem, package
+                case, stem, read, data, parsed_heads, anchors, anchored_by_keys, pool, package, recorded_anywhere
             )
         except Problem as problem:
             results[case] = (BROKEN, f"{problem.where}: {problem.reason}")
@@ -594,13 +701,12 @@ def verify_report(bag_dir, heads=(), key_fingerprints=(), keys=()) -> tuple[int,
     return status, results
 
 
-def _verify_case(case, ledger_file, data, heads, trusted, key_anchors, key_problem, package):
-    if not REFERENCE.fullmatch(case):
-        raise Problem(ledger_file.name, "does not name a case reference")
-    hashes, entries = read_ledger(ledger_file, case)
-    if key_problem is not None:
-        raise key_problem
-    checkpoints = check_checkpoints(data / "checkpoints" / f"{ledger_file.name[:-6]}.json", case, hashes, trusted)
+def _verify_case(case, stem, read, data, heads, anchors, anchored_by_keys, pool, package, recorded_anywhere):
+    hashes, entries = read
+    checkpoints = read_checkpoints(data / "checkpoints" / f"{stem}.json")
+    # Without a key anchor every key of the package is trusted and none vouches for anything.
+    trusted = extend_trust(set(anchors), pool, checkpoints, case, hashes, entries) if anchored_by_keys else set(pool)
+    signed = check_checkpoints(checkpoints, case, hashes, trusted, pool)
     covered, held = -1, []
     for head_case, size, sha in heads:
         if head_case not in (None, case):
@@ -612,26 +718,29 @@ def _verify_case(case, ledger_file, data, heads, trusted, key_anchors, key_probl
             raise Problem(f"head {size}:{sha}", "event hash differs: the ledger was rewritten")
         covered = max(covered, size)
         held.append(f"head {size}:{sha}")
-    for key_id, description in key_anchors:
-        sizes = [c["size"] for c in checkpoints if c["key"] == key_id]
-        if sizes:
-            covered = max(covered, max(sizes))
-            held.append(f"{description} (checkpoint {max(sizes)})")
+    if anchored_by_keys:
+        for fingerprint in sorted(trusted):
+            sizes = [checkpoint["size"] for checkpoint, signer in signed if signer == fingerprint]
+            if sizes:
+                covered = max(covered, max(sizes))
+                how = anchors.get(fingerprint, f"key {fingerprint} by key.rotated")
+                held.append(f"{how} (checkpoint {max(sizes)})")
     if isinstance(package, Problem):
         raise package
     entries_of_files, has_case_json = package
-    recorded = recorded_files(entries)
     files = [(entry["path"], entry["sha256"]) for entry in entries_of_files]
     if has_case_json:
         files.append(("case.json", hashlib.sha256((data / "case.json").read_bytes()).hexdigest()))
     for path, sha in files:
-        if sha not in recorded:
-            raise Problem(path, "no event of the ledger records its SHA-256")
-    summary = f"{len(hashes)} events, head {hashes[-1] if hashes else GENESIS}, {len(checkpoints)} checkpoints"
+        if sha not in recorded_anywhere:
+            raise Problem(path, "no event of any ledger of the package records its SHA-256")
+    summary = f"{len(hashes)} events, head {hashes[-1] if hashes else GENESIS}, {len(signed)} checkpoints"
     summary += f", {len(entries_of_files)} files"
     if not held:
         return UNANCHORED, f"{summary}: no anchor; give --head, --key-fingerprint or --key"
-    late = [path for path, sha in files if recorded[sha] > covered]
+    # The files of the case: those its own ledger records (section 11, verdicts).
+    recorded = recorded_files(entries)
+    late = [path for path, sha in files if sha in recorded and recorded[sha] > covered]
     if late:
         return UNANCHORED, f"{summary}: {', '.join(late)} recorded after event {covered}, the last anchored"
     return ANCHORED, f"{summary}; anchors: {', '.join(held)}"

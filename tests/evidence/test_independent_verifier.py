@@ -559,10 +559,25 @@ def test_unlisted_files_anywhere_in_data(package, where):
 
 
 def test_anything_under_the_metadata_folders_is_allowed(package):
-    (data_of(package) / "ledger" / "README.txt").write_text("notes")
-    (data_of(package) / "public-keys" / "notes.txt").write_text("notes")
+    (data_of(package) / "ledger" / "README.txt").write_text("notes")  # not a ledger file: not <CASE_REF>.jsonl
+    (data_of(package) / "checkpoints" / "README.txt").write_text("notes")
     (data_of(package) / "empty-folder").mkdir()
     agree(package, 2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="DISAGREEMENT: data/public-keys/notes.txt (text, not a key) beside the true attest.pem: shipped "
+    "looks only at public-keys/*.pem and says INTACT BUT UNANCHORED (exit 2); the independent verifier says "
+    "BROKEN (exit 1). Section 11 as it now reads: 'A file under data/public-keys/ that is not an Ed25519 public "
+    "key in PEM makes the package broken, whatever keys the verifier is given' (any file, not only *.pem); the "
+    "shipped reading can only rest on the layout line 'public-keys/*.pem  trusted Ed25519 public keys, SPKI PEM'.",
+)
+def test_a_file_under_public_keys_that_is_not_a_key(package):
+    (data_of(package) / "public-keys" / "notes.txt").write_text("notes")
+    theirs, mine = both(package)
+    assert theirs == mine
 
 
 def test_a_symlink(package):
@@ -748,7 +763,7 @@ def test_a_timestamp_with_non_ascii_digits(package, chain, key):
         lambda cp: cp.update(signature=cp["signature"].rstrip("=")),
         lambda cp: cp.update(signature=" " + cp["signature"]),
         lambda cp: cp.update(signature=cp["signature"] + "\n"),
-        lambda cp: cp.update(signature=cp["signature"].replace("+", "-").replace("/", "_")),
+        lambda cp: cp.update(signature="-_" + cp["signature"][2:]),  # URL-safe base64 (always a change)
         lambda cp: cp.update(signature=cp["signature"][:85] + chr(ord(cp["signature"][85]) ^ 1) + "=="),
         lambda cp: cp.update(signature=base64_of(bytes(64))),
         lambda cp: cp.update(signature=base64_of(bytes(63))),
@@ -917,118 +932,140 @@ def test_one_broken_case_of_two(package, key):
     assert theirs[1] == {CASE: UNANCHORED, OTHER: BROKEN}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GAP: two cases, the second's ledger records none of the package's files (the first's does): shipped "
-    "binds a file to any ledger of the package (both cases INTACT BUT UNANCHORED, exit 2); the independent "
-    "verifier reads step 8 of section 12 per case ('some event records that SHA-256', section 10 'an event of "
-    "the ledger') and says the second case is BROKEN (exit 1). The page never says which ledger binds a file "
-    "when a package ships several.",
-)
-def test_a_case_whose_ledger_records_none_of_the_files(package, key):
-    add_case(package, key, OTHER, 4)
-    theirs, mine = both(package)
+def test_a_case_whose_ledger_records_none_of_the_files(package, key, chain):
+    """Section 11: 'A file is bound when any ledger of the package records its SHA-256'."""
+    other = add_case(package, key, OTHER, 4)
+    agree(package, 2)
+    agree(package, 2, case=OTHER)
+    heads = [f"{CASE}:6:{chain[5]['hash']}", f"{OTHER}:4:{other[3]['hash']}"]
+    agree(package, 0, heads=heads)  # the files of OTHER are those its own ledger records: none
+    agree(package, 0, heads=heads, case=OTHER)
+    theirs, mine = both(package, heads=[f"{CASE}:4:{chain[3]['hash']}", heads[1]])
     assert theirs == mine
+    assert theirs == (2, {CASE: UNANCHORED, OTHER: ANCHORED})  # CASE records its photo and dossier after 4
+
+
+def test_a_file_no_ledger_of_two_records(package, key):
+    add_case(package, key, OTHER, 4)
+    extra = b"recorded by nobody"
+    (data_of(package) / "originals" / "extra.bin").write_bytes(extra)
+    entry = {"path": "originals/extra.bin", "sha256": hashlib.sha256(extra).hexdigest(), "size": len(extra)}
+    edit_manifest(package, lambda m: m.append(entry))
+    agree(package, 1)
+    agree(package, 1, case=OTHER)
 
 
 # --- Where the page is silent or the two read it differently (reported) -------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GAP: a stray data/checkpoints/OTHER.json with no ledger: shipped counts it as a case and says "
-    "'OTHER: BROKEN' (exit 1); the independent verifier takes cases from data/ledger/*.jsonl only and allows "
-    "any file under checkpoints/ (section 11: 'every file under it is ... a file under ledger/, checkpoints/ "
-    "or public-keys/'), so exit 2. The page does not say what the cases of a package are.",
-)
 def test_a_checkpoints_file_without_a_ledger(package):
+    """Section 11: a case is shipped when either file is there, and each case needs both."""
     (data_of(package) / "checkpoints" / "OTHER.json").write_text("[]")
-    theirs, mine = both(package)
-    assert theirs == mine
+    agree(package, 1, case="OTHER")
+    theirs, _ = both(package)
+    assert theirs[1][CASE] == UNANCHORED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GAP: data/ present but no ledger file at all: shipped says usage error (exit 3, 'is BAG_DIR an "
-    "evidence package?'); the independent verifier says broken (exit 1). The page does not say.",
-)
 def test_a_package_without_any_ledger(package):
+    """Section 11: 'A folder with no data/ledger/*.jsonl and no data/checkpoints/*.json is not a package'."""
     ledger_file(package).unlink()
     checkpoints_file(package).unlink()
-    theirs, mine = both(package)
-    assert theirs == mine
+    agree(package, 3)
+    (data_of(package) / "ledger").rmdir()
+    agree(package, 3)
 
 
-@pytest.mark.xfail(
+def test_a_ledger_without_a_checkpoints_file_is_still_a_package(package):
+    checkpoints_file(package).unlink()
+    agree(package, 1)
+
+
+@pytest.mark.parametrize("name", ["a:b.jpg", "c:"])
+def test_a_path_with_a_colon(package, name):
+    """Section 11: a path MUST NOT contain ':'."""
+    (data_of(package) / "originals" / "photo-1.jpg").rename(data_of(package) / "originals" / name)
+    edit_manifest(package, lambda m: m[0].update(path=f"originals/{name}"))
+    agree(package, 1)
+
+
+LARGE_INTEGER_XFAIL = pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="GAP: a files.json path containing ':' ('originals/a:b.jpg', a real file, recorded by the ledger): "
-    "shipped says BROKEN (path must be relative); the independent verifier accepts it. Section 11 forbids only "
-    "absolute paths, '..' and '\\'.",
+    reason="DISAGREEMENT: files.json with an integer 2^53 in a member the verifier ignores ({'note': "
+    "9007199254740992}): shipped accepts it (INTACT BUT UNANCHORED, exit 2); the independent verifier refuses the "
+    "file (BROKEN, exit 1). Independent: section 11 'parsed as strictly as a ledger line', and section 7 parses a "
+    "ledger line 'refusing duplicate keys, floats, NaN/Infinity and out-of-range integers'. Shipped: section "
+    "11's parenthesis '(section 7: no duplicate keys, floats, NaN)' leaves integers out, and 'members of a "
+    "files.json entry other than path, sha256 and size are ignored'.",
 )
-def test_a_path_with_a_colon(package, key, chain):
-    (data_of(package) / "originals" / "photo-1.jpg").rename(data_of(package) / "originals" / "a:b.jpg")
-    edit_manifest(package, lambda m: m[0].update(path="originals/a:b.jpg"))
-    theirs, mine = both(package)
-    assert theirs == mine
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GAP: files.json with a float in an extra member of an entry ({'note': 1.5}): shipped refuses the "
-    "file (its JSON parser refuses floats: BROKEN); the independent verifier tolerates it (exit 2). Section 11: "
-    "'The checkpoints file and files.json are plain JSON (not required to be canonical)', silent on floats "
-    "and on extra members.",
-)
-def test_a_float_in_files_json(package):
-    edit_manifest(package, lambda m: m[0].update(note=1.5))
-    theirs, mine = both(package)
-    assert theirs == mine
 
 
 @pytest.mark.parametrize(
-    "with_key",
+    "extra",
     [
-        pytest.param(False, id="package-keys"),
-        pytest.param(True, id="with---key", marks=pytest.mark.xfail(
-            strict=True, raises=AssertionError,
-            reason="GAP: a damaged data/public-keys/broken.pem with --key: shipped says BROKEN (a damaged file of "
-            "the package), the independent verifier ignores the package's keys with --key (exit 0).",
-        )),
+        pytest.param({"note": 1.5}, id="1.5"),
+        pytest.param({"note": 2**53}, id="2^53", marks=LARGE_INTEGER_XFAIL),
+        pytest.param({"note": float("nan")}, id="nan"),
+        pytest.param({"note": 1e3}, id="1e3"),
     ],
-)  # fmt: skip
+)
+def test_a_float_or_a_large_integer_in_files_json(package, extra):
+    """Section 11: files.json is 'parsed as strictly as a ledger line', even in members it ignores."""
+    edit_manifest(package, lambda m: m[0].update(extra))
+    agree(package, 1)
+
+
+def test_strict_json_in_the_checkpoints_file(package):
+    edit_checkpoints(package, lambda checkpoints: checkpoints[0].update(size=float(checkpoints[0]["size"])))
+    agree(package, 1)
+    text = checkpoints_file(package).read_text().replace('"v": 1', '"v": 1, "v": 1', 1)
+    checkpoints_file(package).write_text(text)
+    agree(package, 1)
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["package-keys", "with---key"])
 def test_a_damaged_key_in_the_package(package, key, tmp_path, with_key):
+    """Section 11: a damaged shipped key breaks the package 'whatever keys the verifier is given'."""
     (data_of(package) / "public-keys" / "broken.pem").write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n")
     (tmp_path / "true.pem").write_bytes(pem_of(key))
-    theirs, mine = both(package, keys=[tmp_path / "true.pem"] if with_key else [])
-    assert theirs == mine
+    agree(package, 1, keys=[tmp_path / "true.pem"] if with_key else [])
+    agree(package, 1, fingerprints=[fingerprint_of(key)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GAP: --key OTHER.pem together with --key-fingerprint of the package's true key: shipped filters the "
-    "--key keys by the fingerprint, trusts nothing and says BROKEN; the independent verifier trusts the union "
-    "(the --key key and the package key with that fingerprint) and says INTACT AND ANCHORED. Section 11 says "
-    "--key 'replaces data/public-keys/' and --key-fingerprint trusts 'only the package's keys with that "
-    "fingerprint': together they contradict each other.",
-)
+def test_a_non_ed25519_key_in_the_package(package, key):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    other = ec.generate_private_key(ec.SECP256R1()).public_key()
+    pem = other.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (data_of(package) / "public-keys" / "p256.pem").write_bytes(pem)
+    agree(package, 1)
+    agree(package, 1, fingerprints=[fingerprint_of(key)])
+
+
 def test_key_and_fingerprint_together(package, key, tmp_path):
+    """Section 11: 'Given with --key-fingerprint, only the --key keys with that fingerprint are trusted.'"""
     (tmp_path / "other.pem").write_bytes(pem_of(Ed25519PrivateKey.generate()))
-    theirs, mine = both(package, fingerprints=[fingerprint_of(key)], keys=[tmp_path / "other.pem"])
-    assert theirs == mine
+    (tmp_path / "true.pem").write_bytes(pem_of(key))
+    agree(package, 1, fingerprints=[fingerprint_of(key)], keys=[tmp_path / "other.pem"])
+    agree(package, 0, fingerprints=[fingerprint_of(key)], keys=[tmp_path / "true.pem"])
+    agree(package, 0, fingerprints=[fingerprint_of(key)], keys=[tmp_path / "other.pem", tmp_path / "true.pem"])
+    other_fingerprint = hashlib.sha256(
+        serialization.load_pem_public_key((tmp_path / "other.pem").read_bytes()).public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+    ).hexdigest()
+    agree(package, 1, fingerprints=[other_fingerprint], keys=[tmp_path / "true.pem"])
 
 
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="GAP: --key-fingerprint written with colons (ab:cd:...) or --head with surrounding spaces: shipped "
-    "accepts both (strips, drops ':'), the independent verifier calls them usage errors (exit 3). Section 11: "
-    "'--key-fingerprint HEX', '--head SIZE:SHA256'.",
+    reason="DISAGREEMENT: --key-fingerprint written with colons (ab:cd:...) or --head with surrounding spaces: "
+    "shipped accepts both (strips spaces, drops ':') and verifies (INTACT AND ANCHORED, exit 0); the independent "
+    "verifier calls them usage errors (exit 3). The independent reading rests on section 11 '--key-fingerprint "
+    "HEX, the full SHA-256 ... (64 lowercase hex)' (section 8) and section 9 'a decimal size (ASCII digits), a "
+    "colon, 64 hex digits'; no sentence of the page allows separators or spaces, none says an argument "
+    "outside these forms is a usage error either (section 11 names only the exit status 3).",
 )
 @pytest.mark.parametrize("form", ["colons", "spaces"])
 def test_lenient_argument_forms(package, key, chain, form):
@@ -1049,10 +1086,12 @@ def test_a_reference_outside_the_alphabet(package, key):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
-def test_a_named_pipe_in_data(package):
-    os.mkfifo(data_of(package) / "originals" / "pipe")
-    theirs, mine = both(package)
-    assert theirs == mine
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("where", ["originals/pipe", "ledger/pipe", "checkpoints/pipe"])
+def test_a_named_pipe_in_data(package, where):
+    """Section 11: 'every file is a regular file (no symbolic links, pipes or devices)', under ledger/ too."""
+    os.mkfifo(data_of(package) / where)
+    agree(package, 1)
 
 
 def key_rotation_package(package: Path, old: Ed25519PrivateKey, chain: list[dict]) -> Ed25519PrivateKey:
@@ -1073,16 +1112,97 @@ def test_a_second_package_key_without_anchors(package, key, chain):
     agree(package, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="DISAGREEMENT (uncommitted work in evidence/export/verify.py): a key.rotated event (payload from/to "
-    "fingerprints) covered by the old key's checkpoint, a later checkpoint by the new package key, verified "
-    "with --key-fingerprint of the OLD key: shipped trusts the new key through the rotation (INTACT AND "
-    "ANCHORED, exit 0); the independent verifier says BROKEN (exit 1). Page section 11: '--key-fingerprint "
-    "HEX ... only the package's keys with that fingerprint are trusted'; the page does not mention key.rotated.",
-)
-def test_a_key_rotation_under_a_fingerprint_anchor(package, key, chain):
-    key_rotation_package(package, key, chain)
-    theirs, mine = both(package, fingerprints=[fingerprint_of(key)])
-    assert theirs == mine
+def test_a_key_rotation_under_a_fingerprint_anchor(package, key, chain, tmp_path):
+    """Section 8, key continuity: either key anchors, and trust follows the hand-over both ways."""
+    new = key_rotation_package(package, key, chain)
+    agree(package, 0, fingerprints=[fingerprint_of(key)])
+    agree(package, 0, fingerprints=[fingerprint_of(new)])
+    (tmp_path / "old.pem").write_bytes(pem_of(key))
+    (tmp_path / "new.pem").write_bytes(pem_of(new))
+    agree(package, 0, keys=[tmp_path / "old.pem"])  # the new key's material comes from the package
+    agree(package, 0, keys=[tmp_path / "new.pem"])
+
+
+def test_a_rotation_the_old_key_never_signed_over(package, key, chain):
+    """The old key's last checkpoint is before the key.rotated event: only the new key vouches for it."""
+    new = Ed25519PrivateKey.generate()
+    longer = appended(chain, "key.rotated", {"from": fingerprint_of(key), "to": fingerprint_of(new)}, "case")
+    ledger_file(package).write_bytes(b"".join(line_of(entry) for entry in longer))
+    checkpoints = [
+        sign(key, longer, 6, "2024-02-04T00:00:00.000000Z"),
+        sign(new, longer, 7, "2024-02-05T00:00:00.000000Z"),
+    ]
+    checkpoints_file(package).write_text(json.dumps(checkpoints))
+    (data_of(package) / "public-keys" / "new.pem").write_bytes(pem_of(new))
+    agree(package, 2)
+    agree(package, 1, fingerprints=[fingerprint_of(key)])  # a new key that appears without a hand-over
+    agree(package, 0, fingerprints=[fingerprint_of(new)])  # the other direction: new signed size 7 >= 7
+
+
+def test_a_new_key_without_a_hand_over(package, key, chain):
+    stranger = Ed25519PrivateKey.generate()
+    edit_checkpoints(package, lambda c: c.append(sign(stranger, chain, 6, "2024-02-04T00:00:00.000000Z")))
+    (data_of(package) / "public-keys" / "stranger.pem").write_bytes(pem_of(stranger))
+    agree(package, 2)  # no key anchor: every key of the package is trusted, none anchors
+    agree(package, 1, fingerprints=[fingerprint_of(key)])
+    agree(package, 1, fingerprints=[fingerprint_of(stranger)])
+    agree(package, 0, fingerprints=[fingerprint_of(key), fingerprint_of(stranger)])
+
+
+@pytest.mark.parametrize("how", ["upper-case", "missing-to", "other-case-type"])
+def test_a_key_rotated_event_that_names_no_key(package, key, chain, how):
+    new = Ed25519PrivateKey.generate()
+    payload = {"from": fingerprint_of(key), "to": fingerprint_of(new)}
+    event_type = "key.rotated"
+    if how == "upper-case":
+        payload["to"] = payload["to"].upper()
+    elif how == "missing-to":
+        del payload["to"]
+    else:
+        event_type = "key.rotate"
+    longer = appended(chain, event_type, payload, "case")
+    ledger_file(package).write_bytes(b"".join(line_of(entry) for entry in longer))
+    checkpoints = [
+        sign(key, longer, 7, "2024-02-04T00:00:00.000000Z"),
+        sign(new, longer, 7, "2024-02-05T00:00:00.000000Z"),
+    ]
+    checkpoints_file(package).write_text(json.dumps(checkpoints))
+    (data_of(package) / "public-keys" / "new.pem").write_bytes(pem_of(new))
+    agree(package, 1, fingerprints=[fingerprint_of(key)])
+
+
+def test_a_file_recorded_after_the_rotation_is_anchored_by_the_new_key(package, key, chain):
+    new = Ed25519PrivateKey.generate()
+    extra = b"a photo taken after the rotation"
+    sha = hashlib.sha256(extra).hexdigest()
+    longer = appended(chain, "key.rotated", {"from": fingerprint_of(key), "to": fingerprint_of(new)}, "case")
+    longer = appended(longer, "photo.added", {"photo": {"sha256": sha}})
+    ledger_file(package).write_bytes(b"".join(line_of(entry) for entry in longer))
+    checkpoints = [
+        sign(key, longer, 7, "2024-02-04T00:00:00.000000Z"),
+        sign(new, longer, 8, "2024-02-05T00:00:00.000000Z"),
+    ]
+    checkpoints_file(package).write_text(json.dumps(checkpoints))
+    (data_of(package) / "public-keys" / "new.pem").write_bytes(pem_of(new))
+    (data_of(package) / "originals" / "late.jpg").write_bytes(extra)
+    edit_manifest(package, lambda m: m.append({"path": "originals/late.jpg", "sha256": sha, "size": len(extra)}))
+    agree(package, 0, fingerprints=[fingerprint_of(key)])
+    agree(package, 2, heads=[f"7:{longer[6]['hash']}"])
+    agree(package, 0, fingerprints=[fingerprint_of(new)])
+
+
+def test_two_rotations_in_a_row(package, key, chain):
+    second, third = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    longer = appended(chain, "key.rotated", {"from": fingerprint_of(key), "to": fingerprint_of(second)}, "case")
+    longer = appended(longer, "key.rotated", {"from": fingerprint_of(second), "to": fingerprint_of(third)}, "case")
+    ledger_file(package).write_bytes(b"".join(line_of(entry) for entry in longer))
+    checkpoints = [
+        sign(key, longer, 7, "2024-02-04T00:00:00.000000Z"),
+        sign(second, longer, 8, "2024-02-05T00:00:00.000000Z"),
+        sign(third, longer, 8, "2024-02-06T00:00:00.000000Z"),
+    ]
+    checkpoints_file(package).write_text(json.dumps(checkpoints))
+    (data_of(package) / "public-keys" / "second.pem").write_bytes(pem_of(second))
+    (data_of(package) / "public-keys" / "third.pem").write_bytes(pem_of(third))
+    agree(package, 0, fingerprints=[fingerprint_of(key)])
+    agree(package, 0, fingerprints=[fingerprint_of(third)])  # back along both hand-overs
