@@ -129,6 +129,13 @@ def parse_json(data: bytes) -> Any:
     return json.loads(text, object_pairs_hook=_object, parse_float=_refuse_number, parse_constant=_refuse_number)
 
 
+def parse_strict_json(data: bytes) -> Any:
+    """As strictly as a ledger line (section 7): also no integer beyond +/-(2^53-1), no lone surrogate."""
+    value = parse_json(data)
+    canonical(value)  # raises ValueError on what a ledger line could not hold
+    return value
+
+
 def event_hash(record: dict[str, Any]) -> str:
     """SHA-256 of the event domain prefix and the canonical record without its "hash"."""
     return hashlib.sha256(EVENT_DOMAIN + canonical({name: record[name] for name in EVENT_FIELDS})).hexdigest()
@@ -297,7 +304,7 @@ def verify_checkpoints(
     if not path.is_file():
         raise Broken(name, "missing (a case without checkpoints ships an empty list)")
     try:
-        checkpoints = parse_json(path.read_bytes())
+        checkpoints = parse_strict_json(path.read_bytes())
     except (ValueError, RecursionError) as exc:
         raise Broken(name, f"not valid JSON ({exc})") from None
     if not isinstance(checkpoints, list):
@@ -430,7 +437,7 @@ def verify_files(data: Path, recorded: dict[str, tuple[str, int]] | None = None)
 
     Returns {path: sha256} of the evidence files and of case.json when shipped."""
     try:
-        manifest = parse_json((data / "files.json").read_bytes())
+        manifest = parse_strict_json((data / "files.json").read_bytes())
     except OSError:
         raise Broken("data/files.json", "missing or unreadable") from None
     except (ValueError, RecursionError) as exc:
@@ -591,7 +598,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"verify.py: {exc}", file=sys.stderr)
         return USAGE
     try:
-        shipped: dict[str, Any] | Broken = load_keys(sorted((data / "public-keys").glob("*.pem")), Broken)
+        # Every file there must be a key (section 11), whatever its name: not only *.pem.
+        shipped: dict[str, Any] | Broken = load_keys(
+            sorted(path for path in (data / "public-keys").glob("*") if not path.is_dir()), Broken
+        )
     except Broken as problem:
         shipped = problem
     keys = given or (shipped if isinstance(shipped, dict) else {})
