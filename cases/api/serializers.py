@@ -6,6 +6,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -450,6 +451,9 @@ class CaseStatisticsSerializer(serializers.Serializer):
     launches_by_identification_basis = serializers.DictField(child=serializers.IntegerField())
 
 
+_FIXED_MEMBERSHIP = _("A membership's case and user cannot change: remove it and add another.")
+
+
 class CaseMembershipSerializer(ModelSerializer):
     case = VisibleCaseField()
     user = UsernameField()
@@ -462,9 +466,18 @@ class CaseMembershipSerializer(ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["case"].read_only = True
-            fields["user"].read_only = True
+            # Fixed once made, yet still read as the schema types them: ignored as read-only, a
+            # PUT with an array for "case" was accepted (the contract test's ST201).
+            fields["case"].required = False
+            fields["user"].required = False
         return fields
+
+    def validate(self, attrs):
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            for name in ("case", "user"):
+                if name in attrs and attrs[name] != getattr(self.instance, name):
+                    raise serializers.ValidationError({name: _FIXED_MEMBERSHIP})
+        return attrs
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string", "enum": IdentificationBasis.values}})

@@ -238,3 +238,29 @@ def test_a_nul_in_any_body_field_is_never_a_500(api, team, method, path, name):
     for body in ({name: "a\x00b"}, {name: ["a\x00b"]}, {name: [{"a\x00b": "c\x00d"}]}):
         response = getattr(api(team.root), method)(url, body, format="json")
         assert response.status_code < 500, (body, response.content)
+
+
+class TestMembershipUpdate:
+    """A membership's case and user are fixed; the contract fuzzer's PUT with an array for case was a 200."""
+
+    def url(self, team) -> str:
+        from cases.models import CaseMembership
+
+        return f"/api/v1/case-memberships/{CaseMembership.objects.get(case=team.case, user=team.vera).pk}/"
+
+    @pytest.mark.parametrize(("body", "field"), [({"case": [1], "role": "analyst"}, "case"),
+                                                 ({"user": 1.5, "role": "analyst"}, "user")])  # fmt: skip
+    def test_a_wrong_type_for_a_fixed_field_is_a_400(self, api, team, body, field):
+        assert_error(api(team.alice).put(self.url(team), body, format="json"), 400, field=field)
+
+    def test_another_case_or_user_is_a_400_and_changes_nothing(self, api, team):
+        response = api(team.alice).patch(self.url(team), {"user": "charlie"}, format="json")
+        assert_error(response, 400, field="user")
+        assert "cannot change" in response.json()["error"]["message"]
+        response = api(team.alice).patch(self.url(team), {"case": team.other_case.pk}, format="json")
+        assert_error(response, 400, field="case")
+
+    def test_the_same_case_and_user_or_none_change_the_role(self, api, team):
+        body = {"case": team.case.pk, "user": "vera", "role": "analyst"}
+        assert api(team.alice).put(self.url(team), body, format="json").json()["role"] == "analyst"
+        assert api(team.alice).put(self.url(team), {"role": "viewer"}, format="json").json()["role"] == "viewer"
