@@ -215,6 +215,35 @@ class StrictInputMixin:
     serializer_related_field = PrimaryKeyRelatedField
 
 
+FIXED_AFTER_CREATE = _("This is set when the record is made and cannot change.")
+
+
+class FixedAfterCreateMixin:
+    """Fields set when the object is made and never changed (`fixed_after_create`). An update still
+    reads them as the schema types them, and refuses a value other than the stored one: ignored as
+    read-only, a PUT with an array for "case" was accepted (the contract test's ST201)."""
+
+    fixed_after_create: tuple[str, ...] = ()
+
+    def _updating(self) -> bool:
+        return self.instance is not None and not isinstance(self.instance, list | tuple)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self._updating():
+            for name in self.fixed_after_create:
+                fields[name].required = False
+        return fields
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self._updating():
+            for name in self.fixed_after_create:
+                if name in attrs and attrs.pop(name) != getattr(self.instance, self.fields[name].source, None):
+                    raise serializers.ValidationError({name: FIXED_AFTER_CREATE})
+        return attrs  # without them: the services take what may change
+
+
 def _below(limit: str) -> str:
     """A regular expression of the whole numbers from 0 to `limit` - 1, `limit` written in digits."""
     shorter = [f"\\d{{1,{len(limit) - 1}}}"] if len(limit) > 1 else []
@@ -413,7 +442,8 @@ class TextDictField(serializers.DictField):
         return value
 
 
-class CaseSerializer(ModelSerializer):
+class CaseSerializer(FixedAfterCreateMixin, ModelSerializer):
+    fixed_after_create = ("reference",)
     reference = CharField(max_length=40, required=False, help_text="Generated (e.g. PGO-2024-0001) when not given.")
     lead = UsernameField(required=False, allow_null=True)
     my_role = serializers.CharField(read_only=True, allow_null=True, help_text="Your role on this case.")
@@ -426,12 +456,6 @@ class CaseSerializer(ModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"opened_on": {"required": False}}
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["reference"].read_only = True
-        return fields
 
 
 class CaseStatisticsSerializer(serializers.Serializer):
@@ -451,10 +475,8 @@ class CaseStatisticsSerializer(serializers.Serializer):
     launches_by_identification_basis = serializers.DictField(child=serializers.IntegerField())
 
 
-_FIXED_MEMBERSHIP = _("A membership's case and user cannot change: remove it and add another.")
-
-
-class CaseMembershipSerializer(ModelSerializer):
+class CaseMembershipSerializer(FixedAfterCreateMixin, ModelSerializer):
+    fixed_after_create = ("case", "user")  # another case or user is another membership
     case = VisibleCaseField()
     user = UsernameField()
 
@@ -463,29 +485,14 @@ class CaseMembershipSerializer(ModelSerializer):
         fields = ["id", "case", "user", "role", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            # Fixed once made, yet still read as the schema types them: ignored as read-only, a
-            # PUT with an array for "case" was accepted (the contract test's ST201).
-            fields["case"].required = False
-            fields["user"].required = False
-        return fields
-
-    def validate(self, attrs):
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            for name in ("case", "user"):
-                if name in attrs and attrs[name] != getattr(self.instance, name):
-                    raise serializers.ValidationError({name: _FIXED_MEMBERSHIP})
-        return attrs
-
 
 @extend_schema_field({"type": "array", "items": {"type": "string", "enum": IdentificationBasis.values}})
 class IdentificationBasisField(serializers.ListField):
     child = serializers.ChoiceField(choices=IdentificationBasis.choices)
 
 
-class IncidentSerializer(ModelSerializer):
+class IncidentSerializer(FixedAfterCreateMixin, ModelSerializer):
+    fixed_after_create = ("case",)
     case = VisibleCaseField()
     identification_basis = IdentificationBasisField(required=False)
 
@@ -498,12 +505,6 @@ class IncidentSerializer(ModelSerializer):
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["case"].read_only = True
-        return fields
 
 
 class WeaponSystemSerializer(ModelSerializer):

@@ -4,7 +4,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.api.serializers import BooleanField, CharField, StrictInputMixin, VisibleCaseField, VisibleRelatedField
+from cases.api.serializers import (
+    BooleanField,
+    CharField,
+    FixedAfterCreateMixin,
+    StrictInputMixin,
+    VisibleCaseField,
+    VisibleRelatedField,
+)
 from cases.models import TEXT_MAX_LENGTH, Incident
 from evidence.choices import ItemStatus, PhotoStatus
 from evidence.models import (
@@ -28,7 +35,8 @@ class VisibleItemField(VisibleRelatedField):
     model = EvidenceItem
 
 
-class EvidenceItemSerializer(StrictInputMixin, serializers.ModelSerializer):
+class EvidenceItemSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.ModelSerializer):
+    fixed_after_create = ("case", "custodian")  # the custodian changes by a custody transfer only
     case = VisibleCaseField()
     incident = VisibleIncidentField(required=False, allow_null=True)
     parent = VisibleItemField(required=False, allow_null=True)
@@ -49,13 +57,6 @@ class EvidenceItemSerializer(StrictInputMixin, serializers.ModelSerializer):
             "country_of_origin", "manufactured_on", "manufactured_precision", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["exhibit_number", "created_at", "updated_at"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["case"].read_only = True
-            fields["custodian"].read_only = True
-        return fields
 
 
 class CustodyEventSerializer(serializers.ModelSerializer):
@@ -214,7 +215,8 @@ class DateReadingSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
-class MarkingSerializer(StrictInputMixin, serializers.ModelSerializer):
+class MarkingSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.ModelSerializer):
+    fixed_after_create = ("item",)
     item = VisibleItemField()
     photo = VisiblePhotoField(required=False, allow_null=True)
     region = RegionSerializer(source="region_box", required=False, allow_null=True)
@@ -236,12 +238,6 @@ class MarkingSerializer(StrictInputMixin, serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["verified_at", "withdrawn_at", "withdrawal_reason", "created_at", "updated_at"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["item"].read_only = True
-        return fields
-
     @extend_schema_field(DateReadingSerializer(many=True))
     def get_date_readings(self, marking):
         from evidence.services import date_readings
@@ -249,6 +245,7 @@ class MarkingSerializer(StrictInputMixin, serializers.ModelSerializer):
         return DateReadingSerializer(date_readings(marking), many=True).data
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         if "region_box" in attrs:
             box = attrs.pop("region_box")
             attrs["region"] = None if box is None else (box["x"], box["y"], box["width"], box["height"])
@@ -259,7 +256,8 @@ class WithdrawalSerializer(serializers.Serializer):
     reason = CharField(max_length=TEXT_MAX_LENGTH)
 
 
-class SourceSerializer(StrictInputMixin, serializers.ModelSerializer):
+class SourceSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.ModelSerializer):
+    fixed_after_create = ("case", "archive")  # an archived copy is written once, with the source
     case = VisibleCaseField()
     archive = serializers.FileField(write_only=True, required=False, help_text="An archived copy, stored write-once.")
     archived_sha256 = serializers.CharField(source="archived_copy.sha256", read_only=True, allow_null=True)
@@ -277,13 +275,6 @@ class SourceSerializer(StrictInputMixin, serializers.ModelSerializer):
             "recorded_by", "withdrawn_at", "withdrawal_reason", "reason", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["archived_copy_name", "withdrawn_at", "withdrawal_reason", "created_at", "updated_at"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["case"].read_only = True
-            fields["archive"].read_only = True
-        return fields
 
 
 class AttributionSerializer(StrictInputMixin, serializers.ModelSerializer):

@@ -74,9 +74,12 @@ class TestCases:
         assert Case.objects.get(pk=team.case.pk).status == "referred"
 
     def test_reference_cannot_be_changed(self, api, team):
+        # Refused by name, not ignored: the client learns its change did not happen.
         response = api(team.alice).patch(f"{self.url}{team.case.pk}/", {"reference": "PGO-1999-9999"})
-        assert response.status_code == 200
+        assert_error(response, 400, field="reference")
         assert Case.objects.get(pk=team.case.pk).reference == "PGO-2024-0001"
+        same = api(team.alice).patch(f"{self.url}{team.case.pk}/", {"reference": "PGO-2024-0001", "title": "T"})
+        assert same.status_code == 200
 
     def test_opening_needs_permission_and_generates_a_reference(self, api, team):
         assert_error(api(team.bob).post(self.url, {"title": "Rockets"}), 403)
@@ -133,10 +136,12 @@ class TestIncidents:
         assert response.status_code == 201, response.json()
         created = response.json()
         assert created["identification_basis"] == ["debris", "trajectory"]
-        response = client.patch(f"{self.url}{created['id']}/", {"killed": 3, "case": team.other_case.pk})
+        moved = client.patch(f"{self.url}{created['id']}/", {"killed": 3, "case": team.other_case.pk})
+        assert_error(moved, 400, field="case")  # the case of an incident stays, and the client is told
+        response = client.patch(f"{self.url}{created['id']}/", {"killed": 3, "case": team.case.pk})
         assert response.status_code == 200
         incident = Incident.objects.get()
-        assert (incident.killed, incident.case) == (3, team.case)  # the case of an incident stays
+        assert (incident.killed, incident.case) == (3, team.case)
 
     def test_bad_values_name_their_fields_and_store_nothing(self, api, team):
         client = api(team.bob)
