@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.api.test_endpoints import assert_error
 from tests.api.test_photo_endpoints import upload
@@ -264,3 +266,24 @@ class TestMembershipUpdate:
         body = {"case": team.case.pk, "user": "vera", "role": "analyst"}
         assert api(team.alice).put(self.url(team), body, format="json").json()["role"] == "analyst"
         assert api(team.alice).put(self.url(team), {"role": "viewer"}, format="json").json()["role"] == "viewer"
+
+
+def test_the_schema_states_the_reference_policy(api, team):
+    """The fuzzer sent reference="\\x85": stripped to blank and refused by a rule the schema did not state."""
+    from tests.api.test_contract import SERVED
+
+    pattern = SERVED["components"]["schemas"]["CaseRequest"]["properties"]["reference"]["pattern"]
+    assert not re.fullmatch(pattern, "\x85")
+    assert_error(api(team.root).post("/api/v1/cases/", {"title": "T", "reference": "\x85"}, format="json"), 400)
+
+
+@given(st.from_regex(r"^[A-Za-z0-9][A-Za-z0-9./-]{0,38}[A-Za-z0-9]$", fullmatch=True))
+@settings(max_examples=200)
+def test_every_reference_the_schema_allows_passes_the_policy(text):
+    from cases import references
+    from tests.api.test_contract import SERVED
+
+    assert SERVED["components"]["schemas"]["CaseRequest"]["properties"]["reference"]["pattern"] == (
+        r"^[A-Za-z0-9][A-Za-z0-9./-]{0,38}[A-Za-z0-9]$"
+    )
+    assert references.problem(references.normalise(text)) is None
