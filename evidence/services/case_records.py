@@ -47,48 +47,37 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(name for name in after.keys() | before.keys() if before.get(name) != after.get(name))
 
 
-def record_case(*, case: Case, actor, before: dict[str, Any] | None = None) -> CustodyEvent | None:
-    """Append case.created (no `before`) or case.updated with the case's new state.
-
-    An update that changed nothing appends nothing. Call inside the transaction of the change.
-    """
-    state = case_state(case)
-    payload: dict[str, Any] = {"case": state}
-    event_type = EventType.CASE_CREATED
+def _record(*, case: Case, key: str, state: dict[str, Any], before: dict[str, Any] | None, created: str,
+            updated: str, subject_type: str, subject_id: int, label: str, actor) -> CustodyEvent | None:  # fmt: skip
+    """Append `created` (no `before`) or `updated` with the new state; an update that changed nothing appends
+    nothing. Call inside the transaction of the change."""
+    payload: dict[str, Any] = {key: state}
+    event_type = created
     if before is not None:
         changed = changed_fields(before, state)
         if not changed:
             return None
         payload["changed"] = changed
-        event_type = EventType.CASE_UPDATED
+        event_type = updated
     return custody.append_event(
-        case=case,
-        event_type=event_type,
-        subject_type=SubjectType.CASE,
-        subject_id=case.pk,
-        subject_label=case.reference,
+        case=case, event_type=event_type, subject_type=subject_type, subject_id=subject_id,
+        subject_label=label, actor=actor, payload=payload,
+    )  # fmt: skip
+
+
+def record_case(*, case: Case, actor, before: dict[str, Any] | None = None) -> CustodyEvent | None:
+    """Append case.created (no `before`) or case.updated with the case's new state."""
+    return _record(
+        case=case, key="case", state=case_state(case), before=before, created=EventType.CASE_CREATED,
+        updated=EventType.CASE_UPDATED, subject_type=SubjectType.CASE, subject_id=case.pk, label=case.reference,
         actor=actor,
-        payload=payload,
-    )
+    )  # fmt: skip
 
 
 def record_incident(*, incident: Incident, actor, before: dict[str, Any] | None = None) -> CustodyEvent | None:
     """Append incident.created (no `before`) or incident.updated with the incident's new state."""
-    state = incident_state(incident)
-    payload: dict[str, Any] = {"incident": state}
-    event_type = EventType.INCIDENT_CREATED
-    if before is not None:
-        changed = changed_fields(before, state)
-        if not changed:
-            return None
-        payload["changed"] = changed
-        event_type = EventType.INCIDENT_UPDATED
-    return custody.append_event(
-        case=incident.case,
-        event_type=event_type,
-        subject_type=SubjectType.INCIDENT,
-        subject_id=incident.pk,
-        subject_label=incident_label(incident),
-        actor=actor,
-        payload=payload,
-    )
+    return _record(
+        case=incident.case, key="incident", state=incident_state(incident), before=before,
+        created=EventType.INCIDENT_CREATED, updated=EventType.INCIDENT_UPDATED, subject_type=SubjectType.INCIDENT,
+        subject_id=incident.pk, label=incident_label(incident), actor=actor,
+    )  # fmt: skip
