@@ -102,6 +102,17 @@ def stuck_work() -> dict[str, int] | None:
         return None
 
 
+def trusted_timestamps() -> dict | None:
+    """When the last trusted timestamp was obtained, which TSAs fail now, how many cases wait for one.
+    Reported, not failed on: a TSA that is down never stops work (evidence/timestamps.py)."""
+    from evidence.timestamps import summary
+
+    try:
+        return summary().as_dict()
+    except Exception:
+        return None
+
+
 def run_checks() -> dict:
     results = {name: check() for name, check in CHECKS.items()}
     failed = [name for name, result in results.items() if not result.ok]
@@ -110,4 +121,5 @@ def run_checks() -> dict:
         "failed": failed,
         "checks": {name: asdict(result) for name, result in results.items()},
         "stuck": stuck_work() if results["database"].ok else None,
+        "timestamps": trusted_timestamps() if results["database"].ok else None,
     }

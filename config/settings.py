@@ -377,6 +377,11 @@ ATTEST_API_TOKEN_MAX_LIFETIME = timedelta(days=365)
 ATTEST_SIGNING_KEY_PATH = Path(env_str("ATTEST_SIGNING_KEY_PATH") or VAR_DIR / "keys" / "ledger-signing-key.pem")
 # Public keys (PEM files) of retired signing keys, whose old checkpoints must still verify.
 ATTEST_TRUSTED_PUBLIC_KEYS = env_list("ATTEST_TRUSTED_PUBLIC_KEYS")
+# RFC 3161 Time-Stamp Authorities that timestamp checkpoints (docs/custody-format.md, 8a), comma-separated
+# URLs. Empty: no timestamps. An unreachable TSA never blocks work; beat retries every RETRY_MINUTES.
+ATTEST_TSA_URLS = env_list("ATTEST_TSA_URLS")
+ATTEST_TSA_TIMEOUT = env_int("ATTEST_TSA_TIMEOUT", 10)
+ATTEST_TSA_RETRY_MINUTES = env_int("ATTEST_TSA_RETRY_MINUTES", 10)
 # How often beat signs a checkpoint of every ledger that grew, and when the daily fixity check runs.
 ATTEST_CHECKPOINT_INTERVAL_MINUTES = env_int("ATTEST_CHECKPOINT_INTERVAL_MINUTES", 60)
 ATTEST_FIXITY_CHECK_HOUR = env_int("ATTEST_FIXITY_CHECK_HOUR", 3)
@@ -400,6 +405,10 @@ CELERY_BEAT_SCHEDULE = {
     "sign-ledger-checkpoints": {
         "task": "evidence.tasks.sign_checkpoints",
         "schedule": timedelta(minutes=ATTEST_CHECKPOINT_INTERVAL_MINUTES),
+    },
+    "timestamp-checkpoints": {
+        "task": "evidence.tasks.timestamp_checkpoints",
+        "schedule": timedelta(minutes=ATTEST_TSA_RETRY_MINUTES),
     },
     "sweep-stuck-photos": {"task": "evidence.tasks.sweep_photos", "schedule": timedelta(minutes=5)},
     "sweep-stuck-exports": {"task": "evidence.tasks.sweep_exports", "schedule": timedelta(minutes=5)},

@@ -240,6 +240,16 @@ def trusted_public_keys() -> dict[str, bytes]:
 @transaction.atomic
 def sign_checkpoint(*, case: Case, reason: str) -> Checkpoint:
     """Sign the case's current ledger head. Runs under the append lock, so the head cannot move."""
+    checkpoint = prepare_checkpoint(case=case, reason=reason)
+    checkpoint.save()
+    return checkpoint
+
+
+@transaction.atomic
+def prepare_checkpoint(*, case: Case, reason: str) -> Checkpoint:
+    """A checkpoint of the case's current head, signed under the append lock but not yet saved: the
+    timestamp retry saves it only with a token (evidence/timestamps.py). Its signed_at is taken under
+    the lock, so checkpoints ordered by time never shrink, whenever each is saved."""
     locked = lock_case(case)
     size, head_hash = head(locked)
     latest = Checkpoint.objects.filter(case=locked).order_by("-size").first()
@@ -253,7 +263,7 @@ def sign_checkpoint(*, case: Case, reason: str) -> Checkpoint:
         head=head_hash,
         signed_at=ledger.format_timestamp(signed_at),
     )
-    return Checkpoint.objects.create(
+    return Checkpoint(
         case=locked,
         size=size,
         head_hash=head_hash,

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from cases.models import Case
-from evidence import custody, services
+from evidence import custody, services, timestamps
 from evidence.choices import ExportStatus, PhotoStatus
 
 logger = logging.getLogger(__name__)
@@ -23,9 +23,15 @@ def sign_checkpoints() -> int:
         latest = case.checkpoints.order_by("-size").values_list("size", flat=True).first()
         # Never sign a head that does not verify: that would vouch for a tampered chain.
         if size and (latest is None or size > latest) and custody.verify_case(case, files=False).intact:
-            custody.sign_checkpoint(case=case, reason="periodic")
+            timestamps.stamp(custody.sign_checkpoint(case=case, reason="periodic"))
             signed += 1
     return signed
+
+
+@shared_task(name="evidence.tasks.timestamp_checkpoints")
+def timestamp_checkpoints() -> int:
+    """Retry trusted timestamps that failed: a new checkpoint of each waiting case's head, kept with its token."""
+    return timestamps.timestamp_waiting()
 
 
 @shared_task(name="evidence.tasks.verify_case")

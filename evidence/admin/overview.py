@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.admin import role_at_least
 from cases.choices import Outcome, Role
 from cases.models import Incident
-from evidence import audit, selectors, services
+from evidence import audit, selectors, services, timestamps
 from evidence.choices import AccessAction, DossierLanguage, EventType, ExportKind, ExportStatus, SubjectType
 from evidence.custody import describe_event, head
 from evidence.export.stages import STAGES, stage_label
@@ -213,6 +213,7 @@ def case_overview(model_admin, request, object_id):
         "ledger_size": size,
         "ledger_head": head_hash,
         "verdict": _verdict(selectors.last_fixity_check(case)),
+        "timestamps": timestamps.summary(case),
         "incidents": incidents_sorted,
         "incident_sort": sort,
         "incident_columns": INCIDENT_COLUMNS,

@@ -8,6 +8,7 @@ Layout of data/ (what verify.py and docs/custody-format.md expect):
     ledger/<CASE>.jsonl                   the custody ledger up to the signed head
     checkpoints/<CASE>.json               every checkpoint signed up to then
     public-keys/<key id>.pem              the keys that signed them
+    timestamps/<CASE>/<sha256>.tsr        RFC 3161 replies timestamping those checkpoints, if any
     case.json                             every record of the case (recorded by the package.sealed event)
     files.json                            path, SHA-256 and size of every evidence file above
 verify.py and custody-format.md travel as tag files beside data/.
@@ -35,6 +36,7 @@ from evidence.lib import ledger
 from evidence.models import (
     Attribution,
     Checkpoint,
+    CheckpointTimestamp,
     EvidenceFile,
     EvidenceItem,
     Export,
@@ -155,6 +157,10 @@ def build_package(
     (root / "checkpoints").mkdir()
     signed = [item.as_signed(case.reference) for item in case.checkpoints.filter(signed_at__lte=checkpoint.signed_at)]
     (root / "checkpoints" / f"{stem}.json").write_text(json.dumps(signed, indent=2) + "\n")
+    shipped = CheckpointTimestamp.objects.filter(checkpoint__case=case, checkpoint__signed_at__lte=checkpoint.signed_at)
+    for token in shipped.order_by("sha256"):  # each names itself: the SHA-256 of its bytes
+        (root / "timestamps" / stem).mkdir(parents=True, exist_ok=True)
+        (root / "timestamps" / stem / f"{token.sha256}.tsr").write_bytes(bytes(token.reply))
     (root / "public-keys").mkdir()
     known = custody.trusted_public_keys()  # after a rotation, older checkpoints are signed by retired keys
     for kid in sorted({item["key"] for item in signed}):

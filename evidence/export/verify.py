@@ -6,6 +6,7 @@ This is the standalone verifier of the specification "Attest custody ledger form
 standard library (3.9 or later) and the `cryptography` package for Ed25519, and imports nothing else.
 
     python verify.py BAG_DIR [--head SIZE:SHA256] [--key-fingerprint HEX] [--key PUBLIC_KEY.pem]
+                             [--tsa-cert TSA_CERTIFICATE.pem]
 
 BAG_DIR/data/ holds ledger/<CASE>.jsonl, checkpoints/<CASE>.json, public-keys/*.pem, files.json,
 case.json and the evidence files. One line per case, and the exit status, give the verdict:
@@ -17,7 +18,9 @@ case.json and the evidence files. One line per case, and the exit status, give t
 
 Anchors come from outside the package: a head printed in the dossier or a filing (--head), the
 SHA-256 fingerprint of the signing key printed in the dossier (--key-fingerprint), or a public key
-obtained independently (--key). A usage error exits 3.
+obtained independently (--key), or an RFC 3161 timestamp in the package that verifies against a
+Time-Stamp Authority's certificate you obtained from the TSA (--tsa-cert; this needs the package
+rfc3161-client: pip install rfc3161-client). A usage error exits 3.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import hashlib
 import json
 import re
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -38,6 +42,11 @@ try:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 except ImportError:  # main() refuses to run: signatures are never skipped
     Ed25519PublicKey = None
+try:  # only --tsa-cert needs it (section 8a): RFC 3161 is ASN.1, parsed by a maintained library
+    import cryptography.x509
+    from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
+except ImportError:
+    decode_timestamp_response = None
 
 VERSION = 1
 GENESIS = "0" * 64
@@ -59,7 +68,10 @@ BROKEN, UNANCHORED, USAGE = 1, 2, 3
 UNANCHORED_HINT = "give the head (--head) and the key fingerprint (--key-fingerprint) that the dossier prints"
 # The metadata beside the evidence files in data/; everything else must be listed in files.json.
 METADATA = ("files.json", "case.json")
-METADATA_FOLDERS = ("ledger", "checkpoints", "public-keys")
+METADATA_FOLDERS = ("ledger", "checkpoints", "public-keys", "timestamps")
+TOKEN_NAME = re.compile(r"timestamps/[A-Z0-9._-]+/[0-9a-f]{64}\.tsr")
+TIMESTAMP_WINDOW = 300  # seconds: a token's time must lie this close to its checkpoint's signed_at
+SHA256_OID = "2.16.840.1.101.3.4.2.1"
 
 
 class Broken(Exception):
@@ -293,13 +305,12 @@ def verify_checkpoints(
     keys: dict[str, Any],
     candidates: dict[str, Any] | None = None,
     rotations: list[tuple[int, str, str]] = (),
-) -> tuple[int, dict[str, tuple[int, Any]]]:
+) -> tuple[list[dict[str, Any]], dict[str, tuple[int, Any]]]:
     """Every checkpoint: well-formed, signed by a trusted key, never shrinking, on the chain.
 
     A key of `candidates` (the package's own keys) becomes trusted when a key.rotated event that a
     trusted key's checkpoint already covers names its fingerprint (section 8, key continuity).
-    Returns how many checkpoints there are and, for each key id that signed, the largest size it
-    signed and the key."""
+    Returns the checkpoints and, for each key id that signed, the largest size it signed and the key."""
     name = f"data/checkpoints/{file_stem(case)}.json"
     if not path.is_file():
         raise Broken(name, "missing (a case without checkpoints ships an empty list)")
@@ -334,7 +345,7 @@ def verify_checkpoints(
         if reason:
             raise Broken(where, reason)
         signers[checkpoint["key"]] = (max(size, signers.get(checkpoint["key"], (0, None))[0]), public_key)
-    return len(checkpoints), signers
+    return checkpoints, signers
 
 
 def signature_holds(checkpoint: dict[str, Any], public_key: Any) -> bool:
@@ -407,6 +418,96 @@ def canonical_base64(text: str, length: int) -> bool:
     return len(raw) == length and base64.b64encode(raw).decode("ascii") == text
 
 
+# --- Trusted timestamps (section 8a) -----------------------------------------------------------
+
+
+def verify_timestamps(
+    folder: Path, checkpoints: list[dict[str, Any]], tsa_certs: list[Any]
+) -> tuple[int, list[tuple[int, str]]]:
+    """The tokens of data/timestamps/<CASE>/: each named by its SHA-256. With TSA certificates, each
+    is read: it must cover one of the case's checkpoints; one that chains to a given certificate and
+    lies within TIMESTAMP_WINDOW of its checkpoint's time anchors that checkpoint. Returns how many
+    tokens there are and, for each that held, (checkpoint size, description)."""
+    if not folder.exists():
+        return 0, []
+    paths = sorted(folder.iterdir())
+    by_imprint = {
+        hashlib.sha256(CHECKPOINT_DOMAIN + canonical({f: c[f] for f in CHECKPOINT_FIELDS[:-1]})).digest(): c
+        for c in checkpoints
+    }
+    held = []
+    for path in paths:
+        where = f"data/timestamps/{folder.name}/{path.name}"
+        if path.is_symlink() or not path.is_file():
+            raise Broken(where, "not a regular file")
+        raw = path.read_bytes()
+        if path.name != f"{hashlib.sha256(raw).hexdigest()}.tsr":
+            raise Broken(where, "a token's name must be the SHA-256 of its bytes, then .tsr")
+        if not tsa_certs:
+            continue
+        try:
+            reply = decode_timestamp_response(raw)
+            imprint = reply.tst_info.message_imprint
+        except ValueError:
+            raise Broken(where, "not an RFC 3161 timestamp reply") from None
+        if imprint.hash_algorithm.dotted_string != SHA256_OID:
+            raise Broken(where, "its message imprint is not SHA-256")
+        checkpoint = by_imprint.get(imprint.message)
+        if checkpoint is None:
+            raise Broken(where, "it timestamps data that is none of this case's checkpoints")
+        trusted = None
+        for cert in tsa_certs:
+            try:
+                VerifierBuilder().add_root_certificate(cert).build().verify(reply, imprint.message)
+            except (VerificationError, ValueError):
+                continue
+            trusted = cert
+            break
+        if trusted is None:
+            continue  # another TSA's, or no TSA's: not an anchor, and no proof of tampering either
+        stamped = reply.tst_info.gen_time
+        stamped_text = stamped.strftime("%Y-%m-%dT%H:%M:%SZ")
+        utc = timezone.utc  # noqa: UP017 (verify.py runs on Python 3.9, which has no datetime.UTC)
+        claimed = datetime.strptime(checkpoint["signed_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=utc)
+        offset = ((stamped if stamped.tzinfo else stamped.replace(tzinfo=utc)) - claimed).total_seconds()
+        if offset > TIMESTAMP_WINDOW:
+            raise Broken(where, f"the TSA's time {stamped_text} is after the checkpoint's claimed time "
+                                f"{checkpoint['signed_at']}: it does not vouch for that time")  # fmt: skip
+        if offset < -TIMESTAMP_WINDOW:
+            raise Broken(where, f"the TSA's time {stamped_text} is before the checkpoint's claimed time "
+                                f"{checkpoint['signed_at']}")  # fmt: skip
+        name = signer_subject(reply) or trusted.subject.rfc4514_string()
+        held.append((checkpoint["size"], f"timestamp by {name} at {stamped_text} of events 1-{checkpoint['size']}"))
+    return len(paths), held
+
+
+def signer_subject(reply: Any) -> str | None:
+    """The subject of the certificate that signed a token (carried in the token)."""
+    signer = next(iter(reply.signed_data.signer_infos))
+    for der in reply.signed_data.certificates:
+        cert = cryptography.x509.load_der_x509_certificate(der)
+        if cert.issuer == signer.issuer and cert.serial_number == signer.serial_number:
+            return cert.subject.rfc4514_string()
+    return None
+
+
+def load_tsa_certs(paths: list[Path]) -> list[Any]:
+    """The certificates of the TSAs the reader trusts (PEM or DER), obtained from the TSA, not the package."""
+    if paths and decode_timestamp_response is None:
+        raise UsageError("--tsa-cert needs the 'rfc3161-client' package: pip install rfc3161-client")
+    certs = []
+    for path in paths:
+        try:
+            raw = path.read_bytes()
+            x509 = cryptography.x509
+            certs.append(
+                (x509.load_pem_x509_certificate if b"-----BEGIN" in raw else x509.load_der_x509_certificate)(raw)
+            )
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--tsa-cert {path}: not a readable X.509 certificate ({exc})") from None
+    return certs
+
+
 def load_keys(paths: list[Path], error: type[Exception] = UsageError) -> dict[str, Any]:
     """Ed25519 public keys (SPKI PEM) by key id. A bad key given on the command line is a usage
     error; one shipped in the package makes the package broken (error=Broken)."""
@@ -431,7 +532,9 @@ def load_keys(paths: list[Path], error: type[Exception] = UsageError) -> dict[st
 # --- Files -----------------------------------------------------------------------------------
 
 
-def verify_files(data: Path, recorded: dict[str, tuple[str, int]] | None = None) -> dict[str, str]:
+def verify_files(
+    data: Path, recorded: dict[str, tuple[str, int]] | None = None, stems: frozenset[str] | set[str] = frozenset()
+) -> dict[str, str]:
     """Recompute the SHA-256 and size of every file that data/files.json lists, and check that the
     ledger records that SHA-256 (when `recorded` is given) and that data/ holds nothing unlisted.
 
@@ -488,6 +591,12 @@ def verify_files(data: Path, recorded: dict[str, tuple[str, int]] | None = None)
             if path.is_file() and relative not in listed and relative not in METADATA \
                     and relative.split("/")[0] not in METADATA_FOLDERS:  # fmt: skip
                 raise Broken(f"file {relative}", "not listed in data/files.json")
+            if (
+                path.is_file()
+                and relative.startswith("timestamps/")
+                and not (TOKEN_NAME.fullmatch(relative) and relative.split("/")[1] in stems)
+            ):
+                raise Broken(f"file {relative}", "data/timestamps/ holds only <CASE_REF>/<sha256>.tsr of its cases")
         if case_record:
             return {**listed, "case.json": case_record}
     return listed
@@ -510,7 +619,8 @@ def check_case_record(data: Path, recorded: dict[str, tuple[str, int]]) -> str |
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(
-            f"{message} (usage: python verify.py BAG_DIR [--head SIZE:SHA256] [--key-fingerprint HEX] [--key PEM])"
+            f"{message} (usage: python verify.py BAG_DIR [--head SIZE:SHA256] [--key-fingerprint HEX] [--key PEM]"
+            " [--tsa-cert PEM])"
         )
 
 
@@ -540,22 +650,28 @@ def file_stem(case: str) -> str:
 
 def verify_case(data: Path, case: str, keys: dict[str, Any], heads: list[tuple[int, str]],
                 recorded: dict[str, tuple[str, int]], candidates: dict[str, Any] | None = None,
-                ) -> tuple[str, int, dict[str, tuple[int, Any]]]:  # fmt: skip
-    """The case's ledger, checkpoints and published heads; returns a summary, the size and the signers."""
+                tsa_certs: list[Any] = (),
+                ) -> tuple[str, int, dict[str, tuple[int, Any]], list[tuple[int, str]]]:  # fmt: skip
+    """The case's ledger, checkpoints, timestamps and published heads; returns a summary, the size,
+    the signers and the timestamps that held."""
     ledger = data / "ledger" / f"{file_stem(case)}.jsonl"
     if not ledger.is_file():
         raise Broken(f"data/ledger/{ledger.name}", "missing, though the package has checkpoints for the case")
     rotations: list[tuple[int, str, str]] = []
     hashes = verify_ledger(ledger, case, recorded, rotations)
-    count, signers = verify_checkpoints(
+    checkpoints, signers = verify_checkpoints(
         data / "checkpoints" / f"{file_stem(case)}.json", case, hashes, keys, candidates, rotations
     )
+    tokens, stamps = verify_timestamps(data / "timestamps" / file_stem(case), checkpoints, tsa_certs)
     for size, head in heads:
         reason = head_problem(size, head, hashes)
         if reason:
             raise Broken(f"published head {size}:{head}", reason)
     size = len(hashes)
-    return f"{size} events, head {hashes[size] if size else GENESIS}, {count} checkpoints", size, signers
+    summary = f"{size} events, head {hashes[size] if size else GENESIS}, {len(checkpoints)} checkpoints"
+    if tokens:
+        summary += f", {tokens} timestamps" + ("" if tsa_certs else " (not checked: no --tsa-cert)")
+    return summary, size, signers, stamps
 
 
 def parse_fingerprints(texts: list[str]) -> set[str]:
@@ -582,6 +698,10 @@ def main(argv: list[str] | None = None) -> int:
         "--key", action="append", default=[], type=Path, metavar="PEM",
         help="trust only these Ed25519 public keys instead of data/public-keys/*.pem",
     )  # fmt: skip
+    parser.add_argument(
+        "--tsa-cert", action="append", default=[], type=Path, metavar="PEM",
+        help="the certificate of a Time-Stamp Authority you trust (from the TSA, not the package)",
+    )  # fmt: skip
     try:
         args = parser.parse_args(argv)
         if Ed25519PublicKey is None:
@@ -594,6 +714,7 @@ def main(argv: list[str] | None = None) -> int:
         heads = parse_heads(args.head, cases)
         wanted = parse_fingerprints(args.key_fingerprint)
         given = load_keys(args.key)
+        tsa_certs = load_tsa_certs(args.tsa_cert)
     except UsageError as exc:
         print(f"verify.py: {exc}", file=sys.stderr)
         return USAGE
@@ -617,11 +738,13 @@ def main(argv: list[str] | None = None) -> int:
             if not REFERENCE.fullmatch(case):
                 raise Broken(f"data/ledger/{file_stem(case)}.jsonl", "not a case reference (A-Z, 0-9, '-', '.', '/')")
             # Anchored to a key, the package's other keys are trusted only through a key.rotated event.
-            results[case] = verify_case(data, case, keys, heads[case], recorded, shipped if key_anchored else None)
+            results[case] = verify_case(
+                data, case, keys, heads[case], recorded, shipped if key_anchored else None, tsa_certs
+            )
         except Broken as problem:
             results[case] = problem
     try:
-        files: dict[str, str] | Broken = verify_files(data, recorded)
+        files: dict[str, str] | Broken = verify_files(data, recorded, {file_stem(case) for case in cases})
     except Broken as problem:
         files = problem
     status = 0
@@ -631,13 +754,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{case}: BROKEN - {result if isinstance(result, Broken) else files}")
             status = BROKEN
             continue
-        summary, _size, signers = result
+        summary, _size, signers, stamps = result
         anchors = [f"head {size}:{head}" for size, head in heads[case]]
         covered = max((size for size, _head in heads[case]), default=0)
         if key_anchored:
             for _kid, (upto, key) in sorted(signers.items(), key=lambda item: item[1][0]):
                 anchors.append(f"key {fingerprint(raw_key(key))} signed up to event {upto}")
                 covered = max(covered, upto)
+        for upto, text in sorted(stamps):
+            anchors.append(text)
+            covered = max(covered, upto)
         count = sum(1 for path in files if path != "case.json")
         # A file counts as anchored only if an anchored part of the ledger records it: an event
         # appended later could vouch for a replaced file.

@@ -6,7 +6,7 @@ from evidence.models.exports import Export
 from evidence.models.files import StoredFile
 from evidence.models.items import EvidenceItem
 from evidence.models.kept import EvidenceFile
-from evidence.models.ledger import Checkpoint, CustodyEvent
+from evidence.models.ledger import Checkpoint, CheckpointTimestamp, CustodyEvent, TimestampAuthorityStatus
 from evidence.models.markings import Manufacturer, Marking
 from evidence.models.photos import Photo
 from evidence.models.sources import Attribution, Source
@@ -15,6 +15,7 @@ __all__ = [
     "AccessLog",
     "Attribution",
     "Checkpoint",
+    "CheckpointTimestamp",
     "CustodyEvent",
     "EvidenceFile",
     "EvidenceIsPermanent",
@@ -25,6 +26,7 @@ __all__ = [
     "Photo",
     "Source",
     "StoredFile",
+    "TimestampAuthorityStatus",
     "UndeletableModel",
     "UndeletableQuerySet",
 ]

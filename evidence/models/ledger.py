@@ -157,3 +157,69 @@ class Checkpoint(models.Model):
             "key": self.key_id,
             "signature": self.signature,
         }
+
+
+class TimestampQuerySet(CustodyEventQuerySet):
+    case_lookup = "checkpoint__case_id"
+
+
+class CheckpointTimestamp(models.Model):
+    """An RFC 3161 timestamp token over a checkpoint, from one TSA of ATTEST_TSA_URLS: written once.
+
+    `reply` is the TSA's whole DER reply, shipped in packages as data/timestamps/<CASE>/<sha256>.tsr;
+    its message imprint is the SHA-256 of the checkpoint's signed message (custody-format.md, 8a)."""
+
+    checkpoint = models.ForeignKey(
+        Checkpoint, on_delete=models.PROTECT, related_name="timestamps", verbose_name=_("checkpoint")
+    )
+    tsa_url = models.CharField(_("time-stamp authority"), max_length=500, editable=False)
+    tsa_name = models.CharField(_("signed by"), max_length=500, editable=False)
+    reply = models.BinaryField(_("timestamp reply"), editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True, editable=False)
+    gen_time = models.DateTimeField(_("time stamped"), editable=False)
+    obtained_at = models.DateTimeField(_("obtained at"), editable=False)
+
+    objects = TimestampQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("trusted timestamp")
+        verbose_name_plural = _("trusted timestamps")
+        ordering = ["checkpoint", "tsa_url"]
+        get_latest_by = "obtained_at"
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "tsa_url"], name="one_timestamp_per_checkpoint_and_tsa")
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(tsa)s at %(time)s") % {"tsa": self.tsa_name, "time": f"{self.gen_time:%Y-%m-%d %H:%M:%S}"}
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise EvidenceIsPermanent(_("Trusted timestamps are never changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise EvidenceIsPermanent(_("Trusted timestamps are never deleted."))
+
+
+class TimestampAuthorityStatus(models.Model):
+    """How the last request to one TSA went: what /healthz and the case page report. Operational, not evidence."""
+
+    url = models.CharField(_("time-stamp authority"), max_length=500, unique=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True)
+    last_failure_at = models.DateTimeField(_("last failure"), null=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("time-stamp authority status")
+        verbose_name_plural = _("time-stamp authority statuses")
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def failing(self) -> bool:
+        """The last request failed (a success since clears it)."""
+        if self.last_failure_at is None:
+            return False
+        return self.last_success_at is None or self.last_success_at < self.last_failure_at

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop
 from cases.choices import Role
 from cases.models import Case
 from cases.services import require_role
-from evidence import background, custody, filestore
+from evidence import background, custody, filestore, timestamps
 from evidence.choices import EventType, ExportKind, ExportStatus, FileKind, SubjectType
 from evidence.models import Checkpoint, Export
 from evidence.selectors import stuck_exports
@@ -188,6 +188,7 @@ def build_export(*, export_id: int) -> Export:
 
     try:
         checkpoint = custody.sign_checkpoint(case=export.case, reason=f"export {export.pk}")
+        timestamps.stamp(checkpoint)  # before the dossier, which prints the token's time
         with tempfile.TemporaryDirectory(dir=filestore.incoming_dir(), prefix="export-") as folder:
             workdir = Path(folder)
             dossier = workdir / "dossier.pdf"  # never a name from user text: a reference once wrote outside
@@ -240,7 +241,9 @@ def _seal_package(export: Export, files: list[dict]) -> Checkpoint:
             actor=export.requested_by,
             payload={"files": files},
         )
-        return custody.sign_checkpoint(case=export.case, reason=f"package {export.pk} sealed")
+        checkpoint = custody.sign_checkpoint(case=export.case, reason=f"package {export.pk} sealed")
+    timestamps.stamp(checkpoint)  # after the commit: no lock is held while a TSA answers
+    return checkpoint
 
 
 def _export_event(export: Export):

@@ -551,7 +551,7 @@ def test_the_script_hashes_like_the_reference(chain):
     assert verify.key_id(b"\x01" * 32) == ledger.key_id(b"\x01" * 32)
 
 
-def test_the_script_imports_only_the_standard_library_and_cryptography():
+def test_the_script_imports_only_the_standard_library_cryptography_and_for_timestamps_rfc3161_client():
     tree = ast.parse(SCRIPT.read_text(encoding="utf-8"))
     modules = set()
     for node in ast.walk(tree):
@@ -563,7 +563,7 @@ def test_the_script_imports_only_the_standard_library_and_cryptography():
         elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "__import__":
             pytest.fail("no dynamic imports")
     roots = {name.split(".")[0] for name in modules}
-    assert roots - set(sys.stdlib_module_names) == {"cryptography"}
+    assert roots - set(sys.stdlib_module_names) == {"cryptography", "rfc3161_client"}
 
 
 # --- The worked example of docs/custody-format.md is real ---------------------------------
