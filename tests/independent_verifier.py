@@ -1,12 +1,14 @@
 """A second, independent verifier of Attest evidence packages, written from docs/custody-format.md alone.
 
-It does not import anything from the project (standard library plus ``cryptography``) and was
-written without reading evidence/export/verify.py or evidence/lib/ledger.py. The test module
-tests/evidence/test_independent_verifier.py runs it side by side with the shipped verifier.
+It does not import anything from the project (standard library, ``cryptography`` and, for section
+8a, ``rfc3161-client``) and was written without reading evidence/export/verify.py or
+evidence/lib/ledger.py. The test module tests/evidence/test_independent_verifier.py runs it side by
+side with the shipped verifier.
 
-``verify(bag_dir, heads, key_fingerprints, keys)`` returns the exit status (0 anchored, 1 broken,
-2 unanchored, 3 usage error) and the verdict word of each case; ``verify_report`` also gives the
-reason of each verdict.
+``verify(bag_dir, heads, key_fingerprints, keys, tsa_certs=())`` returns the exit status (0 anchored,
+1 broken, 2 unanchored, 3 usage error) and the verdict word of each case; ``verify_report`` also gives
+the reason of each verdict. Trusted timestamps (section 8a) are checked with ``rfc3161-client``, imported
+only when TSA certificates are given.
 
 Readings chosen where the page is ambiguous or silent (section numbers are the page's):
 
@@ -57,6 +59,27 @@ Readings chosen where the page is ambiguous or silent (section numbers are the p
 12. Event records: types of section 4 are checked; payload contents are not (section 5: the chain
     never depends on them). ``event.corrected`` needs an integer ``corrects`` with
     1 <= corrects < seq; every other type needs ``corrects`` null.
+13. Trusted timestamps, layout (sections 8a, 11): ``timestamps/`` is metadata like ``ledger/``: a
+    files.json path under it is unsafe. Under ``data/timestamps/`` the only files allowed are
+    ``<stem>/<64 lowercase hex>.tsr`` where ``<stem>`` is the file-name form of a shipped case; any
+    other file (a stray name, a file directly in ``timestamps/``, deeper folders' files, a folder of
+    a case not shipped) is BROKEN, with or without ``--tsa-cert``; folders alone are allowed. Check 1
+    (the name is the SHA-256 of the bytes) is made always; an upper-case hex name is not a token name.
+14. ``--tsa-cert`` files: PEM (every certificate in the file is a given root) or, when the file has
+    no PEM marker, one DER certificate; a file that cannot be read or parsed is a usage error (3), and
+    so is ``--tsa-cert`` without ``rfc3161-client``. A token passes check 3 when it verifies against
+    any one given certificate taken as the only root (the library checks the signature, the chain at
+    ``genTime`` and the critical ``timeStamping`` EKU of the signer).
+15. Token checks run in the page's order 1-4, token by token in file-name order, and stop at the first
+    that fails: a token that fails check 3 is set aside (not an anchor, no error) and is NOT put to
+    check 4, since its time is only the word of an untrusted signer. Check 2: a response that does
+    not parse, whose status is not granted (0), whose imprint algorithm is not SHA-256 or whose
+    imprint matches no checkpoint of the case's checkpoints file is BROKEN. Check 4 compares
+    ``genTime`` with the matched checkpoint's ``signed_at`` read as UTC: ``|genTime - signed_at| <=
+    300 s`` holds (300 s exactly included); the token's accuracy is not taken into account.
+16. A token anchor "held" when the token passed all four checks; it covers events 1 .. its
+    checkpoint's size, like a head of that size, and combines with the other anchors for "the
+    largest event an anchor covers". Tokens never count as a key anchor (they make no key trusted).
 """
 
 from __future__ import annotations
@@ -67,6 +90,7 @@ import json
 import os
 import re
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 GENESIS = "0" * 64
@@ -90,7 +114,9 @@ EVENT_MEMBERS = {
     "v", "case", "seq", "type", "subject", "actor", "occurred_at", "recorded_at", "corrects", "payload", "prev",
 }  # fmt: skip
 CHECKPOINT_MEMBERS = {"v", "case", "size", "head", "signed_at", "key", "signature"}
-METADATA_DIRS = ("ledger", "checkpoints", "public-keys")
+METADATA_DIRS = ("ledger", "checkpoints", "public-keys", "timestamps")
+TOKEN_NAME = re.compile(r"([0-9a-f]{64})\.tsr")
+TIME_WINDOW_SECONDS = 300
 METADATA_FILES = ("files.json", "case.json")
 
 
@@ -492,6 +518,110 @@ def check_checkpoints(
 
 
 # ---------------------------------------------------------------------------------------------
+# Section 8a: trusted timestamps.
+
+
+def _tsp():
+    from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
+
+    return decode_timestamp_response, VerifierBuilder, VerificationError
+
+
+def load_tsa_certificates(path: Path) -> list:
+    """The certificates of a --tsa-cert file, PEM (all of them) or DER (reading 14); ValueError otherwise."""
+    from cryptography import x509
+
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.__class__.__name__}") from None
+    if b"-----BEGIN" in raw:
+        certificates = x509.load_pem_x509_certificates(raw)
+    else:
+        certificates = [x509.load_der_x509_certificate(raw)]
+    if not certificates:
+        raise ValueError(f"{path} holds no certificate")
+    return certificates
+
+
+def _signed_at(text: str):
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def token_files(data: Path, stem: str) -> list[tuple[Path, bytes]]:
+    """Check 1 of section 8a, always: every token of the case is named by the SHA-256 of its bytes."""
+    folder = data / "timestamps" / stem
+    if not os.path.lexists(folder):
+        return []
+    if folder.is_symlink() or not folder.is_dir():
+        raise Problem(f"timestamps/{stem}", "not a folder")
+    tokens = []
+    for path in sorted(folder.iterdir()):
+        where = f"timestamps/{stem}/{path.name}"
+        if not _regular(path):
+            raise Problem(where, "not a regular file")
+        match = TOKEN_NAME.fullmatch(path.name)
+        if not match:
+            raise Problem(where, "not named <sha256>.tsr")
+        raw = path.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != match[1]:
+            raise Problem(where, "its name is not the SHA-256 of its bytes")
+        tokens.append((path, raw))
+    return tokens
+
+
+def check_tokens(tokens, checkpoints: list[dict], roots: list) -> list[tuple[dict, str]]:
+    """Checks 2-4 of section 8a; returns (checkpoint, description) of every token that anchors."""
+    decode, verifier_builder, verification_error = _tsp()
+    by_imprint = {hashlib.sha256(_message(c)).digest(): c for c in checkpoints}
+    anchors = []
+    for path, raw in tokens:
+        where = f"timestamps/{path.parent.name}/{path.name}"
+        try:
+            response = decode(raw)
+            status = response.status
+            info = response.tst_info
+            algorithm = info.message_imprint.hash_algorithm.dotted_string
+            imprint = info.message_imprint.message
+            gen_time = info.gen_time
+        except Exception as error:  # any failure to parse is a token that is not a TimeStampResp
+            raise Problem(where, f"not a DER TimeStampResp ({error})") from None
+        if status != 0:
+            raise Problem(where, f"status {status}, not granted (0)")
+        if algorithm != "2.16.840.1.101.3.4.2.1":
+            raise Problem(where, f"imprint algorithm {algorithm} is not SHA-256")
+        checkpoint = by_imprint.get(imprint)
+        if checkpoint is None:
+            raise Problem(where, "its imprint is the hash of none of the case's checkpoints (a token for other data)")
+        trusted = False
+        for root in roots:
+            try:
+                trusted = verifier_builder().add_root_certificate(root).build().verify(response, imprint) is True
+            except (verification_error, ValueError):
+                trusted = False
+            if trusted:
+                break
+        if not trusted:
+            continue  # check 3: perhaps another TSA's token; no anchor and no error (reading 15)
+        if gen_time.tzinfo is None:
+            gen_time = gen_time.replace(tzinfo=UTC)
+        try:
+            signed_at = _signed_at(checkpoint["signed_at"])
+        except ValueError:
+            raise Problem(where, f"its checkpoint's signed_at {checkpoint['signed_at']} is no real time") from None
+        offset = abs((gen_time - signed_at).total_seconds())
+        if offset > TIME_WINDOW_SECONDS:
+            raise Problem(
+                where,
+                f"genTime {gen_time.isoformat()} is {offset:.0f} s from the checkpoint's signed_at "
+                f"{checkpoint['signed_at']} (at most {TIME_WINDOW_SECONDS} s)",
+            )
+        name = info.name.value.rfc4514_string() if hasattr(info.name, "value") else "TSA"
+        anchors.append((checkpoint, f"timestamp {name} {gen_time.isoformat()} (checkpoint {checkpoint['size']})"))
+    return anchors
+
+
+# ---------------------------------------------------------------------------------------------
 # Sections 10 and 11: the files of the package.
 
 
@@ -504,8 +634,11 @@ def _safe_path(path) -> bool:
     return not (path in METADATA_FILES or parts[0] in METADATA_DIRS)
 
 
-def check_package_files(data: Path) -> tuple[list[dict], bool]:
-    """Fixity, path rules and "nothing else" (step 8), except binding. Returns entries and case.json presence."""
+def check_package_files(data: Path, stems=()) -> tuple[list[dict], bool]:
+    """Fixity, path rules and "nothing else" (step 9), except binding. Returns entries and case.json presence.
+
+    `stems` are the file-name forms of the shipped cases: the only folders under timestamps/ (reading 13).
+    """
     if data.is_symlink():
         raise Problem("data/", "is a symbolic link")
     listing = data / "files.json"
@@ -558,7 +691,12 @@ def check_package_files(data: Path) -> tuple[list[dict], bool]:
                 continue
             if not stat.S_ISREG(mode):
                 raise Problem(relative, "not a regular file (a pipe, device or socket)")
-            if relative in METADATA_FILES or relative.split("/")[0] in METADATA_DIRS or relative in seen:
+            parts = relative.split("/")
+            if parts[0] == "timestamps":
+                if len(parts) != 3 or parts[1] not in stems or not TOKEN_NAME.fullmatch(parts[2]):
+                    raise Problem(relative, "is not a token timestamps/<CASE_REF>/<sha256>.tsr of a shipped case")
+                continue
+            if relative in METADATA_FILES or parts[0] in METADATA_DIRS or relative in seen:
                 continue
             raise Problem(relative, "is not listed in files.json")
     case_json = data / "case.json"
@@ -607,7 +745,9 @@ def _package_keys(data: Path) -> tuple[dict[str, object], Problem | None]:
     return pool, None
 
 
-def verify_report(bag_dir, heads=(), key_fingerprints=(), keys=()) -> tuple[int, dict[str, tuple[str, str]]]:
+def verify_report(
+    bag_dir, heads=(), key_fingerprints=(), keys=(), *, tsa_certs=()
+) -> tuple[int, dict[str, tuple[str, str]]]:
     """Exit status and, per case, (verdict, reason)."""
     try:
         _crypto()
@@ -628,6 +768,17 @@ def verify_report(bag_dir, heads=(), key_fingerprints=(), keys=()) -> tuple[int,
         for path in keys:
             try:
                 given_keys.append(load_public_key(Path(path)))
+            except (ValueError, TypeError) as error:
+                raise UsageError(str(error)) from None
+        roots = []
+        if tsa_certs:
+            try:
+                _tsp()
+            except ImportError:
+                raise UsageError("--tsa-cert needs the rfc3161-client package") from None
+        for path in tsa_certs:
+            try:
+                roots.extend(load_tsa_certificates(Path(path)))
             except (ValueError, TypeError) as error:
                 raise UsageError(str(error)) from None
     except UsageError:
@@ -667,7 +818,7 @@ def verify_report(bag_dir, heads=(), key_fingerprints=(), keys=()) -> tuple[int,
     anchored_by_keys = bool(given_keys or fingerprints)
 
     try:
-        package = check_package_files(data)
+        package = check_package_files(data, set(cases.values()))
     except Problem as problem:
         package = problem
 
@@ -692,7 +843,7 @@ def verify_report(bag_dir, heads=(), key_fingerprints=(), keys=()) -> tuple[int,
             if package_problem is not None:
                 raise package_problem
             results[case] = _verify_case(
-                case, stem, read, data, parsed_heads, anchors, anchored_by_keys, pool, package, recorded_anywhere
+                case, stem, read, data, parsed_heads, anchors, anchored_by_keys, pool, package, recorded_anywhere, roots
             )
         except Problem as problem:
             results[case] = (BROKEN, f"{problem.where}: {problem.reason}")
@@ -701,13 +852,19 @@ def verify_report(bag_dir, heads=(), key_fingerprints=(), keys=()) -> tuple[int,
     return status, results
 
 
-def _verify_case(case, stem, read, data, heads, anchors, anchored_by_keys, pool, package, recorded_anywhere):
+def _verify_case(case, stem, read, data, heads, anchors, anchored_by_keys, pool, package, recorded_anywhere, roots):
     hashes, entries = read
     checkpoints = read_checkpoints(data / "checkpoints" / f"{stem}.json")
     # Without a key anchor every key of the package is trusted and none vouches for anything.
     trusted = extend_trust(set(anchors), pool, checkpoints, case, hashes, entries) if anchored_by_keys else set(pool)
     signed = check_checkpoints(checkpoints, case, hashes, trusted, pool)
     covered, held = -1, []
+    # Step 7, section 8a: names always; given TSA certificates, each token's imprint, chain and time.
+    tokens = token_files(data, stem)
+    if roots:
+        for checkpoint, description in check_tokens(tokens, checkpoints, roots):
+            covered = max(covered, checkpoint["size"])
+            held.append(description)
     for head_case, size, sha in heads:
         if head_case not in (None, case):
             continue
@@ -735,9 +892,11 @@ def _verify_case(case, stem, read, data, heads, anchors, anchored_by_keys, pool,
         if sha not in recorded_anywhere:
             raise Problem(path, "no event of any ledger of the package records its SHA-256")
     summary = f"{len(hashes)} events, head {hashes[-1] if hashes else GENESIS}, {len(signed)} checkpoints"
+    if tokens:
+        summary += f", {len(tokens)} timestamps"
     summary += f", {len(entries_of_files)} files"
     if not held:
-        return UNANCHORED, f"{summary}: no anchor; give --head, --key-fingerprint or --key"
+        return UNANCHORED, f"{summary}: no anchor; give --head, --key-fingerprint, --key or --tsa-cert"
     # The files of the case: those its own ledger records (section 11, verdicts).
     recorded = recorded_files(entries)
     late = [path for path, sha in files if sha in recorded and recorded[sha] > covered]
@@ -746,8 +905,8 @@ def _verify_case(case, stem, read, data, heads, anchors, anchored_by_keys, pool,
     return ANCHORED, f"{summary}; anchors: {', '.join(held)}"
 
 
-def verify(bag_dir: Path, heads=(), key_fingerprints=(), keys=()) -> tuple[int, dict[str, str]]:
-    status, results = verify_report(bag_dir, heads, key_fingerprints, keys)
+def verify(bag_dir: Path, heads=(), key_fingerprints=(), keys=(), *, tsa_certs=()) -> tuple[int, dict[str, str]]:
+    status, results = verify_report(bag_dir, heads, key_fingerprints, keys, tsa_certs=tsa_certs)
     return status, {case: verdict for case, (verdict, _) in results.items()}
 
 
@@ -760,8 +919,11 @@ if __name__ == "__main__":  # pragma: no cover - a convenience for people, the t
     parser.add_argument("--head", action="append", default=[])
     parser.add_argument("--key-fingerprint", action="append", default=[])
     parser.add_argument("--key", action="append", default=[], type=Path)
+    parser.add_argument("--tsa-cert", action="append", default=[], type=Path)
     arguments = parser.parse_args()
-    code, report = verify_report(arguments.bag_dir, arguments.head, arguments.key_fingerprint, arguments.key)
+    code, report = verify_report(
+        arguments.bag_dir, arguments.head, arguments.key_fingerprint, arguments.key, tsa_certs=arguments.tsa_cert
+    )
     for name, (verdict, reason) in report.items():
         print(f"{name}: {verdict} - {reason}" if verdict == BROKEN else f"{name}: {verdict} ({reason})")
     sys.exit(code)

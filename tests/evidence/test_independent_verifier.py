@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,7 @@ from tests.evidence.test_verify_script import (
     spec_blocks,
     write_package,
 )
+from tests.tsa import LoopbackTSA, openssl_available
 
 # The fixtures of test_verify_script.py, used here under the same names.
 key = test_verify_script.key
@@ -58,9 +60,10 @@ ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")  # \d matche
 BROKEN, UNANCHORED, ANCHORED = "BROKEN", "INTACT BUT UNANCHORED", "INTACT AND ANCHORED"
 
 
-def shipped(bag: Path, heads=(), fingerprints=(), keys=()) -> tuple[int, dict[str, str]]:
+def shipped(bag: Path, heads=(), fingerprints=(), keys=(), tsa_certs=()) -> tuple[int, dict[str, str]]:
     argv = [str(bag)]
-    for flag, values in (("--head", heads), ("--key-fingerprint", fingerprints), ("--key", keys)):
+    flags = (("--head", heads), ("--key-fingerprint", fingerprints), ("--key", keys), ("--tsa-cert", tsa_certs))
+    for flag, values in flags:
         for value in values:
             argv += [flag, str(value)]
     out = io.StringIO()
@@ -69,14 +72,16 @@ def shipped(bag: Path, heads=(), fingerprints=(), keys=()) -> tuple[int, dict[st
     return status, {match["case"]: match["verdict"] for match in WORD.finditer(out.getvalue())}
 
 
-def both(bag: Path, heads=(), fingerprints=(), keys=()) -> tuple[tuple, tuple]:
-    mine = independent.verify(bag, list(heads), list(fingerprints), [Path(k) for k in keys])
-    return shipped(bag, heads, fingerprints, keys), mine
+def both(bag: Path, heads=(), fingerprints=(), keys=(), tsa_certs=()) -> tuple[tuple, tuple]:
+    mine = independent.verify(
+        bag, list(heads), list(fingerprints), [Path(k) for k in keys], tsa_certs=[Path(c) for c in tsa_certs]
+    )
+    return shipped(bag, heads, fingerprints, keys, tsa_certs), mine
 
 
-def agree(bag: Path, expected_status: int, heads=(), fingerprints=(), keys=(), case: str = CASE) -> None:
+def agree(bag: Path, expected_status: int, heads=(), fingerprints=(), keys=(), case: str = CASE, tsa_certs=()) -> None:
     """Both give the same status and verdicts, and the status is the one the scenario expects."""
-    theirs, mine = both(bag, heads, fingerprints, keys)
+    theirs, mine = both(bag, heads, fingerprints, keys, tsa_certs)
     assert theirs == mine, f"shipped {theirs} != independent {mine}"
     assert theirs[0] == expected_status, theirs
     if expected_status != 3:
@@ -1178,3 +1183,290 @@ def test_two_rotations_in_a_row(package, key, chain):
     (data_of(package) / "public-keys" / "third.pem").write_bytes(pem_of(third))
     agree(package, 0, fingerprints=[fingerprint_of(key)])
     agree(package, 0, fingerprints=[fingerprint_of(third)])  # back along both hand-overs
+
+
+# --- Section 8a: trusted timestamps, with tokens of a real TSA on loopback --------------------------
+
+needs_openssl = pytest.mark.skipif(not openssl_available(), reason="needs openssl with the ts command")
+CHECKPOINT_PREFIX = b"attest-checkpoint/v1\n"
+
+
+@pytest.fixture(scope="module")
+def tsa(tmp_path_factory):
+    with LoopbackTSA(tmp_path_factory.mktemp("tsa")) as authority:
+        yield authority
+
+
+@pytest.fixture(scope="module")
+def other_tsa(tmp_path_factory):
+    with LoopbackTSA(tmp_path_factory.mktemp("other-tsa"), name="Other TSA") as authority:
+        yield authority
+
+
+def now_text(offset: timedelta = timedelta(0)) -> str:
+    return (datetime.now(UTC) + offset).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def signed_now(bag: Path, private: Ed25519PrivateKey, entries: list[dict], offset=timedelta(0), sizes=(2, 4, 6)):
+    """The checkpoints re-signed at `offset` from now (a second apart, in size order); returns them."""
+    signed = [
+        sign(private, entries, size, now_text(offset - timedelta(seconds=len(sizes) - n)))
+        for n, size in enumerate(sizes)
+    ]
+    checkpoints_file(bag).write_text(json.dumps(signed, indent=2))
+    return signed
+
+
+def checkpoint_message(checkpoint: dict) -> bytes:
+    """Section 8: the domain prefix and the canonical checkpoint without its signature."""
+    return CHECKPOINT_PREFIX + ledger.canonical_json({k: v for k, v in checkpoint.items() if k != "signature"})
+
+
+def token_for(authority: LoopbackTSA, message: bytes, algorithm=None) -> bytes:
+    from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
+
+    query = TimestampRequestBuilder().data(message).hash_algorithm(algorithm or HashAlgorithm.SHA256).build()
+    return authority.reply(query.as_bytes())
+
+
+def put_token(bag: Path, der: bytes, case_stem: str = CASE, name: str | None = None) -> Path:
+    folder = data_of(bag) / "timestamps" / case_stem
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or f"{hashlib.sha256(der).hexdigest()}.tsr")
+    path.write_bytes(der)
+    return path
+
+
+def stamped(bag: Path, private, entries, authority, offset=timedelta(0), which=-1) -> dict:
+    """Checkpoints signed `offset` from now and a token of `authority` for checkpoint `which`."""
+    checkpoint = signed_now(bag, private, entries, offset)[which]
+    put_token(bag, token_for(authority, checkpoint_message(checkpoint)))
+    return checkpoint
+
+
+@needs_openssl
+def test_a_valid_token_anchors_up_to_its_checkpoint(package, key, chain, tsa):
+    stamped(package, key, chain, tsa)
+    agree(package, 0, tsa_certs=[tsa.ca_cert])
+    agree(package, 2)  # tokens without --tsa-cert are counted, not anchors
+    agree(package, 0, tsa_certs=[tsa.ca_cert], heads=[f"4:{chain[3]['hash']}"])
+
+
+@needs_openssl
+def test_a_token_of_a_checkpoint_before_the_files_were_recorded(package, key, chain, tsa):
+    """Section 11: the photo (5) and the dossier (6) are recorded after the token's checkpoint of size 4."""
+    stamped(package, key, chain, tsa, which=1)
+    agree(package, 2, tsa_certs=[tsa.ca_cert])
+    agree(package, 0, tsa_certs=[tsa.ca_cert], heads=[f"6:{chain[5]['hash']}"])
+
+
+@needs_openssl
+def test_tokens_of_every_checkpoint(package, key, chain, tsa):
+    for checkpoint in signed_now(package, key, chain):
+        put_token(package, token_for(tsa, checkpoint_message(checkpoint)))
+    agree(package, 0, tsa_certs=[tsa.ca_cert])
+    agree(package, 0, tsa_certs=[tsa.ca_cert, tsa.ca_cert])
+
+
+@needs_openssl
+def test_the_ca_of_another_tsa(package, key, chain, tsa, other_tsa):
+    stamped(package, key, chain, tsa)
+    agree(package, 2, tsa_certs=[other_tsa.ca_cert])
+    agree(package, 0, tsa_certs=[other_tsa.ca_cert, tsa.ca_cert])
+
+
+@needs_openssl
+def test_the_tsa_certificate_instead_of_its_root(package, key, chain, tsa):
+    """Section 8a: 'a TSA certificate alone is not accepted as a root by common libraries'."""
+    stamped(package, key, chain, tsa)
+    agree(package, 2, tsa_certs=[tsa.tsa_cert])
+
+
+@needs_openssl
+def test_the_root_certificate_in_der(package, key, chain, tsa, tmp_path):
+    import ssl
+
+    stamped(package, key, chain, tsa)
+    (tmp_path / "ca.der").write_bytes(ssl.PEM_cert_to_DER_cert(tsa.ca_cert.read_text()))
+    agree(package, 0, tsa_certs=[tmp_path / "ca.der"])
+
+
+@needs_openssl
+def test_a_tsa_cert_that_is_no_certificate_is_a_usage_error(package, key, chain, tsa, tmp_path):
+    stamped(package, key, chain, tsa)
+    (tmp_path / "junk.pem").write_bytes(b"not a certificate")
+    agree(package, 3, tsa_certs=[tmp_path / "junk.pem"])
+    agree(package, 3, tsa_certs=[tmp_path / "missing.pem"])
+
+
+@needs_openssl
+def test_a_token_for_other_data(package, key, chain, tsa):
+    signed_now(package, key, chain)
+    put_token(package, token_for(tsa, b"some other data"))
+    agree(package, 1, tsa_certs=[tsa.ca_cert])
+    agree(package, 2)  # without --tsa-cert only names are checked
+
+
+@needs_openssl
+def test_a_token_for_a_checkpoint_that_is_not_shipped(package, key, chain, tsa):
+    signed_now(package, key, chain)
+    forged = sign(key, chain, 5, now_text())
+    put_token(package, token_for(tsa, checkpoint_message(forged)))
+    agree(package, 1, tsa_certs=[tsa.ca_cert])
+
+
+@needs_openssl
+def test_a_token_over_sha512(package, key, chain, tsa):
+    """Section 8a: the imprint's hash algorithm MUST be SHA-256."""
+    from rfc3161_client import HashAlgorithm
+
+    checkpoint = signed_now(package, key, chain)[-1]
+    put_token(package, token_for(tsa, checkpoint_message(checkpoint), HashAlgorithm.SHA512))
+    agree(package, 1, tsa_certs=[tsa.ca_cert])
+
+
+@needs_openssl
+@pytest.mark.parametrize("with_cert", [True, False], ids=["with---tsa-cert", "without"])
+def test_a_misnamed_token(package, key, chain, tsa, with_cert):
+    checkpoint = signed_now(package, key, chain)[-1]
+    der = token_for(tsa, checkpoint_message(checkpoint))
+    put_token(package, der, name=f"{hashlib.sha256(der + b'x').hexdigest()}.tsr")
+    agree(package, 1, tsa_certs=[tsa.ca_cert] if with_cert else [])
+
+
+@needs_openssl
+def test_a_token_named_in_upper_case_hex(package, key, chain, tsa):
+    checkpoint = signed_now(package, key, chain)[-1]
+    der = token_for(tsa, checkpoint_message(checkpoint))
+    put_token(package, der, name=f"{hashlib.sha256(der).hexdigest().upper()}.tsr")
+    agree(package, 1, tsa_certs=[tsa.ca_cert])
+    agree(package, 1)
+
+
+@needs_openssl
+@pytest.mark.parametrize("with_cert", [True, False], ids=["with---tsa-cert", "without"])
+def test_a_token_in_the_folder_of_a_case_not_shipped(package, key, chain, tsa, with_cert):
+    checkpoint = signed_now(package, key, chain)[-1]
+    put_token(package, token_for(tsa, checkpoint_message(checkpoint)), case_stem="PGO-2024-0002")
+    agree(package, 1, tsa_certs=[tsa.ca_cert] if with_cert else [])
+
+
+@needs_openssl
+@pytest.mark.parametrize("where", [f"timestamps/{CASE}/notes.txt", "timestamps/README", f"timestamps/{CASE}/sub/x.tsr"])
+def test_a_stray_file_under_timestamps(package, key, chain, tsa, where):
+    stamped(package, key, chain, tsa)
+    path = data_of(package) / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"stray")
+    agree(package, 1, tsa_certs=[tsa.ca_cert])
+    agree(package, 1)
+
+
+@needs_openssl
+@pytest.mark.parametrize(
+    ("minutes", "expected"), [(-10, 1), (10, 1), (-4, 0), (4, 0)], ids=["10-before", "10-after", "4-before", "4-after"]
+)
+def test_the_300_second_window(package, key, chain, tsa, minutes, expected):
+    """Section 8a, check 4: genTime within 300 s either side of signed_at, else broken."""
+    stamped(package, key, chain, tsa, offset=timedelta(minutes=minutes))
+    agree(package, expected, tsa_certs=[tsa.ca_cert])
+    agree(package, 2)  # without --tsa-cert the time is not checked
+
+
+@needs_openssl
+def test_a_backdated_token_of_another_tsa(package, key, chain, other_tsa, tsa):
+    """A token that fails check 3 (another TSA's) and would fail check 4: see the module's report."""
+    stamped(package, key, chain, other_tsa, offset=timedelta(minutes=-10))
+    agree(package, 2, tsa_certs=[tsa.ca_cert])
+
+
+@needs_openssl
+@pytest.mark.parametrize(("with_cert", "expected"), [(True, 1), (False, 2)], ids=["with---tsa-cert", "without"])
+def test_garbage_named_by_its_hash(package, key, chain, with_cert, expected, tsa):
+    signed_now(package, key, chain)
+    put_token(package, b"this is not a TimeStampResp")
+    agree(package, expected, tsa_certs=[tsa.ca_cert] if with_cert else [])
+
+
+@needs_openssl
+@pytest.mark.parametrize("with_cert", [True, False], ids=["with---tsa-cert", "without"])
+def test_a_symlinked_token(package, key, chain, tsa, tmp_path, with_cert):
+    checkpoint = signed_now(package, key, chain)[-1]
+    der = token_for(tsa, checkpoint_message(checkpoint))
+    (tmp_path / "elsewhere.tsr").write_bytes(der)
+    folder = data_of(package) / "timestamps" / CASE
+    folder.mkdir(parents=True)
+    (folder / f"{hashlib.sha256(der).hexdigest()}.tsr").symlink_to(tmp_path / "elsewhere.tsr")
+    agree(package, 1, tsa_certs=[tsa.ca_cert] if with_cert else [])
+
+
+@needs_openssl
+def test_a_token_listed_in_files_json(package, key, chain, tsa):
+    """A files.json path under timestamps/ names metadata (independent reading 13)."""
+    stamped(package, key, chain, tsa)
+    (path,) = (data_of(package) / "timestamps" / CASE).iterdir()
+    relative = path.relative_to(data_of(package)).as_posix()
+    raw = path.read_bytes()
+    edit_manifest(
+        package, lambda m: m.append({"path": relative, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)})
+    )
+    theirs, mine = both(package, tsa_certs=[tsa.ca_cert])
+    assert theirs == mine
+
+
+@needs_openssl
+def test_a_token_of_another_tsa_for_other_data(package, key, chain, tsa, other_tsa):
+    """Check 2 (the imprint) comes before check 3 (the chain): untrusted or not, it covers no checkpoint."""
+    signed_now(package, key, chain)
+    put_token(package, token_for(other_tsa, b"some other data"))
+    agree(package, 1, tsa_certs=[tsa.ca_cert])
+
+
+@needs_openssl
+def test_a_token_of_the_other_case_in_this_cases_folder(package, key, chain, tsa):
+    """Section 8a: the imprint must equal the hash of one of *the case's* checkpoints."""
+    stamped(package, key, chain, tsa)
+    add_case(package, key, OTHER, 6)
+    other_stem = OTHER.replace("/", "_")
+    (other_checkpoint,) = json.loads((data_of(package) / "checkpoints" / f"{other_stem}.json").read_text())
+    put_token(package, token_for(tsa, checkpoint_message(other_checkpoint)))
+    agree(package, 1, tsa_certs=[tsa.ca_cert])
+    theirs, mine = both(package, heads=[f"{OTHER}:6:{build_chain(OTHER)[5]['hash']}"], tsa_certs=[tsa.ca_cert])
+    assert theirs == mine
+    assert theirs[1] == {CASE: BROKEN, OTHER: ANCHORED}
+
+
+@needs_openssl
+def test_a_token_of_the_other_case_in_its_own_folder(package, key, chain, tsa):
+    stamped(package, key, chain, tsa)
+    other_entries = add_case(package, key, OTHER, 6)
+    other_stem = OTHER.replace("/", "_")
+    other = ledger.sign_checkpoint(key, case=OTHER, size=6, head=other_entries[5]["hash"], signed_at=now_text())
+    (data_of(package) / "checkpoints" / f"{other_stem}.json").write_text(json.dumps([other]))
+    put_token(package, token_for(tsa, checkpoint_message(other)), case_stem=other_stem)
+    theirs, mine = both(package, tsa_certs=[tsa.ca_cert])
+    assert theirs == mine
+    assert theirs[1] == {CASE: ANCHORED, OTHER: ANCHORED}
+
+
+@needs_openssl
+def test_an_empty_timestamps_folder(package, key, chain):
+    signed_now(package, key, chain)
+    (data_of(package) / "timestamps" / CASE).mkdir(parents=True)
+    agree(package, 2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=NotADirectoryError,
+    reason="Section 11 is clear: data/ holds folders and tokens timestamps/<CASE_REF>/<sha256>.tsr only, so a "
+    "regular file at data/timestamps/<CASE_REF> is BROKEN (the independent verifier: 1, BROKEN). The shipped "
+    "verify.py crashes with NotADirectoryError (os.listdir of that path in its timestamp step) instead of "
+    "printing a verdict.",
+)
+def test_a_file_in_place_of_the_timestamps_folder(package, key, chain):
+    signed_now(package, key, chain)
+    (data_of(package) / "timestamps").mkdir()
+    (data_of(package) / "timestamps" / CASE).write_bytes(b"")
+    assert independent.verify(package)[0] == 1
+    agree(package, 1)
