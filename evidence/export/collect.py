@@ -35,7 +35,7 @@ from evidence.export.dossier import (
 )
 from evidence.export.layout import VERIFY_SCRIPT
 from evidence.export.pdf.labels import LABELS, format_date
-from evidence.lib.ledger import key_fingerprint
+from evidence.lib.ledger import format_timestamp, key_fingerprint
 from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceFile, EvidenceItem, Export, Photo, Source
 from evidence.services.markings import region_on_preview
 
@@ -333,6 +333,10 @@ def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> Do
         checkpoint_signature=checkpoint.signature,
         public_key_fingerprint=key_fingerprint(public_raw),
         verifier_sha256=filestore.hash_file(VERIFY_SCRIPT)[0],
+        timestamps=[
+            (token.tsa_name, format_timestamp(token.gen_time)[:19].replace("T", " "))
+            for token in checkpoint.timestamps.order_by("gen_time", "tsa_url")
+        ],
         statistics=statistics,
         incidents=incidents,
         exhibits=exhibit_list,

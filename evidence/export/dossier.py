@@ -164,6 +164,8 @@ class DossierData:
     checkpoint_signature: str  # base64
     public_key_fingerprint: str  # the full SHA-256 of the key's raw bytes (verify.py --key-fingerprint)
     verifier_sha256: str = ""  # of the verify.py a package ships, so the reader can check it first
+    # The RFC 3161 timestamps of that checkpoint: (the TSA as its certificate names it, its time in UTC).
+    timestamps: Sequence[tuple[str, str]] = ()
     # incidents, killed, wounded, launches, launches_failed_in_flight, failed_in_flight_share (float | None),
     # launches_identified_by_debris, launches_identified_by_trajectory_speed_or_launch_site,
     # by_kind / by_outcome / by_region (dict[str, int]).

@@ -416,3 +416,31 @@ def test_the_printed_steps_pass_a_true_package_and_fail_a_rewritten_resigned_one
     verdict = run_in(bag, verify_command.replace("python3 ", f"{sys.executable} ", 1))
     assert verdict.returncode == 1, verdict.stdout + verdict.stderr
     assert "BROKEN" in verdict.stdout
+
+
+@pytest.mark.django_db
+def test_the_printed_timestamp_step_anchors_to_the_tsa_when_followed(team, filed_case, tmp_path, settings):
+    """With a TSA configured, the dossier names the timestamp and prints a command with --tsa-cert;
+    saving the TSA's root certificate as it says and running that command anchors to the timestamp."""
+    import shutil
+
+    from tests.tsa import LoopbackTSA, openssl_available
+
+    if not openssl_available():
+        pytest.skip("needs the openssl command (openssl ts -reply)")
+    with LoopbackTSA(tmp_path / "tsa") as tsa:
+        settings.ATTEST_TSA_URLS = [tsa.url]
+        call_command("export_package", filed_case.reference, "--output", str(tmp_path / "bag"), "--as", "alice")
+    [bag] = (tmp_path / "bag").iterdir()
+    [dossier] = (bag / "data" / "dossier").glob("*.pdf")
+    text = squeezed(" ".join(pdf_pages(dossier)))
+    assert squeezed("timestamped by a Time-Stamp Authority (RFC 3161): Attest Test TSA, ") in text
+    _script, _package, stamped, _attest = printed_commands(dossier)
+    assert stamped.endswith("--tsa-cert TSA-ROOT.pem")
+    command = stamped.replace("python3 ", f"{sys.executable} ", 1)
+    missing = run_in(bag, command)
+    assert missing.returncode == 3, missing.stdout + missing.stderr  # the certificate is not there yet
+    shutil.copyfile(tsa.ca_cert, bag / "TSA-ROOT.pem")
+    verdict = run_in(bag, command)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+    assert "timestamp by CN=Attest Test TSA at " in verdict.stdout

@@ -173,6 +173,12 @@ LABELS: dict[str, dict[str, str]] = {
             "(Python 3 and the cryptography package), anchored to this dossier: the ledger head it prints and "
             "the fingerprint of the key that signed it:"
         ),
+        "verify_step_timestamp": (
+            "The ledger up to event {size} was also timestamped by a Time-Stamp Authority (RFC 3161): {stamps}. "
+            "To anchor the verdict to that time too, obtain the authority's root certificate from the authority "
+            "itself (not from this package), save it in the package's folder as TSA-ROOT.pem and run (this also "
+            "needs the rfc3161-client package: pip install rfc3161-client):"
+        ),
         "verify_step_attest": (
             "Where Attest itself is available, its operator can run the same checks against the live "
             "database, including every stored file:"
@@ -352,6 +358,12 @@ LABELS: dict[str, dict[str, str]] = {
             "У тій самій теці перевірте журнал, його контрольні точки й усі файли разом цим верифікатором "
             "(Python 3 і пакет cryptography), прив'язавши перевірку до цього досьє: до надрукованої в ньому "
             "голови журналу та відбитка ключа, яким її підписано:"
+        ),
+        "verify_step_timestamp": (
+            "Журнал до події {size} також засвідчено позначкою часу служби позначок часу (RFC 3161): {stamps}. "
+            "Щоб прив'язати перевірку й до цього часу, отримайте кореневий сертифікат служби від самої служби "
+            "(не з цього пакета), збережіть його в теці пакета як TSA-ROOT.pem і виконайте (потрібен також пакет "
+            "rfc3161-client: pip install rfc3161-client):"
         ),
         "verify_step_attest": (
             "Якщо доступний сам Attest, його оператор може виконати ті самі перевірки на робочій базі даних, "

@@ -462,6 +462,13 @@ def annex(ctx: Context) -> list[Flowable]:
         (ctx.label("verify_step_attest"),
          f"python manage.py verify_custody {data.case_reference} \\\n  --head {head}"),
     ]  # fmt: skip
+    if data.timestamps:
+        stamps = "; ".join(f"{tsa}, {when} UTC" for tsa, when in data.timestamps)
+        steps.insert(3, (
+            ctx.label("verify_step_timestamp", size=data.ledger_size, stamps=stamps),
+            f"python3 verify.py . \\\n  --head {head} \\\n  --key-fingerprint {data.public_key_fingerprint} \\\n"
+            "  --tsa-cert TSA-ROOT.pem",
+        ))  # fmt: skip
     command_style = ParagraphStyle("command", parent=styles.code, fontName=MONO, fontSize=6.6, leading=8.6)
     block: list[Flowable] = [CondPageBreak(60 * mm), Paragraph(ctx.label("verify_title"), styles.h2)]
     for number, (text, command) in enumerate(steps, start=1):
