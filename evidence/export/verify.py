@@ -428,8 +428,10 @@ def verify_timestamps(
     is read: it must cover one of the case's checkpoints; one that chains to a given certificate and
     lies within TIMESTAMP_WINDOW of its checkpoint's time anchors that checkpoint. Returns how many
     tokens there are and, for each that held, (checkpoint size, description)."""
-    if not folder.exists():
+    if not (folder.exists() or folder.is_symlink()):
         return 0, []
+    if folder.is_symlink() or not folder.is_dir():
+        raise Broken(f"data/timestamps/{folder.name}", "not a folder of tokens")
     paths = sorted(folder.iterdir())
     by_imprint = {
         hashlib.sha256(CHECKPOINT_DOMAIN + canonical({f: c[f] for f in CHECKPOINT_FIELDS[:-1]})).digest(): c
