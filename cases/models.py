@@ -257,6 +257,14 @@ class Entity(TimestampedModel):
     sanctioned = models.BooleanField(_("sanctioned"), default=False)
     list_name = models.CharField(_("list"), max_length=40, blank=True, help_text=_("e.g. OFAC SDN"))
     list_id = models.CharField(_("identifier on the list"), max_length=40, blank=True)
+    may_be_named = models.BooleanField(
+        _("may be named in a dossier"),
+        default=True,
+        help_text=_("its sharing terms; when not, dossiers call it by a letter (Manufacturer A)"),
+    )
+    named_from = models.DateField(
+        _("may be named from"), null=True, blank=True, help_text=_("a date before which it is not named")
+    )
     remarks = bounded_text(_("remarks"), blank=True)
 
     class Meta:

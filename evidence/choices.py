@@ -38,6 +38,16 @@ class EventType(models.TextChoices):
     MARKING_CORRECTED = "marking.corrected", _("Marking corrected")
     MARKING_VERIFIED = "marking.verified", _("Marking verified")
     MARKING_WITHDRAWN = "marking.withdrawn", _("Marking withdrawn")
+    COMPONENT_RECORDED = "component.recorded", _("Component recorded")
+    COMPONENT_CORRECTED = "component.corrected", _("Component corrected")
+    COMPONENT_WITHDRAWN = "component.withdrawn", _("Component withdrawn")
+    READING_RECORDED = "reading.recorded", _("Date-code reading recorded")
+    READING_VERIFIED = "reading.verified", _("Date-code reading verified")
+    READING_WITHDRAWN = "reading.withdrawn", _("Date-code reading withdrawn")
+    TRACE_CREATED = "trace.created", _("Trace request drafted")
+    TRACE_LETTER = "trace.letter", _("Trace letter issued")
+    TRACE_UPDATED = "trace.updated", _("Trace request updated")
+    TRACE_ANSWERED = "trace.answered", _("Trace response received")
     SOURCE_ADDED = "source.added", _("Source added")
     SOURCE_UPDATED = "source.updated", _("Source updated")
     SOURCE_WITHDRAWN = "source.withdrawn", _("Source withdrawn")
@@ -57,6 +67,9 @@ class SubjectType(models.TextChoices):
     PHOTO = "photo", _("Photo")
     EVIDENCE_FILE = "evidence_file", _("Evidence file")
     MARKING = "marking", _("Marking")
+    COMPONENT = "component", _("Component")
+    READING = "date_reading", _("Date-code reading")
+    TRACE_REQUEST = "trace_request", _("Trace request")
     SOURCE = "source", _("Source")
     ATTRIBUTION = "attribution", _("Attribution")
     EXPORT = "export", _("Export")
@@ -68,6 +81,8 @@ class FileKind(models.TextChoices):
     SOURCE_ARCHIVE = "source_archive", _("Archived source")
     EXPORT = "export", _("Export")
     KEPT = "kept", _("File kept as evidence")
+    LETTER = "letter", _("Trace letter")
+    RESPONSE = "response", _("Trace response")
 
 
 class PhotoStatus(models.TextChoices):
@@ -190,3 +205,45 @@ class AccessAction(models.TextChoices):
     TOTP_FAILED = "totp_failed", _("Two-factor code refused")
     TOKEN_REFUSED = "token_refused", _("API token refused")
     SIGN_OUT = "sign_out", _("Signed out")
+
+
+class ComponentFunction(models.TextChoices):
+    """What a component does in the weapon (CAR's and the UN Panel's usual groupings)."""
+
+    GUIDANCE = "guidance", _("Guidance and navigation (IMU, GNSS)")
+    PROCESSING = "processing", _("Processing and memory")
+    POWER = "power", _("Power conversion")
+    SERVO = "servo", _("Servo and actuation")
+    COMMUNICATION = "communication", _("Communication and telemetry")
+    SENSOR = "sensor", _("Sensor")
+    PASSIVE = "passive", _("Passive component")
+    CONNECTOR = "connector", _("Connector or cable")
+    STRUCTURE = "structure", _("Structure or mechanical")
+    OTHER = "other", _("Other")
+
+
+class RecipientKind(models.TextChoices):
+    MANUFACTURER = "manufacturer", _("Manufacturer")
+    DISTRIBUTOR = "distributor", _("Distributor")
+    STATE = "state", _("State")
+
+
+class TraceKind(models.TextChoices):
+    TRACE = "trace", _("Trace request")
+    RIGHT_OF_REPLY = "right_of_reply", _("Right of reply")
+
+
+class TraceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    ANSWERED = "answered", _("Answered")
+    NO_ANSWER = "no_answer", _("No answer")
+    CLOSED = "closed", _("Closed")
+
+
+class TraceChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    POST = "post", _("Post")
+    PORTAL = "portal", _("Web portal")
+    DIPLOMATIC = "diplomatic", _("Diplomatic note")
+    OTHER = "other", _("Other")

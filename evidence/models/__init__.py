@@ -2,6 +2,7 @@
 
 from evidence.models.audit import AccessLog
 from evidence.models.base import EvidenceIsPermanent, UndeletableModel, UndeletableQuerySet
+from evidence.models.components import Component, DateCodeReading
 from evidence.models.exports import Export
 from evidence.models.files import StoredFile
 from evidence.models.items import EvidenceItem
@@ -10,13 +11,16 @@ from evidence.models.ledger import Checkpoint, CheckpointTimestamp, CustodyEvent
 from evidence.models.markings import Manufacturer, Marking
 from evidence.models.photos import Photo
 from evidence.models.sources import Attribution, Source
+from evidence.models.tracing import TraceRequest, TraceResponse
 
 __all__ = [
     "AccessLog",
     "Attribution",
     "Checkpoint",
     "CheckpointTimestamp",
+    "Component",
     "CustodyEvent",
+    "DateCodeReading",
     "EvidenceFile",
     "EvidenceIsPermanent",
     "EvidenceItem",
@@ -27,6 +31,8 @@ __all__ = [
     "Source",
     "StoredFile",
     "TimestampAuthorityStatus",
+    "TraceRequest",
+    "TraceResponse",
     "UndeletableModel",
     "UndeletableQuerySet",
 ]

@@ -19,7 +19,8 @@ class Manufacturer(TimestampedModel):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     aliases = models.JSONField(_("aliases"), default=list, blank=True)
-    country = models.CharField(_("country"), max_length=80, blank=True)
+    legal_name = models.CharField(_("legal entity"), max_length=300, blank=True, help_text=_("the registered company"))
+    country = models.CharField(_("headquarters country"), max_length=80, blank=True)
     entity = models.ForeignKey(
         Entity,
         on_delete=models.PROTECT,
@@ -27,6 +28,14 @@ class Manufacturer(TimestampedModel):
         blank=True,
         related_name="manufacturers",
         verbose_name=_("sanctions entity"),
+    )
+    may_be_named = models.BooleanField(
+        _("may be named in a dossier"),
+        default=True,
+        help_text=_("its sharing terms; when not, dossiers call it by a letter (Manufacturer A)"),
+    )
+    named_from = models.DateField(
+        _("may be named from"), null=True, blank=True, help_text=_("a date before which it is not named")
     )
     notes = bounded_text(_("notes"), blank=True)
 
@@ -60,6 +69,14 @@ class Marking(UndeletableModel, TimestampedModel):
     region_y = models.PositiveIntegerField(_("region y"), null=True, blank=True)
     region_width = models.PositiveIntegerField(_("region width"), null=True, blank=True)
     region_height = models.PositiveIntegerField(_("region height"), null=True, blank=True)
+    component = models.ForeignKey(
+        "evidence.Component",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="markings",
+        verbose_name=_("component"),
+    )
     transcription = bounded_text(_("transcription"), help_text=_("exactly as seen, in any script"))
     marking_type = models.CharField(_("marking type"), max_length=20, choices=MarkingType.choices)
     manufacturer = models.ForeignKey(
