@@ -355,6 +355,10 @@ def recorded_files(entries: list[dict]) -> dict[str, int]:
             found.append(_sha(payload["file"].get("sha256")))
         elif kind in ("source.added", "source.updated") and type(payload.get("source")) is dict:
             found.append(_sha(payload["source"].get("archived_sha256")))
+        elif kind == "trace.letter" and type(payload.get("letter")) is dict:
+            found.append(_sha(payload["letter"].get("sha256")))
+        elif kind == "trace.answered" and type(payload.get("response")) is dict:
+            found.append(_sha(payload["response"].get("sha256")))
         elif kind == "package.sealed" and type(payload.get("files")) is list:
             found.extend(_sha(item.get("sha256")) for item in payload["files"] if type(item) is dict)
         for sha in found:

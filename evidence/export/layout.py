@@ -28,6 +28,19 @@ def source_path(source_id: int, sha256: str, archived_copy_name: str) -> str:
     return f"sources/{source_id}-{sha256}{suffix}"
 
 
+def letter_path(trace_id: int, sha256: str) -> str:
+    """A trace request's letter as issued: letters/<request id>-<sha256>.pdf."""
+    return f"letters/{trace_id}-{sha256}.pdf"
+
+
+def response_path(trace_id: int, sha256: str, file_name: str) -> str:
+    """An answer to a trace request: responses/<request id>-<sha256><suffix of its file name, or .bin>."""
+    suffix = PurePosixPath(file_name or "").suffix.lower()
+    if not (1 < len(suffix) <= 8 and suffix[1:].isalnum() and suffix.isascii()):
+        suffix = ".bin"
+    return f"responses/{trace_id}-{sha256}{suffix}"
+
+
 def dossier_path(stem: str) -> str:
     """The dossier built with the package: dossier/<stem>-dossier.pdf."""
     return f"dossier/{stem}-dossier.pdf"

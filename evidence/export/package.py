@@ -4,6 +4,8 @@ Layout of data/ (what verify.py and docs/custody-format.md expect):
     originals/<EX-nnnn>/<sha256>.<ext>    photo originals, byte for byte
     files/<EX-nnnn>/<sha256>.bin          files kept as evidence (refused as photos), byte for byte
     sources/<id>-<sha256>.<ext>           archived copies of sources
+    letters/<id>-<sha256>.pdf             trace-request letters as issued
+    responses/<id>-<sha256>.<ext>         answers to trace requests
     dossier/<CASE>-dossier.pdf            the dossier built with the package
     ledger/<CASE>.jsonl                   the custody ledger up to the signed head
     checkpoints/<CASE>.json               every checkpoint signed up to then
@@ -32,6 +34,7 @@ from cases import references
 from cases.models import Case, Incident
 from evidence import custody, filestore
 from evidence.export import layout
+from evidence.export.tracefiles import trace_files
 from evidence.lib import ledger
 from evidence.models import (
     Attribution,
@@ -139,6 +142,8 @@ def build_package(
     for source in Source.objects.filter(case=case, archived_copy__isnull=False).select_related("archived_copy"):
         stored = source.archived_copy
         relative = layout.source_path(source.pk, stored.sha256, source.archived_copy_name)
+        add(stored.path, relative, stored.sha256, stored.size)
+    for stored, relative in trace_files(case):
         add(stored.path, relative, stored.sha256, stored.size)
     dossier_sha, dossier_size = filestore.hash_file(dossier)
     _place(dossier, root / layout.dossier_path(stem))

@@ -207,6 +207,8 @@ FILE_HASH_FIELDS = {
     "file.kept": ("file", "sha256"),
     "source.added": ("source", "archived_sha256"),
     "source.updated": ("source", "archived_sha256"),
+    "trace.letter": ("letter", "sha256"),
+    "trace.answered": ("response", "sha256"),
 }
 
 
