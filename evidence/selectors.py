@@ -97,3 +97,84 @@ def custody_events(case, *, subjects: dict[tuple[str, int], int] | None = None, 
                 about |= Q(subject_type=kind, subject_id__in=ids)
         events = events.filter(about)
     return list(events[:limit])
+
+
+# --- Components, date codes and trace requests (shared by the API, the admin and the dossier) ------------
+
+
+def component_table(case):
+    """The case's standing components, one row each, with exhibit, manufacturer, distributor, and the
+    standing markings and readings prefetched; ordered by exhibit, then as recorded."""
+    from django.db.models import Prefetch
+
+    from evidence.models import Component, DateCodeReading
+
+    return (
+        Component.objects.current()
+        .filter(item__case=case)
+        .select_related("item", "manufacturer", "distributor")
+        .prefetch_related(
+            Prefetch("markings", queryset=Marking.objects.filter(withdrawn_at__isnull=True).order_by("pk")),
+            Prefetch("readings", queryset=DateCodeReading.objects.filter(withdrawn_at__isnull=True).order_by("pk")),
+        )
+        .order_by("item__exhibit_number", "pk")
+    )
+
+
+def _tally(values) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
+
+
+def component_counts(case) -> dict:
+    """How many standing components the case has, by headquarters country and by manufacturer (linked
+    manufacturers; "unknown" for none or a blank country), and how many have a counted (verified, standing)
+    date-code reading."""
+    from evidence.models import Component, DateCodeReading
+
+    rows = list(
+        Component.objects.current()
+        .filter(item__case=case)
+        .values_list("pk", "manufacturer__name", "manufacturer__country")
+    )
+    with_code = set(
+        DateCodeReading.objects.counted()
+        .filter(component__in=[pk for pk, _name, _country in rows])
+        .values_list("component_id", flat=True)
+    )
+    total = len(rows)
+    return {
+        "total": total,
+        "by_country": _tally(country or "unknown" for _pk, _name, country in rows),
+        "by_manufacturer": _tally(name or "unknown" for _pk, name, _country in rows),
+        "with_readable_code": len(with_code),
+        "share_with_code": len(with_code) / total if total else None,
+    }
+
+
+def seen_in_other_cases(component, *, viewer) -> list:
+    """Standing components of other cases the viewer can see with the same part number (compared without
+    case, spaces or dashes) and, when both have one, the same lot code."""
+    from evidence.models import Component
+    from evidence.services.reports import normalise_part_number
+
+    number = normalise_part_number(component.part_number)
+    if not number:
+        return []
+    lot = normalise_part_number(component.lot_code)
+    candidates = (
+        Component.objects.visible_to(viewer)
+        .current()
+        .exclude(item__case=component.item.case_id)
+        .exclude(part_number="")
+        .select_related("item__case", "manufacturer")
+        .order_by("item__case__reference", "item__exhibit_number", "pk")
+    )
+    return [
+        other
+        for other in candidates
+        if normalise_part_number(other.part_number) == number
+        and not (lot and other.lot_code and normalise_part_number(other.lot_code) != lot)
+    ]

@@ -2,6 +2,15 @@
 its custody event in the same transaction. One module per subject; import from this package."""
 
 from evidence.services import exports, photos
+from evidence.services.components import (
+    attach_markings,
+    correct_component,
+    record_component,
+    record_reading,
+    verify_reading,
+    withdraw_component,
+    withdraw_reading,
+)
 from evidence.services.exports import build_export, request_export
 from evidence.services.files import FileKept, keep_file, keep_file_from_path
 from evidence.services.items import (
@@ -46,9 +55,11 @@ __all__ = [
     "add_photo_from_path",
     "add_source",
     "add_source_from_path",
+    "attach_markings",
     "attributions_of",
     "build_export",
     "check_fixity",
+    "correct_component",
     "correct_event",
     "correct_marking",
     "create_item",
@@ -59,9 +70,11 @@ __all__ = [
     "near_duplicates",
     "photos",
     "process_photo",
+    "record_component",
     "record_examination",
     "record_fixity_check",
     "record_marking",
+    "record_reading",
     "request_export",
     "sanctions_report",
     "sanctions_report_csv",
@@ -70,7 +83,10 @@ __all__ = [
     "update_item",
     "update_source",
     "verify_marking",
+    "verify_reading",
     "withdraw_attribution",
+    "withdraw_component",
     "withdraw_marking",
+    "withdraw_reading",
     "withdraw_source",
 ]
