@@ -385,6 +385,9 @@ ATTEST_TSA_RETRY_MINUTES = env_int("ATTEST_TSA_RETRY_MINUTES", 10)
 # How often beat signs a checkpoint of every ledger that grew, and when the daily fixity check runs.
 ATTEST_CHECKPOINT_INTERVAL_MINUTES = env_int("ATTEST_CHECKPOINT_INTERVAL_MINUTES", 60)
 ATTEST_FIXITY_CHECK_HOUR = env_int("ATTEST_FIXITY_CHECK_HOUR", 3)
+# Trace requests: days a recipient is given to answer (the default of each request), after which
+# the daily check (at ATTEST_FIXITY_CHECK_HOUR:30) marks an unanswered one NO_ANSWER.
+ATTEST_TRACE_DEADLINE_DAYS = env_int("ATTEST_TRACE_DEADLINE_DAYS", 28)
 # Photos: near-duplicate distance (bits of 64), and when the sweeper re-queues or gives up.
 ATTEST_NEAR_DUPLICATE_DISTANCE = env_int("ATTEST_NEAR_DUPLICATE_DISTANCE", 8)
 ATTEST_PHOTO_STUCK_MINUTES = env_int("ATTEST_PHOTO_STUCK_MINUTES", 15)
@@ -415,5 +418,9 @@ CELERY_BEAT_SCHEDULE = {
     "daily-fixity-check": {
         "task": "evidence.tasks.verify_all_cases",
         "schedule": crontab(hour=ATTEST_FIXITY_CHECK_HOUR, minute=15),
+    },
+    "mark-overdue-trace-requests": {
+        "task": "evidence.tasks.mark_overdue_trace_requests",
+        "schedule": crontab(hour=ATTEST_FIXITY_CHECK_HOUR, minute=30),
     },
 }

@@ -178,3 +178,63 @@ def seen_in_other_cases(component, *, viewer) -> list:
         if normalise_part_number(other.part_number) == number
         and not (lot and other.lot_code and normalise_part_number(other.lot_code) != lot)
     ]
+
+
+def assembly_inference(case, *, item=None):
+    """The earliest-assembly inference (evidence.lib.assembly) over the case's standing components, or those
+    of one exhibit and the items taken from it. Only counted readings (verified, standing) are handed over,
+    so an unverified reading can never move the bound."""
+    from evidence.lib.assembly import ComponentReading, infer_earliest_assembly
+    from evidence.lib.daterules import Window
+    from evidence.models import Component, DateCodeReading
+
+    components = Component.objects.current().filter(item__case=case)
+    if item is not None:
+        components = components.filter(Q(item=item) | Q(item__parent=item))
+    readings = (
+        DateCodeReading.objects.counted()
+        .filter(component__in=components)
+        .select_related("component__item")
+        .order_by("component__item__exhibit_number", "component_id", "pk")
+    )
+    return infer_earliest_assembly(
+        [
+            ComponentReading(
+                component_id=str(reading.component_id),
+                label=reading.component.label,
+                raw_code=reading.raw_code,
+                windows=tuple(
+                    Window(
+                        window["rule"],
+                        window["version"],
+                        dt.date.fromisoformat(window["earliest"]),
+                        dt.date.fromisoformat(window["latest"]),
+                        "",
+                    )
+                    for window in reading.windows
+                ),
+                verified=True,
+            )
+            for reading in readings
+        ],
+        components.count(),
+    )
+
+
+def trace_requests_due(*, viewer=None, case=None, today: dt.date | None = None, days: int = 7):
+    """Sent trace requests whose answer is due within `days` of today (or already past due but not yet
+    marked), and those marked NO_ANSWER; visible to `viewer` when one is given. Soonest due first."""
+    from evidence.choices import TraceStatus
+    from evidence.models import TraceRequest
+
+    today = today or timezone.localdate()
+    requests = TraceRequest.objects.all() if viewer is None else TraceRequest.objects.visible_to(viewer)
+    if case is not None:
+        requests = requests.filter(case=case)
+    return (
+        requests.filter(
+            Q(status=TraceStatus.SENT, due_on__lte=today + dt.timedelta(days=days)) | Q(status=TraceStatus.NO_ANSWER)
+        )
+        .select_related("case")
+        .order_by("due_on", "pk")
+    )

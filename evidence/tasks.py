@@ -95,3 +95,11 @@ def build_export(export_id: int) -> str:
         return services.exports.build_export(export_id=export_id).status
     except Exception:
         return ExportStatus.FAILED
+
+
+@shared_task(name="evidence.tasks.mark_overdue_trace_requests")
+def mark_overdue_trace_requests() -> int:
+    """The daily deadline check: sent trace requests not answered in time become NO_ANSWER. Returns how many."""
+    from evidence.services.tracing import mark_overdue
+
+    return mark_overdue()

@@ -261,3 +261,20 @@ class TestSelectors:
         assert selectors.seen_in_other_cases(mine, viewer=team.bob) == []  # bob cannot see the other case
         MembershipFactory(case=team.other_case, user=team.bob, role="viewer")
         assert {c.pk for c in selectors.seen_in_other_cases(mine, viewer=team.bob)} == {same.pk, no_lot.pk}
+
+
+def test_assembly_inference_counts_only_verified_readings(team, board):
+    older = services.record_component(actor=team.bob, item=board, function="power")
+    newer = services.record_component(actor=team.bob, item=board, function="power")
+    services.record_component(actor=team.bob, item=board, function="passive")  # no code
+    verified = services.record_reading(actor=team.bob, component=older, raw_code="2312A", not_after=RECOVERED)
+    services.verify_reading(actor=team.alice, reading=verified)
+    services.record_reading(actor=team.bob, component=newer, raw_code="2402A", not_after=RECOVERED)  # unverified
+    inference = selectors.assembly_inference(team.case)
+    assert inference.not_before == dt.date(2023, 3, 20)
+    assert inference.readings_counted == 1
+    assert inference.components_total == 3
+    assert [reading.component_id for reading in inference.resting_on] == [str(older.pk)]
+    assert selectors.assembly_inference(team.case, item=board.parent or board).components_total == 3
+    other = EvidenceItemFactory(case=team.case, actor=team.ivan, title="Another fragment")
+    assert selectors.assembly_inference(team.case, item=other).not_before is None
