@@ -19,6 +19,7 @@ from typing import Any
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 TIMELINE_INCHES = (6.8, 2.5)
 MAP_INCHES = (6.8, 4.4)
+BARS_INCHES = (6.8, 2.6)
 
 FONT_FAMILY = ["DejaVu Sans", "NanumGothic"]
 PALETTE = ["#1F3A5F", "#C8553D", "#2A9D8F", "#E9C46A", "#8E5572", "#6C8EAD", "#F4A261", "#3D5A80", "#98C1D9", "#7A7A7A"]
@@ -278,6 +279,54 @@ def map_chart(points: Sequence[MapPoint], out: Path, *, x_label: str, y_label: s
         figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 0})
 
 
+def quarters_between(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
+    """Every (year, quarter) from first to last inclusive, so that empty quarters show as such."""
+    quarters, (year, quarter) = [], first
+    while (year, quarter) <= last:
+        quarters.append((year, quarter))
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return quarters
+
+
+def bar_chart(
+    bars: Sequence[tuple[str, int]], out: Path, *, axis_label: str, horizontal: bool = False, inches=BARS_INCHES
+) -> None:
+    """Labelled bars of counts (horizontal: one bar a line, first on top), integer ticks."""
+    _setup()
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    names = [name for name, _ in bars]
+    counts = [count for _, count in bars]
+    with rc_context(_rc()):
+        figure = Figure(figsize=inches, dpi=DPI)
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot(1, 1, 1)
+        positions = list(range(len(bars)))
+        if horizontal:
+            axes.barh(positions, counts, color=PALETTE[0], height=0.6)
+            axes.set_yticks(positions, names)
+            axes.invert_yaxis()
+            axes.set_xlabel(axis_label)
+            axes.xaxis.get_major_locator().set_params(integer=True)
+            axes.grid(axis="x", color="#DDE2E8", linewidth=0.5)
+            figure.subplots_adjust(left=0.28, right=0.97, bottom=0.17, top=0.97)
+        else:
+            axes.bar(positions, counts, color=PALETTE[0], width=0.7)
+            axes.set_xticks(
+                positions, names, rotation=45 if len(bars) > 8 else 0, ha="right" if len(bars) > 8 else "center"
+            )
+            axes.set_ylabel(axis_label)
+            axes.yaxis.get_major_locator().set_params(integer=True)
+            axes.grid(axis="y", color="#DDE2E8", linewidth=0.5)
+            figure.subplots_adjust(left=0.08, right=0.98, bottom=0.24 if len(bars) > 8 else 0.14, top=0.97)
+        axes.set_axisbelow(True)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 0})
+
+
 # --- charts from a JSON-able spec ---------------------------------------------------------------------
 
 
@@ -289,6 +338,15 @@ def draw_charts(spec: dict[str, Any]) -> None:
         timeline_chart(
             points, Path(timeline["out"]), y_label=timeline["y_label"], months=timeline.get("months", ENGLISH_MONTHS)
         )
+    for key, horizontal in (("countries", True), ("quarters", False)):
+        bars = spec.get(key)
+        if bars:
+            bar_chart(
+                [(name, count) for name, count in bars["bars"]],
+                Path(bars["out"]),
+                axis_label=bars["axis_label"],
+                horizontal=horizontal,
+            )
     locations = spec.get("map")
     if locations:
         points = [MapPoint(*point) for point in locations["points"]]

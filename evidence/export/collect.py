@@ -7,29 +7,37 @@ exhibits) with "Witness 1", "Witness 2" … consistently through the whole docum
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.choices import IncidentKind, Outcome, Role
-from cases.models import Case, SanctionsProvision
+from cases.models import Case, Entity, SanctionsProvision
 from cases.stats import case_statistics
 from evidence import custody, filestore
 from evidence.choices import PhotoStatus, Stance, SubjectType
 from evidence.export import layout
+from evidence.export.disclosure import Disclosure, Party, disclose
 from evidence.export.dossier import (
+    AssemblyStatement,
     AttributionRow,
+    ComponentRow,
     CustodyRow,
+    DateCodeRow,
     DossierData,
     Exhibit,
     IncidentRow,
     ManifestRow,
     MarkingRow,
+    PhotoReference,
     PhotoRow,
     SourceRow,
 )
@@ -37,6 +45,8 @@ from evidence.export.layout import VERIFY_SCRIPT
 from evidence.export.pdf.labels import LABELS, format_date
 from evidence.lib.ledger import format_timestamp, key_fingerprint
 from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceFile, EvidenceItem, Export, Photo, Source
+from evidence.models.components import Component, DateCodeReading
+from evidence.models.markings import Manufacturer, Marking
 from evidence.services.markings import region_on_preview
 
 RESOLUTION = re.compile(r"^Resolution\b", re.IGNORECASE)
@@ -227,6 +237,186 @@ def exhibits(case: Case, export: Export, redact: Redactor, viewer, local: Callab
         )
 
 
+# --- components, date codes and disclosure ------------------------------------------------------------
+
+
+def _manufacturer_party(manufacturer: Manufacturer) -> Party:
+    return Party(
+        role="manufacturer",
+        key=manufacturer.pk,
+        name=manufacturer.name,
+        legal_name=manufacturer.legal_name,
+        aliases=tuple(str(alias) for alias in manufacturer.aliases or ()),
+        may_be_named=manufacturer.may_be_named,
+        named_from=manufacturer.named_from,
+    )
+
+
+def _entity_party(entity: Entity, role: str) -> Party:
+    return Party(
+        role=role,
+        key=entity.pk,
+        name=entity.name,
+        aliases=tuple(str(alias) for alias in entity.aliases or ()),
+        may_be_named=entity.may_be_named,
+        named_from=entity.named_from,
+    )
+
+
+def case_parties(case: Case) -> list[Party]:
+    """Every manufacturer and entity the case's documents may print, with its sharing terms.
+
+    Manufacturers of components, markings and exhibits; distributors of components; entities that
+    attributions are about, that are sanctions entities of those manufacturers, or that the case lists.
+    An entity that distributed a component is lettered as a distributor, any other as an entity.
+    """
+    manufacturer_ids = set(
+        Component.objects.filter(item__case=case, manufacturer__isnull=False).values_list("manufacturer_id", flat=True)
+    )
+    manufacturer_ids |= set(
+        Marking.objects.filter(item__case=case, manufacturer__isnull=False).values_list("manufacturer_id", flat=True)
+    )
+    manufacturer_ids |= set(
+        EvidenceItem.objects.filter(case=case, manufacturer__isnull=False).values_list("manufacturer_id", flat=True)
+    )
+    manufacturers = list(Manufacturer.objects.filter(pk__in=manufacturer_ids).order_by("pk"))
+    distributor_ids = set(
+        Component.objects.filter(item__case=case, distributor__isnull=False).values_list("distributor_id", flat=True)
+    )
+    entity_ids = set(Attribution.objects.filter(case=case, entity__isnull=False).values_list("entity_id", flat=True))
+    entity_ids |= {manufacturer.entity_id for manufacturer in manufacturers if manufacturer.entity_id}
+    entity_ids |= set(case.entities.values_list("pk", flat=True))
+    entities = Entity.objects.filter(pk__in=entity_ids | distributor_ids).order_by("pk")
+    parties = [_manufacturer_party(manufacturer) for manufacturer in manufacturers]
+    parties += [
+        _entity_party(entity, "distributor" if entity.pk in distributor_ids else "entity") for entity in entities
+    ]
+    return parties
+
+
+def case_disclosure(case: Case, *, on: date, language: str) -> Disclosure:
+    """The names a document of the case dated `on` may print, and the letters of those it may not."""
+    return disclose(case_parties(case), on=on, language=language)
+
+
+def _windows(reading: DateCodeReading) -> tuple[tuple[date, date], ...]:
+    windows = []
+    for window in reading.windows or ():
+        try:
+            windows.append((date.fromisoformat(str(window["earliest"])), date.fromisoformat(str(window["latest"]))))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return tuple(sorted(set(windows)))
+
+
+def component_rows(case: Case, disclosure: Disclosure) -> list[ComponentRow]:
+    """The component table: one row per current component, in exhibit order (active language)."""
+    components = (
+        Component.objects.current()
+        .filter(item__case=case)
+        .select_related("item", "manufacturer", "distributor")
+        .order_by("item__exhibit_number", "pk")
+    )
+    rows = []
+    for component in components:
+        readings = component.readings.filter(withdrawn_at__isnull=True).order_by("earliest", "pk")
+        photos: dict[str, PhotoReference] = {}
+        markings = component.markings.filter(withdrawn_at__isnull=True, photo__isnull=False).select_related(
+            "photo__original"
+        )
+        for marking in markings.order_by("pk"):
+            sha = marking.photo.original.sha256
+            photos.setdefault(sha, PhotoReference(name=marking.photo.original_name, sha256=sha))
+        manufacturer = component.manufacturer
+        if manufacturer is not None:
+            shown = disclosure.shown("manufacturer", manufacturer.pk, manufacturer.name)
+        else:
+            shown = disclosure.scrub(component.manufacturer_as_marked)
+        distributor = component.distributor
+        rows.append(
+            ComponentRow(
+                exhibit=component.item.exhibit_number,
+                designator=component.designator,
+                function=str(component.get_function_display()),
+                manufacturer=shown,
+                country=manufacturer.country if manufacturer is not None else "",
+                part_number=component.part_number,
+                lot_code=component.lot_code,
+                distributor=disclosure.shown("distributor", distributor.pk, distributor.name) if distributor else "",
+                date_codes=[
+                    DateCodeRow(
+                        raw_code=reading.raw_code,
+                        rule=reading.rule,
+                        earliest=reading.earliest,
+                        latest=reading.latest,
+                        windows=_windows(reading),
+                        counted=reading.verified_by_id is not None,
+                    )
+                    for reading in readings
+                ],
+                photos=list(photos.values()),
+            )
+        )
+    return rows
+
+
+def assembly_statement(rows: list[ComponentRow]) -> AssemblyStatement | None:
+    """Earliest assembly: the latest earliest day of the counted (verified, not withdrawn) readings."""
+    if not rows:
+        return None
+    counted = [reading for row in rows for reading in row.date_codes if reading.counted]
+    return AssemblyStatement(
+        not_before=max((reading.earliest for reading in counted), default=None),
+        readings=len(counted),
+        components=len(rows),
+        without_code=sum(1 for row in rows if row.bound is None),
+    )
+
+
+# Fields that hold hashes, keys, signatures or paths: never free text, never scrubbed.
+TECHNICAL_FIELDS = frozenset(
+    {
+        "ledger_head",
+        "checkpoint_signature",
+        "checkpoint_key",
+        "public_key_fingerprint",
+        "verifier_sha256",
+        "sha256",
+        "photo_sha256",
+        "archived_sha256",
+        "path",
+        "preview_path",
+        "thumbnail_path",
+        "manifest",
+        "language",
+    }
+)
+
+
+def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            item.name: _scrubbed(getattr(value, item.name), scrub)
+            for item in dataclasses.fields(value)
+            if item.name not in TECHNICAL_FIELDS
+        }
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, Mapping):
+        return {_scrubbed(key, scrub): _scrubbed(item, scrub) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrubbed(item, scrub) for item in value)
+    return value
+
+
+def scrub_dossier(data: DossierData, disclosure: Disclosure) -> DossierData:
+    """The dossier with every name of a party it may not name replaced by its letter, in every text field."""
+    if not disclosure.hidden:
+        return data
+    return _scrubbed(data, disclosure.scrub)
+
+
 def _generated_by(case: Case, user) -> str:
     """Who asked for the dossier, with their role on the case in the active language: "Olena Kovalenko (Lead)"."""
     name = user.get_full_name() or user.get_username()
@@ -314,9 +504,11 @@ def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> Do
         legal_basis = [provision_text(provision, export.language) for provision in case.legal_basis.all()]
         statistics = labelled_statistics(case_statistics(case))
         generated_by = _generated_by(case, export.requested_by)
+        disclosure = case_disclosure(case, on=timezone.localdate(), language=export.language)
+        components = component_rows(case, disclosure)
     manifest = package_manifest(case)
     public_raw = custody.public_key_raw()
-    return DossierData(
+    data = DossierData(
         case_reference=case.reference,
         case_title=case.title,
         case_status=str(status),
@@ -344,4 +536,8 @@ def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> Do
         manifest=manifest,
         include_photos=export.include_photos,
         attributions=attributions,
+        components=components,
+        assembly=assembly_statement(components),
     )
+    # Whoever may not be named is named nowhere: not in a table, a title, a transcription or a claim.
+    return scrub_dossier(data, disclosure)

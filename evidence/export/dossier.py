@@ -34,13 +34,17 @@ from evidence.export.pdf.labels import LABELS, format_date, format_datetime
 
 __all__ = [
     "LABELS",
+    "AssemblyStatement",
     "AttributionRow",
+    "ComponentRow",
     "CustodyRow",
+    "DateCodeRow",
     "DossierData",
     "Exhibit",
     "IncidentRow",
     "ManifestRow",
     "MarkingRow",
+    "PhotoReference",
     "PhotoRow",
     "SourceRow",
     "format_date",
@@ -127,6 +131,54 @@ class Exhibit:
 
 
 @dataclass(frozen=True)
+class DateCodeRow:
+    raw_code: str
+    rule: str
+    earliest: date
+    latest: date
+    windows: Sequence[tuple[date, date]] = ()  # every window the rules allow (ambiguous codes have several)
+    counted: bool = True  # verified and not withdrawn: the earliest-assembly statement rests on it
+
+
+@dataclass(frozen=True)
+class PhotoReference:
+    name: str  # the photo's original file name
+    sha256: str  # of its original
+
+
+@dataclass(frozen=True)
+class ComponentRow:
+    """A row of the component table (names as the document's disclosure shows them)."""
+
+    exhibit: str
+    designator: str
+    function: str
+    manufacturer: str  # the manufacturer as shown ("Manufacturer A" when it may not be named)
+    country: str  # its headquarters country
+    part_number: str
+    lot_code: str
+    distributor: str = ""  # as shown
+    date_codes: Sequence[DateCodeRow] = ()
+    photos: Sequence[PhotoReference] = ()
+
+    @property
+    def bound(self) -> date | None:
+        """The day it cannot have been made before: the latest earliest day of its counted readings."""
+        days = [reading.earliest for reading in self.date_codes if reading.counted]
+        return max(days) if days else None
+
+
+@dataclass(frozen=True)
+class AssemblyStatement:
+    """The earliest-assembly inference: date codes bound assembly from below only (parts may be stockpiled)."""
+
+    not_before: date | None  # the latest earliest day of the counted readings; None without any
+    readings: int  # how many counted readings it rests on
+    components: int  # current components
+    without_code: int  # of which without a counted reading
+
+
+@dataclass(frozen=True)
 class SourceRow:
     title: str
     kind: str
@@ -176,6 +228,8 @@ class DossierData:
     manifest: Sequence[ManifestRow] = ()
     include_photos: bool = True
     attributions: Sequence[AttributionRow] = ()  # every attribution of the case, whatever its subject
+    components: Sequence[ComponentRow] = ()  # the component table (current components)
+    assembly: AssemblyStatement | None = None  # None when the case has no components
 
     @property
     def published_head(self) -> str:

@@ -192,6 +192,48 @@ LABELS: dict[str, dict[str, str]] = {
         "not_recorded": "not recorded",
         "yes": "yes",
         "no": "no",
+        "components": "Component table",
+        "components_note": (
+            "One row per component recovered from the debris, as examined. Manufacturers that the sharing terms do "
+            "not yet allow to be named are shown by a letter (Manufacturer A), the same letter throughout this "
+            "dossier. Each date code is given with the production window its rule allows; the photograph it was "
+            "read from is named with the first digits of its original's SHA-256 (the full value is under the "
+            "exhibit's photographs)."
+        ),
+        "col_designator": "Designator",
+        "col_function": "Function",
+        "col_manufacturer": "Manufacturer",
+        "col_hq_country": "HQ country",
+        "col_part_number": "Part number",
+        "col_lot": "Lot",
+        "col_date_codes": "Date code (window)",
+        "col_photo_refs": "Photo (SHA-256)",
+        "distributor": "Distributor",
+        "not_verified_reading": "not verified, not counted",
+        "no_date_code": "none readable",
+        "country_chart": "Components by headquarters country of their manufacturer",
+        "country_axis": "Components",
+        "country_unknown": "Unknown",
+        "production_chart": "Production window",
+        "production_axis": "Components",
+        "production_note": (
+            "Components by the year and quarter of the earliest day they can have been made, from their verified "
+            "date codes (withdrawn readings left out)."
+        ),
+        "assembly_title": "Earliest assembly",
+        "assembly_statement": (
+            "The weapon could not have been assembled before {month}. This rests on {readings} verified date-code "
+            "reading(s) of {components} component(s); {without} component(s) had no readable date code."
+        ),
+        "assembly_none": (
+            "No verified, readable date code: nothing here bounds the assembly date ({components} component(s), "
+            "{without} without a readable date code)."
+        ),
+        "assembly_caveat": (
+            "A date code says when a part was made, not when it was fitted. Parts may be stockpiled for years, so "
+            "date codes bound assembly from below only, never from above. An ambiguous code counts with its "
+            "earliest reading; only readings verified by a second analyst count."
+        ),
     },
     "uk": {
         "document_title": "Досьє доказів",
@@ -378,6 +420,47 @@ LABELS: dict[str, dict[str, str]] = {
         "not_recorded": "не зафіксовано",
         "yes": "так",
         "no": "ні",
+        "components": "Таблиця компонентів",
+        "components_note": (
+            "Один рядок на кожен компонент, вилучений з уламків і досліджений. Виробників, яких умови обміну "
+            "інформацією ще не дозволяють називати, позначено літерою (Виробник А), однаковою в усьому досьє. "
+            "Кожен код дати подано з вікном виробництва, яке дає його правило; фотографію, з якої його прочитано, "
+            "названо першими цифрами SHA-256 її оригіналу (повне значення наведено серед фотографій експоната)."
+        ),
+        "col_designator": "Позначення",
+        "col_function": "Функція",
+        "col_manufacturer": "Виробник",
+        "col_hq_country": "Країна штаб-квартири",
+        "col_part_number": "Номер деталі",
+        "col_lot": "Партія",
+        "col_date_codes": "Код дати (вікно)",
+        "col_photo_refs": "Фото (SHA-256)",
+        "distributor": "Дистриб'ютор",
+        "not_verified_reading": "не перевірено, не враховано",
+        "no_date_code": "нечитабельний або відсутній",
+        "country_chart": "Компоненти за країною штаб-квартири виробника",
+        "country_axis": "Компоненти",
+        "country_unknown": "Невідомо",
+        "production_chart": "Вікно виробництва",
+        "production_axis": "Компоненти",
+        "production_note": (
+            "Компоненти за роком і кварталом найранішого дня, коли їх могли виготовити, за перевіреними кодами "
+            "дати (відкликані прочитання не враховано)."
+        ),
+        "assembly_title": "Найраніша дата складання",
+        "assembly_statement": (
+            "Виріб не міг бути складений раніше {month}. Це ґрунтується на {readings} перевірених "
+            "прочитаннях кодів дати {components} компонентів; {without} компонентів не мали читабельного коду дати."
+        ),
+        "assembly_none": (
+            "Немає перевіреного читабельного коду дати: ніщо тут не обмежує дату складання ({components} "
+            "компонентів, {without} без читабельного коду дати)."
+        ),
+        "assembly_caveat": (
+            "Код дати свідчить, коли деталь виготовлено, а не коли її встановлено. Деталі можуть роками лежати на "
+            "складі, тож коди дати обмежують дату складання лише знизу, ніколи зверху. Неоднозначний код "
+            "враховується за найранішим прочитанням; враховуються лише прочитання, перевірені другим аналітиком."
+        ),
     },
 }
 
@@ -429,6 +512,13 @@ _MONTHS_SHORT = {
 def month_names(language: str, *, short: bool = True) -> list[str]:
     """The twelve month names (short: abbreviated) of a dossier language, January first."""
     return list((_MONTHS_SHORT if short else _MONTHS)[language])
+
+
+def format_month(value: date, language: str) -> str:
+    """June 2023 / червня 2023 року (genitive: "раніше червня 2023 року")."""
+    if language == "uk":
+        return f"{_MONTHS['uk'][value.month - 1]} {value.year} року"
+    return f"{_MONTHS['en'][value.month - 1]} {value.year}"
 
 
 def labels_for(language: str) -> dict[str, str]:

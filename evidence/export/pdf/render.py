@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Frame, PageBreak, PageTemplate
 
-from evidence.export.pdf import exhibits, sections
+from evidence.export.pdf import components, exhibits, sections
 from evidence.export.pdf.common import (
     FRAME_HEIGHT,
     FRAME_WIDTH,
@@ -38,7 +38,7 @@ def render(data: DossierData, out: BinaryIO | Path, *, progress: Callable[[int, 
     report = progress or (lambda percent, stage: None)
     with tempfile.TemporaryDirectory(prefix="attest-dossier-") as tmp:
         ctx = Context(data=data, labels=labels, styles=styles(), tmp=Path(tmp), language=data.language)
-        ctx.chart_spec = sections.chart_spec(ctx)
+        ctx.chart_spec = sections.chart_spec(ctx) | components.chart_spec(ctx)
         exhibits.plan_crops(ctx)
         ctx.side = SideJob({"crops": ctx.crop_spec, "charts": ctx.chart_spec}, ctx.tmp)
         try:
@@ -90,6 +90,13 @@ def _story(ctx: Context) -> list[Any]:
         PageBreak(),
         Deferred(lambda: sections.incidents(ctx), percent=15, stage="incidents"),
         PageBreak(),
+    ]
+    if data.components:  # only in a case with components
+        story += [
+            Deferred(lambda: components.component_table(ctx), percent=18, stage="components"),
+            PageBreak(),
+        ]
+    story += [
         Deferred(lambda: exhibits.exhibit_list(ctx), percent=20, stage="exhibits"),
     ]
     for index, exhibit in enumerate(data.exhibits, start=1):
