@@ -15,7 +15,9 @@ from evidence.models import (
     AccessLog,
     Attribution,
     Checkpoint,
+    Component,
     CustodyEvent,
+    DateCodeReading,
     EvidenceFile,
     EvidenceItem,
     Export,
@@ -23,6 +25,7 @@ from evidence.models import (
     Marking,
     Photo,
     Source,
+    TraceRequest,
 )
 from tests import factories
 
@@ -57,6 +60,32 @@ def _event(team):
     return CustodyEvent.objects.filter(subject_id=item.pk, subject_type="evidence_item").get()
 
 
+def _component(team):
+    from evidence.services.components import record_component
+
+    item = factories.EvidenceItemFactory(case=team.case, kind="component")
+    return record_component(actor=team.alice, item=item, function="processing", part_number="STM32F405RGT6")
+
+
+def _reading(team):
+    from evidence.services.components import record_reading
+
+    return record_reading(actor=team.alice, component=_component(team), raw_code="2231")
+
+
+def _pdf(request, path):
+    path.write_bytes(b"%PDF-1.4\n% a letter about trace request " + str(request.pk).encode() + b"\n%%EOF\n")
+
+
+def _trace_request(team):
+    """A draft with its letter issued (so that the letter's download route has a file to send)."""
+    from evidence.services.tracing import draft_trace_request, issue_letter
+
+    trace = draft_trace_request(actor=team.alice, case=team.case, recipient_kind="manufacturer",
+                                recipient_name="STMicroelectronics", components=[_component(team)])  # fmt: skip
+    return issue_letter(actor=team.alice, request=trace, render=_pdf)
+
+
 # model -> a function making one row that belongs to team.case (or, for reference data, to everyone)
 ROW_MAKERS = {
     Case: lambda team: factories.CaseFactory(lead=team.alice),
@@ -79,6 +108,9 @@ ROW_MAKERS = {
     Attribution: lambda team: factories.AttributionFactory(case=team.case),
     Export: lambda team: factories.ExportFactory(case=team.case),
     AccessLog: lambda team: _access(team),
+    Component: _component,
+    DateCodeReading: _reading,
+    TraceRequest: _trace_request,
 }
 
 # The object of team.case that an outsider must not reach, per case-scoped model.
@@ -98,6 +130,9 @@ CASE_OBJECT = {
     Attribution: lambda team: factories.AttributionFactory(case=team.case),
     Export: lambda team: factories.ExportFactory(case=team.case),
     AccessLog: lambda team: _access(team),
+    Component: _component,
+    DateCodeReading: _reading,
+    TraceRequest: _trace_request,
 }
 
 

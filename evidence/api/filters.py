@@ -1,9 +1,12 @@
 import django_filters
+from django.db.models import Q
+from django.utils import timezone
 
 from cases.api.filters import BooleanFilter, CaseIdFilter, CharFilter, FilterSet, IsoDateTimeFilter, RelatedIdFilter
 from evidence.choices import (
     AccessAction,
     AttributionSubject,
+    ComponentFunction,
     Confidence,
     EventType,
     ItemKind,
@@ -15,17 +18,22 @@ from evidence.choices import (
     SourceKind,
     Stance,
     SubjectType,
+    TraceKind,
+    TraceStatus,
 )
 from evidence.models import (
     AccessLog,
     Attribution,
+    Component,
     CustodyEvent,
+    DateCodeReading,
     EvidenceItem,
     Export,
     Manufacturer,
     Marking,
     Photo,
     Source,
+    TraceRequest,
 )
 
 
@@ -125,3 +133,51 @@ class ExportFilter(FilterSet):
     class Meta:
         model = Export
         fields = ["case", "kind", "status", "language"]
+
+
+class ComponentFilter(FilterSet):
+    case = CaseIdFilter(field_name="item__case")
+    function = django_filters.MultipleChoiceFilter(choices=ComponentFunction.choices)
+    part_number = CharFilter(field_name="part_number", lookup_expr="iexact")
+    lot_code = CharFilter(field_name="lot_code", lookup_expr="iexact")
+    country = CharFilter(
+        field_name="manufacturer__country", lookup_expr="iexact", help_text="The manufacturer's headquarters country."
+    )
+    withdrawn = BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Component
+        fields = ["case", "item", "manufacturer", "part_number", "lot_code", "function", "country", "distributor"]
+
+
+class DateCodeReadingFilter(FilterSet):
+    case = CaseIdFilter(field_name="component__item__case")
+    verified = BooleanFilter(field_name="verified_by", lookup_expr="isnull", exclude=True)
+    withdrawn = BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = DateCodeReading
+        fields = ["case", "component", "marking"]
+
+
+def overdue_q() -> Q:
+    """Sent and past its due day, or already marked unanswered."""
+    return Q(status=TraceStatus.NO_ANSWER) | Q(status=TraceStatus.SENT, due_on__lt=timezone.localdate())
+
+
+class TraceRequestFilter(FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=TraceStatus.choices)
+    kind = django_filters.ChoiceFilter(choices=TraceKind.choices)
+    overdue = BooleanFilter(
+        method="filter_overdue", help_text="true: no answer, or sent and past its due day; false: the others."
+    )
+    component = RelatedIdFilter(field_name="components", help_text="Requests about this component.")
+
+    class Meta:
+        model = TraceRequest
+        fields = ["case", "status", "kind", "recipient_kind", "manufacturer", "entity", "follows"]
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())

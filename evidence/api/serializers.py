@@ -13,17 +13,21 @@ from cases.api.serializers import (
     VisibleRelatedField,
 )
 from cases.models import TEXT_MAX_LENGTH, Incident
-from evidence.choices import ItemStatus, PhotoStatus
+from evidence.choices import DossierLanguage, ItemStatus, PhotoStatus, TraceChannel
 from evidence.models import (
     AccessLog,
     Attribution,
+    Component,
     CustodyEvent,
+    DateCodeReading,
     EvidenceItem,
     Export,
     Manufacturer,
     Marking,
     Photo,
     Source,
+    TraceRequest,
+    TraceResponse,
 )
 
 
@@ -390,3 +394,225 @@ class AccessLogSerializer(serializers.ModelSerializer):
             "path", "status_code", "ip", "user_agent",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+# --- Components, date-code readings and trace requests ----------------------------------------------------
+
+
+class VisibleComponentField(VisibleRelatedField):
+    model = Component
+
+
+class VisibleReadingField(VisibleRelatedField):
+    model = DateCodeReading
+
+
+class ReadingWindowSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    version = serializers.CharField()
+    earliest = serializers.DateField()
+    latest = serializers.DateField()
+
+
+class ComponentReadingSerializer(serializers.ModelSerializer):
+    """A reading as shown inside its component."""
+
+    verified = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DateCodeReading
+        fields = ["id", "raw_code", "rule", "earliest", "latest", "verified", "withdrawn_at"]
+        read_only_fields = fields
+
+    def get_verified(self, reading) -> bool:
+        return reading.verified_by_id is not None
+
+
+class ComponentSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.ModelSerializer):
+    fixed_after_create = ("item",)
+    item = VisibleItemField()
+    case = serializers.IntegerField(source="item.case_id", read_only=True)
+    exhibit_number = serializers.CharField(source="item.exhibit_number", read_only=True)
+    markings = VisibleMarkingField(
+        many=True,
+        required=False,
+        help_text="Markings read off the component (ids). On a change, the ones given are attached too.",
+    )
+    manufacturer_name = serializers.CharField(source="manufacturer.name", read_only=True, allow_null=True)
+    manufacturer_legal_name = serializers.CharField(source="manufacturer.legal_name", read_only=True, allow_null=True)
+    manufacturer_country = serializers.CharField(
+        source="manufacturer.country", read_only=True, allow_null=True, help_text="Headquarters country."
+    )
+    distributor = serializers.PrimaryKeyRelatedField(read_only=True, help_text="As a trace response named it.")
+    distributor_name = serializers.CharField(source="distributor.name", read_only=True, allow_null=True)
+    readings = ComponentReadingSerializer(many=True, read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    reason = CharField(
+        max_length=TEXT_MAX_LENGTH, write_only=True, required=False, help_text="Why a component is corrected."
+    )
+
+    class Meta:
+        model = Component
+        fields = [
+            "id", "item", "case", "exhibit_number", "designator", "function", "manufacturer_as_marked",
+            "manufacturer", "manufacturer_name", "manufacturer_legal_name", "manufacturer_country", "part_number",
+            "lot_code", "distributor", "distributor_name", "notes", "markings", "readings", "recorded_by",
+            "withdrawn_at", "withdrawal_reason", "reason", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["withdrawn_at", "withdrawal_reason", "created_at", "updated_at"]
+
+
+class DateCodeReadingSerializer(StrictInputMixin, serializers.ModelSerializer):
+    component = VisibleComponentField()
+    marking = VisibleMarkingField(required=False, allow_null=True, help_text="The marking it was read from.")
+    rule = CharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        help_text="NAME or NAME/VERSION to read the code with one rule only; blank: every rule that reads it.",
+    )
+    not_after = serializers.DateField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="No window ends after this day (default: the day the exhibit was recovered, else today).",
+    )
+    case = serializers.IntegerField(source="component.item.case_id", read_only=True)
+    windows = ReadingWindowSerializer(many=True, read_only=True, help_text="Every production window the rules allow.")
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    verified_by = serializers.CharField(source="verified_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DateCodeReading
+        fields = [
+            "id", "component", "case", "marking", "raw_code", "rule", "not_after", "windows", "earliest", "latest",
+            "recorded_by", "verified_by", "verified_at", "withdrawn_at", "withdrawal_reason", "created_at",
+            "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "earliest", "latest", "verified_at", "withdrawn_at", "withdrawal_reason", "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class ComponentTableRowSerializer(serializers.Serializer):
+    """One row of a case's component table."""
+
+    component = serializers.IntegerField()
+    exhibit = serializers.CharField()
+    designator = serializers.CharField()
+    function = serializers.CharField()
+    manufacturer_as_marked = serializers.CharField()
+    manufacturer = serializers.CharField()
+    legal_name = serializers.CharField()
+    country = serializers.CharField()
+    part_number = serializers.CharField()
+    lot_code = serializers.CharField()
+    date_codes = serializers.CharField()
+    earliest = serializers.DateField(allow_null=True)
+    latest = serializers.DateField(allow_null=True)
+    distributor = serializers.CharField()
+    markings = serializers.ListField(child=serializers.IntegerField())
+
+
+class ComponentCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Standing components of the case.")
+    by_country = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Manufacturer's headquarters country -> components."
+    )
+    by_manufacturer = serializers.DictField(child=serializers.IntegerField())
+    with_readable_code = serializers.IntegerField(help_text="Components with a verified, standing date-code reading.")
+    share_with_code = serializers.FloatField(allow_null=True)
+
+
+class ComponentElsewhereSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.CharField(source="item.case.reference")
+    exhibit = serializers.CharField(source="item.exhibit_number")
+    part_number = serializers.CharField()
+    lot_code = serializers.CharField()
+    manufacturer = serializers.CharField(source="manufacturer.name", allow_null=True)
+
+
+class TraceResponseSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(source="file.sha256", read_only=True, allow_null=True)
+    size = serializers.IntegerField(source="file.size", read_only=True, allow_null=True)
+    names_distributor_name = serializers.CharField(source="names_distributor.name", read_only=True, allow_null=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = TraceResponse
+        fields = [
+            "id", "request", "received_on", "summary", "file_name", "sha256", "size", "names_distributor",
+            "names_distributor_name", "screening", "recorded_by", "recorded_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TraceResponseUploadSerializer(serializers.Serializer):
+    received_on = serializers.DateField()
+    summary = CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
+    file = serializers.FileField(
+        required=False, help_text="The answer as received (PDF, e-mail, scan): kept write-once."
+    )
+    distributor_name = CharField(
+        max_length=300, required=False, allow_blank=True, default="", help_text="A distributor the answer names."
+    )
+    distributor_country = CharField(max_length=80, required=False, allow_blank=True, default="")
+
+    def to_internal_value(self, data):
+        request = self.context["request"]
+        if getattr(request, "upload_too_large", None):
+            limit = settings.ATTEST_MAX_UPLOAD_BYTES
+            message = _("The file is larger than the limit of %(n)s bytes.") % {"n": limit}
+            raise serializers.ValidationError({"file": [message]})
+        return super().to_internal_value(data)
+
+
+class TraceRequestSerializer(StrictInputMixin, serializers.ModelSerializer):
+    case = VisibleCaseField()
+    components = VisibleComponentField(many=True, help_text="Components of the case the letter asks about (ids).")
+    deadline_days = serializers.IntegerField(
+        min_value=1, max_value=366, required=False, allow_null=True, help_text="Days to answer; default 28."
+    )
+    letter_sha256 = serializers.CharField(source="letter.sha256", read_only=True, allow_null=True)
+    letter_url = serializers.SerializerMethodField(help_text="The letter (PDF), once issued.")
+    responses = TraceResponseSerializer(many=True, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = TraceRequest
+        fields = [
+            "id", "case", "kind", "follows", "recipient_kind", "recipient_name", "manufacturer", "entity",
+            "components", "language", "context", "draft_finding", "status", "sent_on", "channel", "deadline_days",
+            "due_on", "overdue_since", "letter_sha256", "letter_url", "responses", "created_by", "created_at",
+            "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "kind", "follows", "draft_finding", "status", "sent_on", "channel", "due_on", "overdue_since",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_letter_url(self, trace) -> str | None:
+        if trace.letter_id is None:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("tracerequest-letter", args=[trace.pk]))
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        case = attrs.get("case")
+        for component in attrs.get("components", []):
+            if case is not None and component.item.case_id != case.pk:
+                message = _("Component %(id)s is of another case.") % {"id": component.pk}
+                raise serializers.ValidationError({"components": [message]})
+        return attrs
+
+
+class TraceSendSerializer(serializers.Serializer):
+    sent_on = serializers.DateField(help_text="The day the letter went out; the deadline runs from it.")
+    channel = serializers.ChoiceField(choices=TraceChannel.choices)
+
+
+class RightOfReplySerializer(serializers.Serializer):
+    draft_finding = CharField(max_length=TEXT_MAX_LENGTH, help_text="The finding the recipient may answer.")
+    deadline_days = serializers.IntegerField(min_value=1, max_value=366, required=False, allow_null=True)
+    language = serializers.ChoiceField(choices=DossierLanguage.choices, required=False, allow_null=True)

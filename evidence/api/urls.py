@@ -13,3 +13,9 @@ router.register("attributions", views.AttributionViewSet)
 router.register("sanctions-reports", views.SanctionsReportViewSet, basename="sanctions-report")
 router.register("exports", views.ExportViewSet)
 router.register("access-logs", views.AccessLogViewSet)
+router.register("components", views.ComponentViewSet)
+# /cases/{id}/components/: beside the cases' own routes (basename "case": the route names are case-components
+# and case-components-summary, and the API root still links "cases" to the case list).
+router.register("cases", views.CaseComponentsViewSet, basename="case")
+router.register("date-readings", views.DateCodeReadingViewSet)
+router.register("trace-requests", views.TraceRequestViewSet)

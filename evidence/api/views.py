@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
@@ -9,7 +10,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from cases.api.views import ReferenceDataViewSet
 from cases.choices import Role
@@ -19,21 +22,26 @@ from config.api.negotiation import FormatIsAFilter
 from config.api.pagination import LedgerCursorPagination
 from config.api.parsers import JSONParser
 from config.api.viewsets import AttestModelViewSet, ETagMixin, IdempotentCreateMixin, VisibleQuerysetMixin
-from evidence import audit, filestore, services
+from evidence import audit, filestore, selectors, services
 from evidence.api import filters, serializers
 from evidence.choices import AccessAction, ExportKind, PhotoStatus
 from evidence.downloads import file_response
+from evidence.lib import csvcells
 from evidence.models import (
     AccessLog,
     Attribution,
+    Component,
     CustodyEvent,
+    DateCodeReading,
     EvidenceItem,
     Export,
     Manufacturer,
     Marking,
     Photo,
     Source,
+    TraceRequest,
 )
+from evidence.services import components as component_services
 
 
 class EvidenceItemViewSet(AttestModelViewSet):
@@ -441,3 +449,290 @@ class AccessLogViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return super().get_queryset().readable_by(self.request.user)  # reading the log is logged too
+
+
+# --- Components, date-code readings, trace requests ---------------------------------------------------------
+
+
+class ComponentViewSet(AttestModelViewSet):
+    """Components of exhibits, one physical part each. POST records one; PATCH corrects it (give a `reason`)."""
+
+    queryset = Component.objects.select_related(
+        "item__case", "manufacturer", "distributor", "recorded_by"
+    ).prefetch_related("readings", "markings")
+    serializer_class = serializers.ComponentSerializer
+    filterset_class = filters.ComponentFilter
+    search_fields = ["designator", "part_number", "lot_code", "manufacturer_as_marked", "manufacturer__name"]
+    ordering_fields = ["created_at", "part_number", "function"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("reason", None)
+        component = component_services.record_component(actor=self.request.user, item=data.pop("item"), **data)
+        serializer.instance = self.get_queryset().get(pk=component.pk)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        markings = data.pop("markings", None)
+        reason = data.pop("reason", "")
+        component = serializer.instance
+        if data or not markings:
+            component = component_services.correct_component(
+                actor=self.request.user, component=component, reason=reason, **data
+            )
+        if markings:
+            component = component_services.attach_markings(
+                actor=self.request.user, component=component, markings=markings
+            )
+        serializer.instance = self.get_queryset().get(pk=component.pk)
+
+    @extend_schema(request=serializers.WithdrawalSerializer, responses=serializers.ComponentSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def withdraw(self, request, pk=None):
+        return withdrawal(self, request, component_services.withdraw_component, "component")
+
+    @extend_schema(responses=serializers.ComponentElsewhereSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="seen-elsewhere", filter_backends=[], pagination_class=None)
+    def seen_elsewhere(self, request, pk=None):
+        """Standing components of other cases you can see with the same part number (and lot, when both have one)."""
+        rows = selectors.seen_in_other_cases(self.get_object(), viewer=request.user)
+        return Response(serializers.ComponentElsewhereSerializer(rows, many=True).data)
+
+
+class CsvRenderer(BaseRenderer):
+    """text/csv, for `?format=csv` or `Accept: text/csv`. The view writes the file itself (its cells
+    neutralised against formulas); anything else answered in this format (an error) is sent as JSON."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+COMPONENT_TABLE_COLUMNS = [
+    "component", "exhibit", "designator", "function", "manufacturer_as_marked", "manufacturer", "legal_name",
+    "country", "part_number", "lot_code", "date_codes", "earliest", "latest", "distributor", "markings",
+]  # fmt: skip
+
+
+def _component_table_rows(case) -> list[dict]:
+    """selectors.component_table(case), one dict a row with the columns above (standing markings and readings)."""
+    rows = []
+    for component in selectors.component_table(case):
+        manufacturer, readings = component.manufacturer, list(component.readings.all())
+        rows.append(
+            {
+                "component": component.pk,
+                "exhibit": component.item.exhibit_number,
+                "designator": component.designator,
+                "function": component.function,
+                "manufacturer_as_marked": component.manufacturer_as_marked,
+                "manufacturer": manufacturer.name if manufacturer else "",
+                "legal_name": manufacturer.legal_name if manufacturer else "",
+                "country": manufacturer.country if manufacturer else "",
+                "part_number": component.part_number,
+                "lot_code": component.lot_code,
+                "date_codes": "; ".join(reading.raw_code for reading in readings),
+                "earliest": min((reading.earliest for reading in readings), default=None),
+                "latest": max((reading.latest for reading in readings), default=None),
+                "distributor": component.distributor.name if component.distributor else "",
+                "markings": [marking.pk for marking in component.markings.all()],
+            }
+        )
+    return rows
+
+
+class CaseComponentsViewSet(VisibleQuerysetMixin, viewsets.GenericViewSet):
+    """A case's component table (`/cases/{id}/components/`, also as CSV) and its counts."""
+
+    queryset = Case.objects.all()
+    filter_backends = []
+    pagination_class = None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error asked for as CSV is answered in the project's JSON error format.
+        if isinstance(response, Response) and isinstance(getattr(request, "accepted_renderer", None), CsvRenderer):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="cases_components_list",
+        parameters=[OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the table as a CSV file.")],
+        responses={
+            200: serializers.ComponentTableRowSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[*api_settings.DEFAULT_RENDERER_CLASSES, CsvRenderer],
+    )
+    def components(self, request, pk=None):
+        """The case's components, one row each: what was read, who made it, when, who sold it."""
+        case = self.get_object()
+        rows = _component_table_rows(case)
+        if isinstance(request.accepted_renderer, CsvRenderer):
+            return self._csv(case, rows)
+        return Response(serializers.ComponentTableRowSerializer(rows, many=True).data)
+
+    def _csv(self, case, rows) -> HttpResponse:
+        import io
+
+        stream = io.StringIO()
+        writer = csvcells.writer(stream)
+        writer.writerow(COMPONENT_TABLE_COLUMNS)
+        for row in serializers.ComponentTableRowSerializer(rows, many=True).data:
+            values = [row[name] for name in COMPONENT_TABLE_COLUMNS]
+            values[-1] = " ".join(str(pk) for pk in values[-1] or [])
+            writer.writerow(["" if value is None else value for value in values])
+        response = HttpResponse(stream.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=f"{case.file_stem}-components.csv"
+        )
+        return response
+
+    @extend_schema(responses=serializers.ComponentCountsSerializer)
+    @action(detail=True, methods=["get"], url_path="components/summary", url_name="components-summary")
+    def components_summary(self, request, pk=None):
+        """How many components the case has, by function, country and manufacturer."""
+        counts = selectors.component_counts(self.get_object())
+        return Response(serializers.ComponentCountsSerializer(counts).data)
+
+
+class DateCodeReadingViewSet(
+    VisibleQuerysetMixin, ETagMixin, IdempotentCreateMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
+    mixins.RetrieveModelMixin, viewsets.GenericViewSet,
+):  # fmt: skip
+    """Date codes read off components, every production window kept. Verified by a second person (four eyes)."""
+
+    queryset = DateCodeReading.objects.select_related("component__item__case", "marking", "recorded_by", "verified_by")
+    serializer_class = serializers.DateCodeReadingSerializer
+    filterset_class = filters.DateCodeReadingFilter
+    search_fields = ["raw_code", "rule", "component__part_number"]
+    ordering_fields = ["created_at", "earliest", "latest"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        reading = component_services.record_reading(actor=self.request.user, component=data.pop("component"), **data)
+        serializer.instance = self.get_queryset().get(pk=reading.pk)
+
+    @extend_schema(request=None, responses=serializers.DateCodeReadingSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def verify(self, request, pk=None):
+        """Confirm the reading: another analyst of the case, never whoever read it."""
+        reading = component_services.verify_reading(actor=request.user, reading=self.get_object())
+        return Response(self.get_serializer(self.get_queryset().get(pk=reading.pk)).data)
+
+    @extend_schema(request=serializers.WithdrawalSerializer, responses=serializers.DateCodeReadingSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def withdraw(self, request, pk=None):
+        return withdrawal(self, request, component_services.withdraw_reading, "reading")
+
+
+def _tracing():
+    from evidence.services import tracing
+
+    return tracing
+
+
+class TraceRequestViewSet(
+    VisibleQuerysetMixin, ETagMixin, IdempotentCreateMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
+    mixins.RetrieveModelMixin, viewsets.GenericViewSet,
+):  # fmt: skip
+    """Letters asking manufacturers, distributors and States who made or sold components, and right-of-reply
+    letters. POST drafts one; then issue its letter, send it, record the answers, close it."""
+
+    queryset = TraceRequest.objects.select_related(
+        "case", "letter", "created_by", "manufacturer", "entity"
+    ).prefetch_related("components", "responses__file", "responses__names_distributor", "responses__recorded_by")
+    serializer_class = serializers.TraceRequestSerializer
+    filterset_class = filters.TraceRequestFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    search_fields = ["recipient_name", "context", "draft_finding"]
+    ordering_fields = ["created_at", "due_on", "sent_on", "status"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        if data.get("deadline_days") is None:
+            data.pop("deadline_days", None)
+        trace = _tracing().draft_trace_request(actor=self.request.user, case=data.pop("case"), **data)
+        serializer.instance = self.get_queryset().get(pk=trace.pk)
+
+    def _answer(self, trace, status_code=status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=trace.pk)).data, status=status_code)
+
+    @extend_schema(
+        methods=["GET"],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+        description="The letter (PDF), byte for byte as issued (its SHA-256 is in the request's record).",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=None,
+        responses=serializers.TraceRequestSerializer,
+        description="Issue the letter: rendered to PDF and kept as a stored file, recorded in the ledger.",
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def letter(self, request, pk=None):
+        trace = self.get_object()
+        if request.method == "POST":
+            return self._answer(_tracing().issue_letter(actor=request.user, request=trace))
+        if trace.letter is None:
+            raise NotFound(gettext("No letter was issued for this request yet."))
+        name = f"{trace.case.file_stem}-{trace.kind}-{trace.pk}-letter.pdf"
+        return file_response(request, trace, trace.letter.path, filename=name, content_type="application/pdf")
+
+    @extend_schema(request=serializers.TraceSendSerializer, responses=serializers.TraceRequestSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def send(self, request, pk=None):
+        """Record that the letter was sent, and how: the deadline runs from `sent_on`. Leads and investigators."""
+        trace = self.get_object()
+        body = serializers.TraceSendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._answer(_tracing().send_trace_request(actor=request.user, request=trace, **body.validated_data))
+
+    @extend_schema(
+        request={"multipart/form-data": serializers.TraceResponseUploadSerializer},
+        responses={201: serializers.TraceResponseSerializer},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def responses(self, request, pk=None):
+        """Record an answer, with the file as received (kept write-once) and any distributor it names."""
+        trace = self.get_object()
+        body = serializers.TraceResponseUploadSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        uploaded = data.pop("file", None)
+        try:
+            answer = _tracing().record_response(
+                actor=request.user, request=trace, upload=uploaded, file_name=uploaded.name if uploaded else "", **data
+            )
+        except DjangoValidationError as error:
+            # The service names the file "upload"; here it is the form's "file".
+            if hasattr(error, "error_dict") and "upload" in error.error_dict:
+                error.error_dict["file"] = error.error_dict.pop("upload")
+            raise
+        return Response(serializers.TraceResponseSerializer(answer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.RightOfReplySerializer, responses={201: serializers.TraceRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="right-of-reply", filter_backends=[], pagination_class=None)
+    def right_of_reply(self, request, pk=None):
+        """Draft a right-of-reply letter following this request: the recipient may answer a draft finding."""
+        trace = self.get_object()
+        body = serializers.RightOfReplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reply = _tracing().draft_right_of_reply(actor=request.user, request=trace, **body.validated_data)
+        return self._answer(reply, status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.WithdrawalSerializer, responses=serializers.TraceRequestSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def close(self, request, pk=None):
+        """Close the request (answered enough, or given up), saying why."""
+        trace = self.get_object()
+        body = serializers.WithdrawalSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        closed = _tracing().close_trace_request(actor=request.user, request=trace, reason=body.validated_data["reason"])
+        return self._answer(closed)
