@@ -464,6 +464,94 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+# The trace-request and right-of-reply letters (evidence/export/letters.py).
+LETTER_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title_trace": "Request to trace components",
+        "title_right_of_reply": "Right of reply: draft finding",
+        "to": "To",
+        "recipient_manufacturer": "Manufacturer",
+        "recipient_distributor": "Distributor",
+        "recipient_state": "State",
+        "reference": "Our reference",
+        "date": "Date",
+        "salutation": "Dear Sir or Madam,",
+        "context": "Background",
+        "components": "Components concerned",
+        "col_item": "#",
+        "col_as_marked": "Manufacturer as marked",
+        "col_part_number": "Part number",
+        "col_lot": "Lot or trace code",
+        "col_date_code": "Date code",
+        "photos": "Markings as photographed",
+        "component": "Component",
+        "photo": "Photograph",
+        "sha256": "SHA-256 of the original photograph",
+        "no_photo": "No photograph of its markings is on record.",
+        "request": "Our request",
+        "request_trace": (
+            "We ask you to identify the distributor or customer to whom the components above, with these part "
+            "numbers and lot or trace codes, were sold: their name and address, the date of the sale and of the "
+            "delivery, and any end-user statement or export licence that came with it."
+        ),
+        "request_right_of_reply": (
+            "Before this finding is published or submitted, we invite you to answer it: to correct any fact you "
+            "believe to be wrong and to add anything you wish to be taken into account. Your answer will be "
+            "recorded as received and reflected in what we publish."
+        ),
+        "draft_finding": "Draft finding",
+        "earlier_answer": "Your earlier answer",
+        "earlier_answer_received": "Received on {date}",
+        "no_earlier_answer": "We have not received an answer from you to our earlier request.",
+        "deadline_days": "Please answer within {days} days of receiving this letter.",
+        "deadline_due": "Please answer within {days} days, that is by {date}.",
+        "closing": "Yours faithfully,",
+        "page": "Page {n}",
+    },
+    "uk": {
+        "title_trace": "Запит щодо відстеження компонентів",
+        "title_right_of_reply": "Право на відповідь: проєкт висновку",
+        "to": "Кому",
+        "recipient_manufacturer": "Виробник",
+        "recipient_distributor": "Дистриб'ютор",
+        "recipient_state": "Держава",
+        "reference": "Наш номер",
+        "date": "Дата",
+        "salutation": "Шановні пані та панове!",
+        "context": "Обставини",
+        "components": "Компоненти, яких стосується запит",
+        "col_item": "№",
+        "col_as_marked": "Виробник за маркуванням",
+        "col_part_number": "Номер деталі",
+        "col_lot": "Партія або код відстеження",
+        "col_date_code": "Код дати",
+        "photos": "Маркування на фотографіях",
+        "component": "Компонент",
+        "photo": "Фотографія",
+        "sha256": "SHA-256 оригіналу фотографії",
+        "no_photo": "Фотографії його маркування немає.",
+        "request": "Наш запит",
+        "request_trace": (
+            "Просимо вказати дистриб'ютора або покупця, якому було продано зазначені вище компоненти з цими "
+            "номерами деталей і кодами партії або відстеження: назву та адресу, дату продажу й постачання, а також "
+            "декларацію кінцевого користувача чи експортну ліцензію, якщо вони були."
+        ),
+        "request_right_of_reply": (
+            "Перш ніж цей висновок буде оприлюднено або подано, пропонуємо вам відповісти на нього: виправити "
+            "факти, які ви вважаєте хибними, і додати все, що, на вашу думку, слід врахувати. Вашу відповідь буде "
+            "зафіксовано й відображено в тому, що ми оприлюднимо."
+        ),
+        "draft_finding": "Проєкт висновку",
+        "earlier_answer": "Ваша попередня відповідь",
+        "earlier_answer_received": "Отримано {date}",
+        "no_earlier_answer": "Відповіді на наш попередній запит ми від вас не отримали.",
+        "deadline_days": "Просимо відповісти протягом {days} днів з дня отримання цього листа.",
+        "deadline_due": "Просимо відповісти протягом {days} днів, тобто до {date}.",
+        "closing": "З повагою,",
+        "page": "Сторінка {n}",
+    },
+}
+
 # Commands in labels are set in the monospaced font.
 for _labels in LABELS.values():
     for _key, _text in _labels.items():
