@@ -357,7 +357,10 @@ def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
 
 
 # Reverse relations from a stored file to the rows that use it, with each one's path to the case.
-FILE_RELATIONS = {"photos": "item__case", "kept_files": "item__case", "sources": "case", "exports": "case"}
+FILE_RELATIONS = {
+    "photos": "item__case", "kept_files": "item__case", "sources": "case", "exports": "case",
+    "trace_letters": "case", "trace_responses": "request__case",
+}  # fmt: skip
 
 
 def case_files(case: Case) -> models.QuerySet[StoredFile]:

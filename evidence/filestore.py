@@ -43,6 +43,8 @@ KIND_FOLDERS = {
     FileKind.SOURCE_ARCHIVE: "sources",
     FileKind.EXPORT: "exports",
     FileKind.KEPT: "files",
+    FileKind.LETTER: "letters",
+    FileKind.RESPONSE: "responses",
 }
 
 

@@ -26,11 +26,6 @@ from evidence.choices import EventType, FileKind, SubjectType, TraceKind, TraceS
 from evidence.models import Component, TraceRequest, TraceResponse
 from evidence.services.components import component_event
 
-# Letters and answers are kept beside the other stored files. (These folders belong in
-# filestore.KIND_FOLDERS; set here only if it does not name them yet, never changing one it does.)
-filestore.KIND_FOLDERS.setdefault(FileKind.LETTER, "letters")
-filestore.KIND_FOLDERS.setdefault(FileKind.RESPONSE, "responses")
-
 UNCHECKED = ["case", "follows", "manufacturer", "entity", "letter", "created_by"]
 
 
