@@ -1,3 +1,15 @@
 """Admin of the evidence app, one module per subject; importing them registers the pages."""
 
-from evidence.admin import audit, exports, files, items, ledger, links, markings, photos, sources  # noqa: F401
+from evidence.admin import (  # noqa: F401
+    audit,
+    components,
+    exports,
+    files,
+    items,
+    ledger,
+    links,
+    markings,
+    photos,
+    sources,
+    tracing,
+)

@@ -18,7 +18,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -26,9 +26,18 @@ from cases.admin import role_at_least
 from cases.choices import Outcome, Role
 from cases.models import Incident
 from evidence import audit, selectors, services, timestamps
-from evidence.choices import AccessAction, DossierLanguage, EventType, ExportKind, ExportStatus, SubjectType
+from evidence.choices import (
+    AccessAction,
+    DossierLanguage,
+    EventType,
+    ExportKind,
+    ExportStatus,
+    SubjectType,
+    TraceStatus,
+)
 from evidence.custody import describe_event, head
 from evidence.export.stages import STAGES, stage_label
+from evidence.lib import assembly
 from evidence.models import Export
 
 # Incident columns the table sorts by (?sort=<key> or -<key>), and how.
@@ -181,6 +190,58 @@ def _verdict(check) -> dict | None:
     return {"intact": bool(data.get("intact")), "when": check.recorded_at, "problems": problems}
 
 
+# The inference's caveats (evidence.lib.assembly), the same words marked for translation.
+ASSEMBLY_CAVEATS = {
+    assembly.CAVEAT: _(
+        "A date code says when a part was made, not when it was fitted. Parts can sit in stock for years before "
+        "they are built into a weapon, so the newest date code only shows that the weapon was assembled no earlier "
+        "than that date; it may have been assembled much later. Date codes never bound assembly from above. "
+        "Codes that can be read in more than one way count with their earliest reading, and only readings an "
+        "analyst has verified count at all."
+    ),
+    assembly.NO_BOUND_CAVEAT: _(
+        "No verified, readable date code: nothing here bounds the assembly date. "
+        "Even when there are date codes, they only bound assembly from below, because parts can be stockpiled."
+    ),
+}
+
+
+def _components(case) -> dict:
+    """The components panel: counts by headquarters country and manufacturer, the share with a readable date
+    code, the earliest-assembly bound with the readings it rests on, and the production-window histogram
+    (counted readings by the quarter their earliest possible day falls in). A fixed number of queries."""
+    counts = selectors.component_counts(case)
+    inference = selectors.assembly_inference(case)
+    most = max(inference.production_histogram.values(), default=0)
+    histogram = [
+        {"label": f"{year} Q{quarter}", "count": count, "percent": round(100 * count / most)}
+        for (year, quarter), count in inference.production_histogram.items()
+    ]
+    unknown = gettext("unknown")
+    return {
+        "total": counts["total"],
+        "by_country": [(unknown if name == "unknown" else name, n) for name, n in counts["by_country"].items()],
+        "by_manufacturer": [
+            (unknown if name == "unknown" else name, n) for name, n in counts["by_manufacturer"].items()
+        ],
+        "with_code": counts["with_readable_code"],
+        "share_with_code": round(100 * counts["share_with_code"]) if counts["share_with_code"] is not None else None,
+        "not_before": inference.not_before,
+        "resting_on": inference.resting_on,
+        "readings_counted": inference.readings_counted,
+        "caveat": ASSEMBLY_CAVEATS.get(inference.caveat, inference.caveat),
+        "histogram": histogram,
+    }
+
+
+def _trace_requests_due(request, case) -> dict:
+    """Trace requests of the case whose answer is due within the week, and those overdue."""
+    today = timezone.localdate()
+    due = list(selectors.trace_requests_due(viewer=request.user, case=case, today=today))
+    overdue = [trace for trace in due if trace.status == TraceStatus.NO_ANSWER or trace.due_on < today]
+    return {"overdue": overdue, "this_week": [trace for trace in due if trace not in overdue]}
+
+
 def case_overview(model_admin, request, object_id):
     case = model_admin.get_object(request, object_id)  # 404 for outsiders; marks the access log
     incidents = list(Incident.objects.filter(case=case).select_related("weapon_system"))
@@ -223,6 +284,8 @@ def case_overview(model_admin, request, object_id):
         "map_legend": [(OUTCOME_COLOURS[code], label) for code, label in Outcome.choices],
         "timeline": _timeline(request, case, incidents, exhibits_by_id),
         "dossiers": dossiers,
+        "components": _components(case),
+        "trace_due": _trace_requests_due(request, case),
         "dossier_form": DossierForm(initial={"language": dossier_language(), "include_photos": True}),
         # For the progress script: statuses and stages in the reader's language (the API gives codes).
         "dossier_labels": {
