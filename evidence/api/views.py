@@ -42,6 +42,7 @@ from evidence.models import (
     TraceRequest,
 )
 from evidence.services import components as component_services
+from evidence.services import tracing as tracing_services
 
 
 class EvidenceItemViewSet(AttestModelViewSet):
@@ -632,12 +633,6 @@ class DateCodeReadingViewSet(
         return withdrawal(self, request, component_services.withdraw_reading, "reading")
 
 
-def _tracing():
-    from evidence.services import tracing
-
-    return tracing
-
-
 class TraceRequestViewSet(
     VisibleQuerysetMixin, ETagMixin, IdempotentCreateMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
     mixins.RetrieveModelMixin, viewsets.GenericViewSet,
@@ -658,7 +653,7 @@ class TraceRequestViewSet(
         data = dict(serializer.validated_data)
         if data.get("deadline_days") is None:
             data.pop("deadline_days", None)
-        trace = _tracing().draft_trace_request(actor=self.request.user, case=data.pop("case"), **data)
+        trace = tracing_services.draft_trace_request(actor=self.request.user, case=data.pop("case"), **data)
         serializer.instance = self.get_queryset().get(pk=trace.pk)
 
     def _answer(self, trace, status_code=status.HTTP_200_OK) -> Response:
@@ -679,7 +674,7 @@ class TraceRequestViewSet(
     def letter(self, request, pk=None):
         trace = self.get_object()
         if request.method == "POST":
-            return self._answer(_tracing().issue_letter(actor=request.user, request=trace))
+            return self._answer(tracing_services.issue_letter(actor=request.user, request=trace))
         if trace.letter is None:
             raise NotFound(gettext("No letter was issued for this request yet."))
         name = f"{trace.case.file_stem}-{trace.kind}-{trace.pk}-letter.pdf"
@@ -692,7 +687,9 @@ class TraceRequestViewSet(
         trace = self.get_object()
         body = serializers.TraceSendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._answer(_tracing().send_trace_request(actor=request.user, request=trace, **body.validated_data))
+        return self._answer(
+            tracing_services.send_trace_request(actor=request.user, request=trace, **body.validated_data)
+        )
 
     @extend_schema(
         request={"multipart/form-data": serializers.TraceResponseUploadSerializer},
@@ -707,7 +704,7 @@ class TraceRequestViewSet(
         data = dict(body.validated_data)
         uploaded = data.pop("file", None)
         try:
-            answer = _tracing().record_response(
+            answer = tracing_services.record_response(
                 actor=request.user, request=trace, upload=uploaded, file_name=uploaded.name if uploaded else "", **data
             )
         except DjangoValidationError as error:
@@ -724,7 +721,7 @@ class TraceRequestViewSet(
         trace = self.get_object()
         body = serializers.RightOfReplySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        reply = _tracing().draft_right_of_reply(actor=request.user, request=trace, **body.validated_data)
+        reply = tracing_services.draft_right_of_reply(actor=request.user, request=trace, **body.validated_data)
         return self._answer(reply, status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.WithdrawalSerializer, responses=serializers.TraceRequestSerializer)
@@ -734,5 +731,7 @@ class TraceRequestViewSet(
         trace = self.get_object()
         body = serializers.WithdrawalSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        closed = _tracing().close_trace_request(actor=request.user, request=trace, reason=body.validated_data["reason"])
+        closed = tracing_services.close_trace_request(
+            actor=request.user, request=trace, reason=body.validated_data["reason"]
+        )
         return self._answer(closed)
