@@ -43,6 +43,8 @@ from evidence.export.dossier import (
 )
 from evidence.export.layout import VERIFY_SCRIPT
 from evidence.export.pdf.labels import LABELS, format_date
+from evidence.lib.assembly import ComponentReading, infer_earliest_assembly
+from evidence.lib.daterules import Window
 from evidence.lib.ledger import format_timestamp, key_fingerprint
 from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceFile, EvidenceItem, Export, Photo, Source
 from evidence.models.components import Component, DateCodeReading
@@ -361,15 +363,30 @@ def component_rows(case: Case, disclosure: Disclosure) -> list[ComponentRow]:
 
 
 def assembly_statement(rows: list[ComponentRow]) -> AssemblyStatement | None:
-    """Earliest assembly: the latest earliest day of the counted (verified, not withdrawn) readings."""
+    """Earliest assembly (evidence.lib.assembly): the latest lower bound of the counted readings (verified,
+    not withdrawn; an ambiguous code by its earliest window)."""
     if not rows:
         return None
-    counted = [reading for row in rows for reading in row.date_codes if reading.counted]
+    readings = [
+        ComponentReading(
+            component_id=str(index),
+            label=f"{row.exhibit} {row.designator}".strip(),
+            raw_code=reading.raw_code,
+            windows=tuple(
+                Window(rule=reading.rule, version="", earliest=earliest, latest=latest, explanation="")
+                for earliest, latest in (reading.windows or ((reading.earliest, reading.latest),))
+            ),
+            verified=reading.counted,
+        )
+        for index, row in enumerate(rows)
+        for reading in row.date_codes
+    ]
+    inference = infer_earliest_assembly(readings, components_total=len(rows))
     return AssemblyStatement(
-        not_before=max((reading.earliest for reading in counted), default=None),
-        readings=len(counted),
-        components=len(rows),
-        without_code=sum(1 for row in rows if row.bound is None),
+        not_before=inference.not_before,
+        readings=inference.readings_counted,
+        components=inference.components_total,
+        without_code=inference.components_without_code,
     )
 
 
