@@ -164,6 +164,13 @@ def test_an_answer_with_its_file_names_the_distributor(api, team, component):
     assert_error(api(team.ivan).post(url, {"summary": "x"}, format="multipart"), 400, field="received_on")
 
 
+def test_a_draft_cannot_be_closed(api, team, component):
+    trace = draft(api(team.bob), team, component).json()
+    close = f"{URL}{trace['id']}/close/"
+    assert_error(api(team.bob).post(close, {"reason": "not needed"}, format="json"), 403)
+    assert_error(api(team.ivan).post(close, {"reason": "not needed"}, format="json"), 400, field="status")
+
+
 def test_right_of_reply_then_close(api, team, component):
     trace = sent(api, team, component, days_ago=5)
     url = f"{URL}{trace['id']}/right-of-reply/"
