@@ -615,6 +615,11 @@ class DateCodeReadingViewSet(
     search_fields = ["raw_code", "rule", "component__part_number"]
     ordering_fields = ["created_at", "earliest", "latest"]
 
+    def get_object(self):
+        reading = super().get_object()
+        audit.mark(self.request._request, reading)  # under a component: the mixin does not see it as a case's
+        return reading
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         reading = component_services.record_reading(actor=self.request.user, component=data.pop("component"), **data)
