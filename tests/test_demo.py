@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -13,16 +14,31 @@ from django.core.management.base import CommandError
 from cases.choices import Role
 from cases.models import Case, CaseMembership, Entity, Incident
 from cases.stats import case_statistics
-from evidence import custody, services
+from evidence import custody, selectors, services
 from evidence.choices import EventType, PhotoStatus
 from evidence.demo import build, data
-from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceItem, Marking, Photo, Source, StoredFile
+from evidence.models import (
+    Attribution,
+    Checkpoint,
+    Component,
+    CustodyEvent,
+    DateCodeReading,
+    EvidenceItem,
+    Manufacturer,
+    Marking,
+    Photo,
+    Source,
+    StoredFile,
+    TraceRequest,
+    TraceResponse,
+)
 
 pytestmark = pytest.mark.django_db
 
 FIVE_OBLASTS = {"Kyiv", "Kharkiv", "Poltava", "Donetsk", "Kirovohrad"}
 COUNTED = (Case, CaseMembership, Incident, EvidenceItem, Photo, StoredFile, Marking, Source, Attribution,
-           CustodyEvent, Checkpoint, get_user_model())  # fmt: skip
+           CustodyEvent, Checkpoint, Component, DateCodeReading, TraceRequest, TraceResponse, Entity,
+           get_user_model())  # fmt: skip
 
 
 @pytest.fixture
@@ -105,9 +121,11 @@ def test_load_demo_builds_both_cases_through_the_services_and_only_once(load_dem
     types = set(CustodyEvent.objects.filter(case=case).values_list("event_type", flat=True))
     assert {EventType.CUSTODY_TRANSFER, EventType.EXAMINATION, EventType.PHOTO_PROCESSED} <= types
     assert {EventType.MARKING_VERIFIED, EventType.ATTRIBUTION_ADDED} <= types
-    assert CustodyEvent.objects.filter(actor__isnull=False).exclude(event_type=EventType.PHOTO_PROCESSED).count() == (
-        CustodyEvent.objects.exclude(event_type=EventType.PHOTO_PROCESSED).count()
-    )
+    # Every event has an actor but those of the photo pipeline and of the deadline sweep (mark_overdue).
+    without_actor = CustodyEvent.objects.filter(actor__isnull=True).exclude(event_type=EventType.PHOTO_PROCESSED)
+    [sweep] = without_actor
+    assert (sweep.event_type, sweep.payload_data["reason"]) == (EventType.TRACE_UPDATED, "no answer by the deadline")
+    components_and_trace_requests(case, prosecutor)
 
     second = Case.objects.get(reference="PGO-2024-0102")
     assert {"shipment", "other"} <= set(second.incidents.values_list("kind", flat=True))
@@ -124,12 +142,73 @@ def test_load_demo_builds_both_cases_through_the_services_and_only_once(load_dem
         assert f"Demo login: {user.username} / {data.PASSWORD} / {user.role}" in output
         assert get_user_model().objects.get(username=user.username).is_staff
 
+    out = io.StringIO()
+    call_command("verify_custody", stdout=out)  # exits non-zero (an exception here) unless every ledger is intact
+    assert "PGO-2024-0101" in out.getvalue()
+
     before = counts()
     again = load_demo()
     assert counts() == before
     assert "PGO-2024-0101 exists already" in again
     assert "PGO-2024-0102 exists already" in again
     assert f"Demo login: prosecutor / {data.PASSWORD} / lead" in again
+
+
+def components_and_trace_requests(case, prosecutor):
+    """The main case's component table, its verified date codes, and its two trace requests."""
+    components = list(Component.objects.filter(item__case=case).select_related("item", "manufacturer"))
+    assert 10 <= len(components) <= 16
+    assert {"guidance", "power", "servo", "processing", "connector"} <= {c.function for c in components}
+    board = {c.designator: c for c in components if c.item.title.startswith("Guidance-section circuit board")}
+    assert set(board) == {f"U{n}" for n in range(2, 10)}
+    for component in components:
+        markings = list(component.markings.all())
+        assert markings, component  # every part carries the markings read off it
+        assert all(marking.item_id == component.item_id for marking in markings)
+        assert all(marking.region is not None for marking in markings)  # on its photo
+        if component.manufacturer:
+            assert "[demo]" in component.manufacturer.name
+            assert "[demo]" in component.manufacturer.legal_name or not component.manufacturer.legal_name
+            assert component.manufacturer.country
+    assert not Marking.objects.filter(item__case=case, component__isnull=True).exists()
+
+    readings = DateCodeReading.objects.filter(component__item__case=case)
+    counted = list(readings.counted())
+    assert len(counted) >= 10
+    assert readings.count() > len(counted)  # one waits for its second reader: carried, not counted
+    assert all(reading.verified_by_id not in (None, reading.recorded_by_id) for reading in counted)  # four eyes
+    [juche] = readings.filter(raw_code="주체112")
+    assert (juche.rule, juche.earliest.isoformat(), juche.latest.isoformat()) == ("JUCHE/1", "2023-01-01", "2023-12-31")
+    [ambiguous] = readings.filter(raw_code="2312")
+    assert {window["rule"] for window in ambiguous.windows} == {"YYWW", "YYMM"}
+    assert ambiguous.earliest.isoformat() == "2023-03-20"  # the earliest window bounds, whichever is right
+    assert readings.filter(rule="YYWW/1").count() >= 8
+    newest = max(reading.earliest for reading in counted)
+    assert newest.isoformat() == "2023-10-02"  # U2's 2340: the missile was assembled on or after that day
+    assert newest < dt.date(2024, 1, 2)  # before the strike on Kharkiv
+    inference = selectors.assembly_inference(case)
+    assert inference.not_before == newest
+    assert inference.readings_counted == len(counted)
+
+    requests = {r.status: r for r in TraceRequest.objects.filter(case=case)}
+    assert set(requests) == {"answered", "no_answer"}
+    answered, overdue = requests["answered"], requests["no_answer"]
+    for request in (answered, overdue):
+        assert request.letter_id is not None
+        assert request.due_on == request.sent_on + dt.timedelta(days=28)
+    assert overdue.due_on < dt.date.today()
+    assert overdue.overdue_since is not None
+    [response] = TraceResponse.objects.filter(request=answered)
+    distributor = response.names_distributor
+    assert distributor is not None
+    assert "[demo]" in distributor.name
+    assert isinstance(response.screening, list)  # screened against the sanctions lists
+    assert response.file_id is not None
+    assert {c.distributor_id for c in answered.components.all()} == {distributor.pk}
+    restricted = Manufacturer.objects.filter(may_be_named=False)
+    assert [m.name for m in restricted] == [answered.manufacturer.name]
+    types = set(CustodyEvent.objects.filter(case=case).values_list("event_type", flat=True))
+    assert {"component.recorded", "reading.recorded", "reading.verified", "trace.letter", "trace.answered"} <= types
 
 
 def test_an_interrupted_build_leaves_no_half_built_case_and_the_next_run_builds_it(load_demo, monkeypatch):

@@ -11,6 +11,7 @@ a broker is configured.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import tempfile
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.utils import timezone
 
 from cases import reference_data
 from cases import services as case_services
@@ -32,7 +34,15 @@ from evidence.choices import ItemKind, ItemStatus, PhotoStatus
 from evidence.demo import data
 from evidence.demo.photos import Exif, render
 from evidence.lib.datecodes import parse_date_code
-from evidence.models import EvidenceItem, Manufacturer, Marking, Photo
+from evidence.models import Component, DateCodeReading, EvidenceItem, Manufacturer, Marking, Photo, TraceRequest
+from evidence.services.components import record_component, record_reading, verify_reading
+from evidence.services.tracing import (
+    draft_trace_request,
+    issue_letter,
+    mark_overdue,
+    record_response,
+    send_trace_request,
+)
 
 REGION_CODES = {"Kyiv City": "KV", "Kyiv": "KO", "Kharkiv": "KH", "Poltava": "PL", "Donetsk": "DN", "Kirovohrad": "KR"}
 CHECKPOINT_REASON = "demo data loaded"
@@ -55,6 +65,7 @@ class Context:
     incidents: dict[str, Incident] = field(default_factory=dict)
     items: dict[str, EvidenceItem] = field(default_factory=dict)
     markings: dict[str, Marking] = field(default_factory=dict)
+    components: dict[str, Component] = field(default_factory=dict)
     sources: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -205,7 +216,8 @@ def _manufacturer(ctx: Context, key: str) -> Manufacturer:
     if manufacturer is None:
         manufacturer = reference_data.create_reference(
             actor=ctx.analyst, model=Manufacturer, via="demo", name=spec.name, country=spec.country,
-            aliases=list(spec.aliases), notes=data.MANUFACTURER_NOTES,
+            aliases=list(spec.aliases), legal_name=spec.legal_name, may_be_named=spec.may_be_named,
+            notes=f"{data.MANUFACTURER_NOTES} {spec.notes}".strip(),
         )  # fmt: skip
     return manufacturer
 
@@ -292,6 +304,8 @@ def _build_component(ctx: Context, component: data.Component, *, parent, inciden
         ),
         None,
     )
+    if len(component.parts) > 1:
+        made = None  # a board of several parts has no one date of manufacture
     item = services.create_item(
         actor=ctx.investigator,
         case=ctx.case,
@@ -320,7 +334,108 @@ def _build_component(ctx: Context, component: data.Component, *, parent, inciden
         ctx, item, component.photos, start=recovered_at, place=lab, latitude=lab.latitude, longitude=lab.longitude
     )
     _record_marks(ctx, item, component.marks, photos, key=component.key)
+    _record_parts(ctx, item, component.parts, key=component.key)
     ctx.items[component.key] = item
+
+
+def _record_parts(ctx: Context, item: EvidenceItem, parts, *, key: str) -> None:
+    """The component table of an exhibit: each part with its marks, its date code read by the analyst and,
+    four eyes, verified by the investigator."""
+    for part in parts:
+        component = record_component(
+            actor=ctx.analyst,
+            item=item,
+            function=part.function,
+            designator=part.designator,
+            manufacturer_as_marked=part.as_marked,
+            manufacturer=_manufacturer(ctx, part.manufacturer) if part.manufacturer else None,
+            part_number=part.part_number,
+            lot_code=part.lot_code,
+            notes=part.notes,
+            markings=[ctx.markings[f"{key}/{label}"] for label in part.marks],
+        )
+        ctx.components[f"{key}/{part.designator}"] = component
+        if part.date_mark:
+            marking = ctx.markings[f"{key}/{part.date_mark}"]
+            reading = record_reading(
+                actor=ctx.analyst, component=component, raw_code=marking.transcription, marking=marking, rule=part.rule
+            )
+            if part.verify:
+                verify_reading(actor=ctx.investigator, reading=reading)
+
+
+def _plain_letter(request: TraceRequest, path: Path) -> None:
+    """A one-page letter, for when evidence.export.letters is not there to render the real one."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    text = pdf.beginText(60, A4[1] - 72)
+    text.setFont("Helvetica", 10)
+    lines = [f"To: {request.recipient_name}", "", "Trace request [demo]", ""]
+    lines += [f"- {component}" for component in request.components.all()]
+    lines += ["", *_wrap(request.context, 95), "", f"Please answer within {request.deadline_days} days."]
+    for line in lines:
+        text.textLine(line)
+    pdf.drawText(text)
+    pdf.showPage()
+    pdf.save()
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines
+
+
+def _render_letter(request: TraceRequest, path: Path) -> None:
+    try:
+        from evidence.export.letters import render_letter
+    except ModuleNotFoundError as error:
+        if error.name != "evidence.export.letters":
+            raise
+        _plain_letter(request, path)
+        return
+    render_letter(request, path)
+
+
+def _add_traces(ctx: Context) -> None:
+    """Trace requests to the makers of some parts: drafted and issued by the analyst, sent by the investigator;
+    one answered (naming a distributor, which is screened), one left unanswered past its deadline."""
+    for spec in data.TRACES:
+        maker = _manufacturer(ctx, spec.manufacturer)
+        request = draft_trace_request(
+            actor=ctx.analyst,
+            case=ctx.case,
+            recipient_kind="manufacturer",
+            recipient_name=maker.legal_name or maker.name,
+            components=[ctx.components[key] for key in spec.parts],
+            manufacturer=maker,
+            context=spec.context,
+            deadline_days=28,
+        )
+        request = issue_letter(actor=ctx.analyst, request=request, render=_render_letter)
+        request = send_trace_request(
+            actor=ctx.investigator, request=request, sent_on=spec.sent_on, channel=spec.channel
+        )
+        if spec.answer is not None:
+            answer = spec.answer
+            record_response(
+                actor=ctx.investigator,
+                request=request,
+                received_on=answer.received_on,
+                summary=answer.summary,
+                upload=io.BytesIO(answer.text.encode("utf-8")),
+                file_name=answer.file_name,
+                distributor_name=answer.distributor_name,
+                distributor_country=answer.distributor_country,
+            )
+    mark_overdue(today=timezone.localdate())  # what the daily sweep does: the unanswered one is overdue
 
 
 def _subject(ctx: Context, reference: str):
@@ -365,6 +480,7 @@ def build_main_case(users: dict, folder: Path) -> Case:
         launch = launches[debris.launch]
         _build_debris(ctx, debris, incident=ctx.incidents[launch.key], place=data.PLACES[launch.place])
     _add_sources(ctx, data.MAIN_SOURCES, data.MAIN_CLAIMS)
+    _add_traces(ctx)
     return ctx.case
 
 
@@ -397,7 +513,10 @@ def _counts(case: Case) -> str:
     return (
         f"{case.incidents.count()} incidents, {case.items.count()} exhibits, photos: {photo_text}, "
         f"{Marking.objects.filter(item__case=case).count()} markings, {case.sources.count()} sources, "
-        f"{case.attributions.count()} attributions, {case.custody_events.count()} custody events"
+        f"{case.attributions.count()} attributions, "
+        f"{Component.objects.filter(item__case=case).count()} components, "
+        f"{DateCodeReading.objects.filter(component__item__case=case).counted().count()} verified date-code readings, "
+        f"{case.trace_requests.count()} trace requests, {case.custody_events.count()} custody events"
     )
 
 

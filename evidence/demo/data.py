@@ -317,14 +317,42 @@ def incident_fields(launch: Launch, weapon_system) -> dict:
 @dataclass(frozen=True)
 class Manufacturer:
     name: str
-    country: str
+    country: str  # where its headquarters are
     aliases: tuple[str, ...] = ()
+    legal_name: str = ""
+    may_be_named: bool = True
+    notes: str = ""
 
 
-# [demo] Fictional makers: the sources say nothing about which companies' parts were found.
+# [demo] Fictional makers: the sources say nothing about which companies' parts were found, so every
+# maker, its legal entity and its headquarters country is invented.
 MANUFACTURERS = {
-    "arden": Manufacturer("Arden Semiconductor [demo]", "United States", ("ARDEN",)),
-    "vellmar": Manufacturer("Vellmar Elektronik [demo]", "Germany", ("VELLMAR", "VME")),
+    "arden": Manufacturer(
+        "Arden Semiconductor [demo]", "United States", ("ARDEN",), legal_name="Arden Semiconductor, Inc. [demo]"
+    ),
+    "vellmar": Manufacturer(
+        "Vellmar Elektronik [demo]", "Germany", ("VELLMAR", "VME"), legal_name="Vellmar Elektronik GmbH [demo]"
+    ),
+    "kestrel": Manufacturer(
+        "Kestrel Microsystems [demo]",
+        "United Kingdom",
+        ("KMS", "KESTREL"),
+        legal_name="Kestrel Microsystems Ltd [demo]",
+        may_be_named=False,
+        notes=f"{DEMO} Answered our trace request on condition that it is not named in published findings.",
+    ),
+    "norwood": Manufacturer(
+        "Norwood Positioning [demo]", "Switzerland", ("NPG",), legal_name="Norwood Positioning AG [demo]"
+    ),
+    "tallis": Manufacturer(
+        "Tallis Motion Devices [demo]", "Japan", ("TMD",), legal_name="Tallis Motion Devices Co., Ltd. [demo]"
+    ),
+    "sunmark": Manufacturer(
+        "Sunmark Electronics [demo]",
+        "China",
+        ("SUNMARK", "SM"),
+        legal_name="Shenzhen Sunmark Electronics Co., Ltd. [demo]",
+    ),
 }
 MANUFACTURER_NOTES = f"{DEMO} A fictional manufacturer invented for the demo data; not a real company."
 
@@ -351,6 +379,24 @@ class Shot:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A row of the component table: one physical part of an exhibit, with the marks read off it and the
+    date code read (by the analyst; verified by the investigator unless `verify` is off)."""
+
+    designator: str
+    function: str  # a ComponentFunction value
+    marks: tuple[str, ...]  # labels of the exhibit's marks that are on this part
+    manufacturer: str = ""  # a MANUFACTURERS key
+    part_number: str = ""
+    as_marked: str = ""  # the maker's name or logo as it appears on the part
+    date_mark: str = ""  # the label of the mark carrying its date code
+    rule: str = ""  # the date-code rule; blank: every rule that reads the code (an ambiguous code keeps all)
+    verify: bool = True
+    lot_code: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
 class Component:
     key: str
     title: str
@@ -361,6 +407,7 @@ class Component:
     part_number: str = ""
     country_of_origin: str = ""
     condition: str = ""
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -389,6 +436,136 @@ EXAMINER = "Forensic expert, explosives and materials section [demo]"
 def _photo(name: str, size: tuple[int, int], surface: str, *texts: Text, orientation: int = 1) -> PhotoSpec:
     seed = zlib.crc32(name.encode())
     return PhotoSpec(name=name, size=size, surface=surface, texts=texts, orientation=orientation, seed=seed)
+
+
+# [demo] The rest of the guidance-section circuit board found in the cable duct of the Kharkiv fragment:
+# eight parts, each with a part number and a four-digit year-week (YYWW) date code. U5's reading waits
+# for its second reader, so it is carried but does not count towards the earliest assembly date.
+BOARD_CHIPS = (
+    # designator, function, maker, part number, date code, column, row, verified
+    ("U2", "guidance", "kestrel", "KMS-IMU9", "2340", 0, 0, True),  # inertial measurement unit
+    ("U3", "guidance", "norwood", "NPG-M8T", "2319", 1, 0, True),  # GNSS receiver module
+    ("U4", "power", "sunmark", "SM-DC05", "2248", 2, 0, True),  # DC-DC converter
+    ("U5", "power", "sunmark", "SM-DC05", "2251", 3, 0, False),  # DC-DC converter
+    ("U6", "servo", "tallis", "TMD-SV2", "2244", 0, 1, True),  # servo driver, fin actuator 1
+    ("U7", "servo", "tallis", "TMD-SV2", "2330", 1, 1, True),  # servo driver, fin actuator 2
+    ("U8", "communication", "sunmark", "SM-CAN1", "2236", 2, 1, True),  # CAN bus transceiver
+    ("U9", "processing", "arden", "ARD25Q64", "2315", 3, 1, True),  # flash memory
+)
+_COLUMNS, _ROWS = (0.14, 0.38, 0.62, 0.86), (0.24, 0.64)
+BOARD = Component(
+    "board",
+    "Guidance-section circuit board, remaining part",
+    f"{DEMO} The larger part of the circuit board found in the cable duct, about 18 by 11 cm: an inertial "
+    "measurement unit, a GNSS receiver module, two DC-DC converters, two servo drivers, a CAN bus transceiver "
+    "and a flash memory, each marked with a part number and a date code.",
+    (
+        Shot(
+            _photo(
+                "EX-board-top.jpg",
+                (2400, 1600),
+                "board",
+                *(
+                    text
+                    for designator, _function, _maker, part, code, column, row, _verified in BOARD_CHIPS
+                    for text in (
+                        Text(
+                            designator.lower(),
+                            part,
+                            font="mono",
+                            size=56,
+                            at=(_COLUMNS[column], _ROWS[row]),
+                            style="etch",
+                            chip=True,
+                        ),
+                        Text(
+                            f"{designator.lower()}-date",
+                            code,
+                            font="mono",
+                            size=52,
+                            at=(_COLUMNS[column], _ROWS[row] + 0.1),
+                            style="etch",
+                        ),
+                    )
+                ),
+            ),
+            50,
+            "Board, component side, laboratory.",
+        ),
+    ),
+    tuple(
+        mark
+        for designator, _function, maker, part, code, _column, _row, _verified in BOARD_CHIPS
+        for mark in (
+            Mark("EX-board-top.jpg", designator.lower(), part, "part_number", manufacturer=maker, part_number=part),
+            Mark("EX-board-top.jpg", f"{designator.lower()}-date", code, "date_code"),
+        )
+    ),
+    condition="Board cracked across one corner; all eight parts in place.",
+    parts=tuple(
+        Part(
+            designator,
+            function,
+            (designator.lower(), f"{designator.lower()}-date"),
+            manufacturer=maker,
+            part_number=part,
+            as_marked=MANUFACTURERS[maker].aliases[0],
+            date_mark=f"{designator.lower()}-date",
+            rule="YYWW",
+            verify=verified,
+        )
+        for designator, function, maker, part, _code, _column, _row, verified in BOARD_CHIPS
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    received_on: dt.date
+    summary: str
+    distributor_name: str
+    distributor_country: str
+    file_name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A trace request to the maker of some parts ("component key/designator"), sent, and perhaps answered."""
+
+    parts: tuple[str, ...]
+    manufacturer: str  # a MANUFACTURERS key
+    sent_on: dt.date
+    channel: str
+    context: str
+    answer: Answer | None = None
+
+
+TRACE_CONTEXT = (
+    f"{DEMO} A ballistic missile that struck a residential area of Kharkiv on 2 January 2024 has been identified as "
+    "a Hwasong-11 (KN-23) made in the DPRK. Parts bearing your company's markings were recovered from its debris. "
+    "We ask you to tell us, from the part numbers and date codes, to whom these parts were sold or shipped."
+)
+TRACES = (
+    Trace(
+        ("board/U2",),
+        "kestrel",
+        dt.date(2024, 3, 11),
+        "email",
+        TRACE_CONTEXT,
+        Answer(
+            dt.date(2024, 4, 3),
+            f"{DEMO} The maker says the IMU lot with date code 2340 was shipped in November 2023 to an authorised "
+            "distributor, which resold it; it has stopped supplying that distributor and asks not to be named.",
+            "Harbour Crest Trading Co., Ltd [demo]",
+            "Hong Kong [demo]",
+            "kestrel-answer-2024-04-03.txt",
+            "[demo] Invented answer for the Attest demo data. Date code 2340, part KMS-IMU9: shipped November 2023 "
+            "to Harbour Crest Trading Co., Ltd, Hong Kong, an authorised distributor at the time.\n",
+        ),
+    ),
+    Trace(("board/U3",), "norwood", dt.date(2024, 3, 18), "post", TRACE_CONTEXT),
+)
 
 
 DEBRIS = (
@@ -464,6 +641,16 @@ DEBRIS = (
                 ),
                 country_of_origin="DPRK",
                 condition="Intact; rivet holes torn.",
+                parts=(
+                    Part(
+                        "data plate",
+                        "structure",
+                        ("juche", "serial"),
+                        date_mark="juche",
+                        rule="JUCHE",
+                        notes=f"{DEMO} The year is stamped in the DPRK's Juche calendar (Juche 1 = 1912).",
+                    ),
+                ),
             ),
             Component(
                 "ic",
@@ -511,7 +698,20 @@ DEBRIS = (
                 part_number="ARD7405QF",
                 country_of_origin="United States",
                 condition="Package intact; two pins bent.",
+                parts=(
+                    Part(
+                        "U1",
+                        "processing",
+                        ("part", "date", "maker"),
+                        manufacturer="arden",
+                        part_number="ARD7405QF",
+                        as_marked="ARDEN",
+                        date_mark="date",
+                        notes=f"{DEMO} 2312 reads as week 12 of 2023 or as December 2023; both windows are kept.",
+                    ),
+                ),
             ),
+            BOARD,
         ),
         seal=113,
     ),
@@ -578,6 +778,15 @@ DEBRIS = (
                 ),
                 part_number=CONNECTOR_TYPE,
                 condition="Shell cracked; pins intact.",
+                parts=(
+                    Part(
+                        "X1",
+                        "connector",
+                        ("type", "otk"),
+                        part_number=CONNECTOR_TYPE,
+                        notes=f"{DEMO} Maker not established; the designation follows GOST naming.",
+                    ),
+                ),
             ),
         ),
         seal=87,
@@ -637,6 +846,17 @@ DEBRIS = (
                 part_number="VME-3R3-1A",
                 country_of_origin="Germany",
                 condition="Potting cracked; terminals intact.",
+                parts=(
+                    Part(
+                        "PS1",
+                        "power",
+                        ("part", "date"),
+                        manufacturer="vellmar",
+                        part_number="VME-3R3-1A",
+                        as_marked="VME",
+                        date_mark="date",
+                    ),
+                ),
             ),
         ),
         seal=41,
