@@ -43,6 +43,7 @@ from evidence.export.dossier import (
 )
 from evidence.export.layout import VERIFY_SCRIPT
 from evidence.export.pdf.labels import LABELS, format_date
+from evidence.export.tracefiles import trace_files
 from evidence.lib.assembly import ComponentReading, infer_earliest_assembly
 from evidence.lib.daterules import Window
 from evidence.lib.ledger import format_timestamp, key_fingerprint
@@ -473,6 +474,8 @@ def package_manifest(case: Case) -> list[ManifestRow]:
     for source in sources.order_by("pk"):
         stored = source.archived_copy
         path = layout.source_path(source.pk, stored.sha256, source.archived_copy_name)
+        rows.append(ManifestRow(path=path, sha256=stored.sha256, size=stored.size))
+    for stored, path in trace_files(case):
         rows.append(ManifestRow(path=path, sha256=stored.sha256, size=stored.size))
     return rows
 

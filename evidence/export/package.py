@@ -40,6 +40,8 @@ from evidence.models import (
     Attribution,
     Checkpoint,
     CheckpointTimestamp,
+    Component,
+    DateCodeReading,
     EvidenceFile,
     EvidenceItem,
     Export,
@@ -47,6 +49,8 @@ from evidence.models import (
     Marking,
     Photo,
     Source,
+    TraceRequest,
+    TraceResponse,
 )
 
 VERIFY_SCRIPT = layout.VERIFY_SCRIPT
@@ -68,6 +72,9 @@ def _records(case: Case) -> dict:
 
     manufacturer_ids = set(EvidenceItem.objects.filter(case=case).values_list("manufacturer_id", flat=True))
     manufacturer_ids |= set(Marking.objects.filter(item__case=case).values_list("manufacturer_id", flat=True))
+    components = Component.objects.filter(item__case=case)
+    manufacturer_ids |= set(components.values_list("manufacturer_id", flat=True))
+    requests = TraceRequest.objects.filter(case=case).prefetch_related("components")
     return {
         "case": custody.snapshot(case),
         "legal_basis": [provision.citation for provision in case.legal_basis.all()],  # English: it is hashed
@@ -85,6 +92,13 @@ def _records(case: Case) -> dict:
         "manufacturers": rows(Manufacturer.objects.filter(pk__in=manufacturer_ids - {None})),
         "sources": rows(Source.objects.filter(case=case)),
         "attributions": rows(Attribution.objects.filter(case=case)),
+        "components": rows(components),
+        "date_readings": rows(DateCodeReading.objects.filter(component__item__case=case)),
+        "trace_requests": [
+            {**custody.snapshot(request), "components": sorted(component.pk for component in request.components.all())}
+            for request in requests.order_by("pk")
+        ],
+        "trace_responses": rows(TraceResponse.objects.filter(request__case=case)),
     }
 
 
