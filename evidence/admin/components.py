@@ -8,8 +8,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -100,7 +101,7 @@ class ComponentAdmin(CaseScopedAdmin):
     search_fields = ["part_number", "lot_code", "designator", "manufacturer_as_marked", "item__exhibit_number"]
     readonly_fields = ["marking_list", "reading_list", "seen_elsewhere", "distributor", "recorded_by",
                        "withdrawn_at", "withdrawal_reason"]  # fmt: skip
-    actions = ["withdraw_selected"]
+    actions = ["withdraw_selected", "draft_trace_request"]
 
     def case_of(self, obj):
         return obj.item.case
@@ -256,6 +257,17 @@ class ComponentAdmin(CaseScopedAdmin):
                                                                     reason=reason),
             done=gettext("%(count)s component(s) withdrawn."),
         )  # fmt: skip
+
+    @admin.action(description=_("Draft a trace request about the selected components"), permissions=["write"])
+    def draft_trace_request(self, request, queryset):
+        """The trace request's add form, with the case and these components chosen; nothing is saved here."""
+        cases = set(queryset.values_list("item__case_id", flat=True))
+        if len(cases) != 1:
+            self.message_user(request, gettext("Choose components of one case."), messages.ERROR)
+            return None
+        ids = ",".join(str(pk) for pk in queryset.filter(withdrawn_at__isnull=True).values_list("pk", flat=True))
+        query = urlencode({"case": cases.pop(), "components": ids})
+        return redirect(reverse("admin:evidence_tracerequest_add") + "?" + query)
 
 
 class ReadingForm(SameCaseForm):

@@ -214,7 +214,11 @@ def _components(case) -> dict:
     inference = selectors.assembly_inference(case)
     most = max(inference.production_histogram.values(), default=0)
     histogram = [
-        {"label": f"{year} Q{quarter}", "count": count, "percent": round(100 * count / most)}
+        {
+            "label": gettext("%(year)s Q%(quarter)s") % {"year": year, "quarter": quarter},
+            "count": count,
+            "percent": round(100 * count / most),
+        }
         for (year, quarter), count in inference.production_histogram.items()
     ]
     unknown = gettext("unknown")

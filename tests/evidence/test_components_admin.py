@@ -358,3 +358,16 @@ def test_the_home_page_lists_the_requests_due_across_the_users_cases(client, tea
     client.force_login(team.charlie)
     page = client.get(reverse("admin:index")).content.decode()
     assert url("tracerequest", "change", trace.pk) not in page
+
+
+def test_a_trace_request_is_drafted_from_the_component_list(client, team, component):
+    client.force_login(team.bob)
+    response = client.post(
+        url("component", "changelist"), {"action": "draft_trace_request", ACTION_CHECKBOX_NAME: [component.pk]}
+    )
+    assert response.status_code == 302
+    form = client.get(response["Location"]).context["adminform"].form
+    assert form.initial["case"] == str(team.case.pk)
+    assert form.initial["components"] == [str(component.pk)]
+    assert list(form.fields["components"].queryset) == [component]
+    assert not TraceRequest.objects.exists()  # the form is only opened
