@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from evidence.lib.datecodes import MONTH_NAMES
 from evidence.lib.daterules import Window
 
 __all__ = [
@@ -33,20 +34,6 @@ __all__ = [
     "share_in_years",
 ]
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 CAVEAT = (
     "A date code says when a part was made, not when it was fitted. Parts can sit in stock for years before "
@@ -141,7 +128,7 @@ def infer_earliest_assembly(readings: Iterable[ComponentReading], components_tot
 
 def format_not_before(day: date) -> str:
     """Month and year in English, e.g. "March 2023"."""
-    return f"{_MONTHS[day.month - 1]} {day.year}"
+    return f"{MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def share_in_years(readings: Sequence[ComponentReading], first_year: int, last_year: int) -> float:

@@ -64,7 +64,7 @@ Precision = Literal["year", "month", "week", "day"]
 
 JUCHE_OFFSET = 1911
 
-_MONTHS = (
+MONTH_NAMES = (  # English month names, for explanations and statements
     "January",
     "February",
     "March",
@@ -179,7 +179,7 @@ def _juche(juche_year: int, month: int | None) -> list[DateReading]:
         return _year(year, "JUCHE", f"Juche {juche_year} = {year}")
     if not 1 <= month <= 12:
         return []
-    return _month(year, month, "JUCHE", f"{_MONTHS[month - 1]} of Juche {juche_year} ({year})")
+    return _month(year, month, "JUCHE", f"{MONTH_NAMES[month - 1]} of Juche {juche_year} ({year})")
 
 
 def _year(year: int, fmt: str, explanation: str) -> list[DateReading]:
@@ -192,7 +192,7 @@ def _month(year: int, month: int, fmt: str, explanation: str | None = None) -> l
     if not (1 <= month <= 12 and date.min.year <= year <= date.max.year):
         return []
     last = calendar.monthrange(year, month)[1]
-    text = explanation or f"{_MONTHS[month - 1]} {year}"
+    text = explanation or f"{MONTH_NAMES[month - 1]} {year}"
     return [DateReading(date(year, month, 1), date(year, month, last), "month", fmt, text)]
 
 
@@ -211,4 +211,4 @@ def _day(year: int, month: int, day: int, fmt: str) -> list[DateReading]:
         when = date(year, month, day)
     except ValueError:
         return []
-    return [DateReading(when, when, "day", fmt, f"{day} {_MONTHS[month - 1]} {year}")]
+    return [DateReading(when, when, "day", fmt, f"{day} {MONTH_NAMES[month - 1]} {year}")]

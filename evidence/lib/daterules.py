@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from evidence.lib.datecodes import parse_date_code
+from evidence.lib.datecodes import MONTH_NAMES, parse_date_code
 
 __all__ = [
     "DEFAULT_RULES",
@@ -65,21 +65,6 @@ __all__ = [
     "read_code",
     "rule_by_name",
 ]
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +215,7 @@ def _read_yymm(code: str, horizon: date, earliest_year: int) -> list[Period]:
     periods = []
     for year in _years_for_yy(int(m["yy"]), earliest_year, horizon):
         if span := _month(year, month):
-            periods.append((*span, f"{_MONTHS[month - 1]} {year} (year, then month)"))
+            periods.append((*span, f"{MONTH_NAMES[month - 1]} {year} (year, then month)"))
     return periods
 
 
