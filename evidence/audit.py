@@ -50,7 +50,7 @@ def case_of(obj) -> Case | None:
     """The case an object belongs to, whatever its depth under the case."""
     if obj is None or isinstance(obj, Case):
         return obj
-    for path in ("case", "item.case", "photo.item.case"):
+    for path in ("case", "item.case", "photo.item.case", "component.item.case", "request.case"):
         target = obj
         for name in path.split("."):
             target = getattr(target, name, None)

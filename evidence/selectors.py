@@ -201,7 +201,7 @@ def assembly_inference(case, *, item=None):
         [
             ComponentReading(
                 component_id=str(reading.component_id),
-                label=reading.component.label,
+                label=str(reading.component),  # "EX-0004 U2: AD7541A", as the team names the part
                 raw_code=reading.raw_code,
                 windows=tuple(
                     Window(

@@ -9,7 +9,7 @@ and the manufacturer whose terms forbid naming it is not named. Fails on any Jav
 Screenshots go to tests/artifacts/: browser-component-recorded.png, browser-trace-request.png,
 browser-components-overview.png. Nothing here can rasterise a PDF page (no pdfium, poppler, MuPDF or
 Ghostscript), so the text of the dossier page holding the component table is saved instead, as
-browser-dossier-components.txt; browser-dossier-components.png is written only where pypdfium2 is installed.
+browser-dossier-components.txt and browser-dossier-components.png (the page, rendered with pypdfium2).
 """
 
 from __future__ import annotations
@@ -90,10 +90,8 @@ def component_table_page(pages: list[str], needle: str) -> int:
 
 
 def rasterise(pdf: bytes, page_number: int, out: Path) -> bool:
-    try:
-        import pypdfium2
-    except ImportError:
-        return False
+    import pypdfium2
+
     document = pypdfium2.PdfDocument(pdf)
     document[page_number].render(scale=2).to_pil().save(out)
     return True

@@ -736,11 +736,6 @@ class TraceRequestViewSet(
         trace = self.get_object()
         body = serializers.WithdrawalSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if trace.sent_on is None:
-            # A closed request must have been sent (the model's trace_sent_has_dates): a 400, not the
-            # database's refusal; the role is checked first, as the service would.
-            require_role(case=trace.case, actor=request.user, role=Role.INVESTIGATOR)
-            raise ValidationError({"status": [gettext("Only a request that was sent can be closed.")]})
         closed = tracing_services.close_trace_request(
             actor=request.user, request=trace, reason=body.validated_data["reason"]
         )

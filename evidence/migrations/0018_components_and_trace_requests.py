@@ -164,6 +164,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='tracerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), models.Q(('due_on__isnull', False), ('sent_on__isnull', False)), _connector='OR'), name='trace_sent_has_dates'),
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'closed']), models.Q(('due_on__isnull', False), ('sent_on__isnull', False)), _connector='OR'), name='trace_sent_has_dates'),
         ),
     ]

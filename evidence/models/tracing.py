@@ -91,7 +91,9 @@ class TraceRequest(UndeletableModel, TimestampedModel):
                 name="trace_only_a_reply_follows",
             ),
             models.CheckConstraint(
-                condition=Q(status=TraceStatus.DRAFT) | Q(sent_on__isnull=False, due_on__isnull=False),
+                # A draft may be closed unsent (abandoned); anything else was sent.
+                condition=Q(status__in=[TraceStatus.DRAFT, TraceStatus.CLOSED])
+                | Q(sent_on__isnull=False, due_on__isnull=False),
                 name="trace_sent_has_dates",
             ),
         ]

@@ -164,11 +164,14 @@ def test_an_answer_with_its_file_names_the_distributor(api, team, component):
     assert_error(api(team.ivan).post(url, {"summary": "x"}, format="multipart"), 400, field="received_on")
 
 
-def test_a_draft_cannot_be_closed(api, team, component):
+def test_a_draft_given_up_is_closed_unsent(api, team, component):
     trace = draft(api(team.bob), team, component).json()
     close = f"{URL}{trace['id']}/close/"
     assert_error(api(team.bob).post(close, {"reason": "not needed"}, format="json"), 403)
-    assert_error(api(team.ivan).post(close, {"reason": "not needed"}, format="json"), 400, field="status")
+    response = api(team.ivan).post(close, {"reason": "not needed"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "closed"
+    assert response.json()["sent_on"] is None
 
 
 def test_right_of_reply_then_close(api, team, component):

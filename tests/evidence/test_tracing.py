@@ -302,3 +302,13 @@ def test_the_task_and_its_beat_entry(team, parts, monkeypatch):
     assert entry["task"] == "evidence.tasks.mark_overdue_trace_requests"
     assert entry["schedule"].hour == {settings.ATTEST_FIXITY_CHECK_HOUR}
     assert entry["schedule"].minute == {30}
+
+
+def test_a_draft_given_up_is_closed_unsent_and_recorded(team, parts):
+    request = draft(team, parts)
+    closed = tracing.close_trace_request(actor=team.ivan, request=request, reason="Another office asked first.")
+    closed.refresh_from_db()
+    assert closed.status == "closed"
+    assert closed.sent_on is None
+    assert history(closed)[-1][0] == "trace.updated"
+    assert history(closed)[-1][1]["reason"] == "Another office asked first."
