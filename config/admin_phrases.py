@@ -150,6 +150,27 @@ PHRASES: dict[str, Phrases] = {
         select_change=_("Select marking to change"),
         select_view=_("Select marking to view"),
     ),
+    "evidence.component": Phrases(
+        add=_("Add component"),
+        change=_("Change component"),
+        view=_("View component"),
+        select_change=_("Select component to change"),
+        select_view=_("Select component to view"),
+    ),
+    "evidence.datecodereading": Phrases(
+        add=_("Add date-code reading"),
+        change=_("Change date-code reading"),
+        view=_("View date-code reading"),
+        select_change=_("Select date-code reading to change"),
+        select_view=_("Select date-code reading to view"),
+    ),
+    "evidence.tracerequest": Phrases(
+        add=_("Add trace request"),
+        change=_("Change trace request"),
+        view=_("View trace request"),
+        select_change=_("Select trace request to change"),
+        select_view=_("Select trace request to view"),
+    ),
     "evidence.source": Phrases(
         add=_("Add source"),
         change=_("Change source"),

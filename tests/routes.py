@@ -203,6 +203,40 @@ def _add_membership(team):
     return valid, {"case": team.other_case.pk}
 
 
+def _add_component(team):
+    item = factories.EvidenceItemFactory(case=team.case, kind="component")
+    marking = factories.MarkingFactory(item=item, transcription="STM32", marking_type="part_number")
+    other = factories.EvidenceItemFactory(case=team.other_case, kind="component")
+    valid = {"item": item.pk, "function": "processing", "part_number": "STM32F405", "markings": [marking.pk]}
+    foreign = factories.MarkingFactory(item=other, transcription="X", marking_type="part_number")
+    return valid, {"item": other.pk, "markings": foreign.pk}
+
+
+def _add_reading(team):
+    from evidence.services.components import record_component
+
+    item = factories.EvidenceItemFactory(case=team.case, kind="component")
+    component = record_component(actor=team.alice, item=item, function="processing")
+    marking = factories.MarkingFactory(item=item, transcription="2231", marking_type="date_code")
+    other_item = factories.EvidenceItemFactory(case=team.other_case, kind="component")
+    other = record_component(actor=team.charlie, item=other_item, function="processing")
+    valid = {"component": component.pk, "marking": marking.pk, "raw_code": "2231"}
+    crossed = {"component": other.pk, "marking": factories.MarkingFactory(
+        item=other_item, transcription="2231", marking_type="date_code").pk}  # fmt: skip
+    return valid, crossed
+
+
+def _add_trace(team):
+    from evidence.services.components import record_component
+
+    mine = record_component(actor=team.alice, item=factories.EvidenceItemFactory(case=team.case), function="power")
+    other = record_component(actor=team.charlie, item=factories.EvidenceItemFactory(case=team.other_case),
+                             function="power")  # fmt: skip
+    valid = {"case": team.case.pk, "recipient_kind": "manufacturer", "recipient_name": "ST",
+             "components": [mine.pk], "language": "en", "deadline_days": 28}  # fmt: skip
+    return valid, {"case": team.other_case.pk, "components": other.pk}
+
+
 ADD_FORMS = {
     EvidenceItem: _add_item,
     Attribution: _add_attribution,
@@ -210,4 +244,7 @@ ADD_FORMS = {
     Incident: _add_incident,
     Source: _add_source,
     CaseMembership: _add_membership,
+    Component: _add_component,
+    DateCodeReading: _add_reading,
+    TraceRequest: _add_trace,
 }
