@@ -17,7 +17,18 @@ from django.urls import reverse
 
 from cases.models import Case, Incident
 from config.api.urls import router
-from evidence.models import AccessLog, Attribution, CustodyEvent, EvidenceItem, Marking, Photo, Source
+from evidence.models import (
+    AccessLog,
+    Attribution,
+    Component,
+    CustodyEvent,
+    DateCodeReading,
+    EvidenceItem,
+    Marking,
+    Photo,
+    Source,
+    TraceRequest,
+)
 from tests import factories
 from tests.api.test_endpoints import NEW_INCIDENT
 from tests.api.test_photo_endpoints import upload
@@ -41,6 +52,9 @@ CREATE_RULES = {
     "source-list": "analyst",  # add_source
     "attribution-list": "analyst",  # add_attribution
     "export-list": "viewer",  # request_export
+    "component-list": "analyst",  # record_component
+    "datecodereading-list": "analyst",  # record_reading
+    "tracerequest-list": "analyst",  # draft_trace_request
 }
 # An outsider naming team.case's objects: the serializer's Visible*Field answers "does not exist".
 OUTSIDER = 400
@@ -57,6 +71,13 @@ def _attribution(team):
     body = {"case": team.case.pk, "claim": "A Hwasong-11 struck Kharkiv", "subject_type": "case", "source": source.pk,
             "credibility": 2}  # fmt: skip
     return body, "json"
+
+
+def _component(team):
+    from evidence.services.components import record_component
+
+    item = factories.EvidenceItemFactory(case=team.case, kind="component")
+    return record_component(actor=team.alice, item=item, function="guidance", part_number="ADIS16470")
 
 
 # route name -> function(team) returning a valid (body, format) for team.case.
@@ -91,12 +112,30 @@ CREATE_BODIES = {
     ),
     "attribution-list": _attribution,
     "export-list": lambda team: ({"case": team.case.pk, "kind": "dossier"}, "json"),
+    "component-list": lambda team: (
+        {
+            "item": factories.EvidenceItemFactory(case=team.case, kind="component").pk,
+            "function": "guidance",
+            "part_number": "ADIS16470",
+        },
+        "json",
+    ),
+    "datecodereading-list": lambda team: ({"component": _component(team).pk, "raw_code": "2231"}, "json"),
+    "tracerequest-list": lambda team: (
+        {
+            "case": team.case.pk,
+            "recipient_kind": "manufacturer",
+            "recipient_name": "Analog Devices",
+            "components": [_component(team).pk],
+        },
+        "json",
+    ),
 }
 # Body fields naming an object of team.case; the "missing case" request points each nowhere.
 REFERENCES = {"case": Case, "item": EvidenceItem, "source": Source, "incident": Incident, "photo": Photo,
-              "marking": Marking}  # fmt: skip
+              "marking": Marking, "component": Component, "components": Component}  # fmt: skip
 # Creates of evidence append to the case's custody ledger (evidence.services *_event).
-LEDGERED = (EvidenceItem, Photo, Marking, Source, Attribution)
+LEDGERED = (EvidenceItem, Photo, Marking, Source, Attribution, Component, DateCodeReading, TraceRequest)
 
 
 def _api_creates():
@@ -146,12 +185,14 @@ def _pointing_nowhere(body: dict) -> dict:
     body = dict(body)
     for field, model in REFERENCES.items():
         if field in body:
-            body[field] = (model._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+            nowhere = (model._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+            body[field] = [nowhere] if isinstance(body[field], list) else nowhere
     return body
 
 
 def _ids(body: dict) -> list[int]:
-    return [body[field] for field in REFERENCES if field in body]
+    found = [body[field] for field in REFERENCES if field in body]
+    return [pk for value in found for pk in (value if isinstance(value, list) else [value])]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -8,6 +8,7 @@ log recorded it (a view, a download, or a refusal naming the object).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -111,10 +112,38 @@ WRITE_RULES = {
     "source-detail": "analyst",
     "source-withdraw": "analyst",
     "attribution-withdraw": "analyst",
+    "component-detail": "analyst",  # correct_component
+    "component-withdraw": "analyst",
+    "datecodereading-verify": "analyst",
+    "datecodereading-withdraw": "analyst",
+    "tracerequest-letter": "analyst",  # issue_letter: analysts draft
+    "tracerequest-right-of-reply": "analyst",
+    "tracerequest-send": "investigator",  # investigators and leads send, record answers and close
+    "tracerequest-responses": "investigator",
+    "tracerequest-close": "investigator",
 }
-# The transcriber of the fixture's marking is the case lead: four eyes refuse their verification.
-EXCEPTIONS = {("marking-verify", "alice"): 403}
-BODIES = {"marking-detail": {"reason": "matrix"}, "source-detail": {"reason": "matrix"}}
+# The transcriber of the fixture's marking, and the reader of its date code, is the case lead: four
+# eyes refuse their verification.
+EXCEPTIONS = {("marking-verify", "alice"): 403, ("datecodereading-verify", "alice"): 403}
+BODIES = {
+    "marking-detail": {"reason": "matrix"},
+    "source-detail": {"reason": "matrix"},
+    "component-detail": {"reason": "matrix"},
+    "tracerequest-send": {"sent_on": dt.date.today().isoformat(), "channel": "email"},
+    "tracerequest-responses": {"received_on": dt.date.today().isoformat()},
+    "tracerequest-right-of-reply": {"draft_finding": "matrix"},
+    "tracerequest-close": {"reason": "matrix"},
+}
+
+
+def _sent(trace, team):
+    from evidence.services import tracing
+
+    tracing.send_trace_request(actor=team.root, request=trace, sent_on=dt.date.today(), channel="email")
+
+
+# Writes that need the fixture's object further on than a draft with its letter: a request that was sent.
+PREPARE = {"tracerequest-responses": _sent, "tracerequest-right-of-reply": _sent}
 
 
 def _api_writes():
@@ -138,6 +167,8 @@ def _api_writes():
 def test_api_writes(api, team, name, model, method, persona):
     assert name in WRITE_RULES, f"give {name} a rule in WRITE_RULES"
     obj = CASE_OBJECT[model](team)
+    if name in PREPARE:
+        PREPARE[name](obj, team)
     url = reverse(name, kwargs={"pk": obj.pk})
     body = dict(BODIES.get(name, {}))
     if name.endswith("-withdraw"):
