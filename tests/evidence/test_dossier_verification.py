@@ -26,12 +26,15 @@ from evidence import filestore, services
 from evidence.export import layout
 from evidence.export.dossier import (
     AttributionRow,
+    ComponentRow,
     CustodyRow,
+    DateCodeRow,
     DossierData,
     Exhibit,
     IncidentRow,
     ManifestRow,
     MarkingRow,
+    PhotoReference,
     SourceRow,
     render_dossier,
 )
@@ -280,6 +283,19 @@ def _full_dossier(language: str) -> DossierData:
         sources=[source],
         attributions=[attribution],
         manifest=[ManifestRow(f"originals/EX-0001/{'a' * 64}.jpg", "a" * 64, 1024)],
+        components=[
+            ComponentRow(
+                "EX-0001",
+                "U7",
+                "Guidance",
+                "Analog Devices",
+                "Switzerland",
+                "ADIS16470",
+                "L2312",
+                date_codes=[DateCodeRow("2312", "YYWW/1", date(2023, 3, 20), date(2023, 3, 26))],
+                photos=[PhotoReference("board.jpg", "b" * 64)],
+            )
+        ],
     )
 
 
