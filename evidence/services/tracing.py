@@ -51,7 +51,7 @@ def trace_event(request: TraceRequest, event_type: str, actor, extra: dict | Non
 
 
 def _locked(request: TraceRequest) -> TraceRequest:
-    return TraceRequest.objects.select_for_update().select_related("case", "letter").get(pk=request.pk)
+    return TraceRequest.objects.select_for_update(of=("self",)).select_related("case", "letter").get(pk=request.pk)
 
 
 def _deadline(deadline_days: int | None) -> int:
@@ -390,7 +390,7 @@ def mark_overdue(*, today: dt.date | None = None) -> int:
     marked = 0
     for pk in TraceRequest.objects.filter(status=TraceStatus.SENT, due_on__lt=today).values_list("pk", flat=True):
         with transaction.atomic():
-            request = TraceRequest.objects.select_for_update().select_related("case", "letter").get(pk=pk)
+            request = TraceRequest.objects.select_for_update(of=("self",)).select_related("case", "letter").get(pk=pk)
             if request.status != TraceStatus.SENT or request.due_on >= today:
                 continue  # answered or closed meanwhile
             request.status, request.overdue_since = TraceStatus.NO_ANSWER, today
