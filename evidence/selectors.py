@@ -1,16 +1,49 @@
-"""Reads shared by services, tasks and the health report."""
+"""Reads of evidence shared by services, tasks, exports, the API and the admin (writes are in evidence.services).
+
+Nothing here writes, or imports evidence.services, evidence.tasks or evidence.export.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from evidence.choices import EventType, ExportStatus, PhotoStatus, SubjectType
-from evidence.models import CustodyEvent, EvidenceFile, EvidenceItem, Export, Marking, Photo
+from cases.models import Case, Entity, Incident
+from evidence.choices import (
+    AttributionSubject,
+    EventType,
+    ExportStatus,
+    ItemKind,
+    MarkingType,
+    PhotoStatus,
+    Stance,
+    SubjectType,
+    TraceStatus,
+)
+from evidence.lib.assembly import ComponentReading, infer_earliest_assembly
+from evidence.lib.datecodes import DateReading, parse_date_code
+from evidence.lib.daterules import Window
+from evidence.lib.imaging import display_size, display_to_original, hamming_distance, original_to_display
+from evidence.models import (
+    Attribution,
+    Component,
+    CustodyEvent,
+    DateCodeReading,
+    EvidenceFile,
+    EvidenceItem,
+    Export,
+    Marking,
+    Photo,
+    TraceRequest,
+)
 
 
 def stuck_photos(*, now: dt.datetime | None = None) -> QuerySet[Photo]:
@@ -105,10 +138,6 @@ def custody_events(case, *, subjects: dict[tuple[str, int], int] | None = None, 
 def component_table(case):
     """The case's standing components, one row each, with exhibit, manufacturer, distributor, and the
     standing markings and readings prefetched; ordered by exhibit, then as recorded."""
-    from django.db.models import Prefetch
-
-    from evidence.models import Component, DateCodeReading
-
     return (
         Component.objects.current()
         .filter(item__case=case)
@@ -132,8 +161,6 @@ def component_counts(case) -> dict:
     """How many standing components the case has, by headquarters country and by manufacturer (linked
     manufacturers; "unknown" for none or a blank country), and how many have a counted (verified, standing)
     date-code reading."""
-    from evidence.models import Component, DateCodeReading
-
     rows = list(
         Component.objects.current()
         .filter(item__case=case)
@@ -157,9 +184,6 @@ def component_counts(case) -> dict:
 def seen_in_other_cases(component, *, viewer) -> list:
     """Standing components of other cases the viewer can see with the same part number (compared without
     case, spaces or dashes) and, when both have one, the same lot code."""
-    from evidence.models import Component
-    from evidence.services.reports import normalise_part_number
-
     number = normalise_part_number(component.part_number)
     if not number:
         return []
@@ -184,10 +208,6 @@ def assembly_inference(case, *, item=None):
     """The earliest-assembly inference (evidence.lib.assembly) over the case's standing components, or those
     of one exhibit and the items taken from it. Only counted readings (verified, standing) are handed over,
     so an unverified reading can never move the bound."""
-    from evidence.lib.assembly import ComponentReading, infer_earliest_assembly
-    from evidence.lib.daterules import Window
-    from evidence.models import Component, DateCodeReading
-
     components = Component.objects.current().filter(item__case=case)
     if item is not None:
         components = components.filter(Q(item=item) | Q(item__parent=item))
@@ -224,9 +244,6 @@ def assembly_inference(case, *, item=None):
 def trace_requests_due(*, viewer=None, case=None, today: dt.date | None = None, days: int = 7):
     """Sent trace requests whose answer is due within `days` of today (or already past due but not yet
     marked), and those marked NO_ANSWER; visible to `viewer` when one is given. Soonest due first."""
-    from evidence.choices import TraceStatus
-    from evidence.models import TraceRequest
-
     today = today or timezone.localdate()
     requests = TraceRequest.objects.all() if viewer is None else TraceRequest.objects.visible_to(viewer)
     if case is not None:
@@ -238,3 +255,228 @@ def trace_requests_due(*, viewer=None, case=None, today: dt.date | None = None, 
         .select_related("case")
         .order_by("due_on", "pk")
     )
+
+
+# --- Attributions, near duplicates, date readings and regions (the API, the admin and the exports show them) --
+
+
+@dataclass(frozen=True)
+class SubjectAttributions:
+    """What every subject shows: its active attributions with grades, and whether they disagree."""
+
+    attributions: list[Attribution]
+
+    @property
+    def contradicted(self) -> bool:
+        stances = {attribution.stance for attribution in self.attributions}
+        return {Stance.SUPPORTS, Stance.CONTRADICTS} <= stances
+
+
+def attributions_of(subject, *, viewer) -> SubjectAttributions:
+    """Active attributions about a case, incident, item, marking or entity, visible to the viewer."""
+    queryset = Attribution.objects.visible_to(viewer).active().select_related("source")
+    if isinstance(subject, Case):
+        queryset = queryset.filter(case=subject, subject_type=AttributionSubject.CASE)
+    else:
+        relation = {Incident: "incident", EvidenceItem: "item", Marking: "marking", Entity: "entity"}[type(subject)]
+        queryset = queryset.filter(**{relation: subject})
+    return SubjectAttributions(list(queryset.order_by("source__reliability", "credibility", "pk")))
+
+
+def near_duplicates(*, photo: Photo, viewer, max_distance: int | None = None) -> list[tuple[Photo, int]]:
+    """Photos the viewer can see whose pHash lies within the distance of this one, nearest first."""
+    if not photo.phash:
+        return []
+    max_distance = settings.ATTEST_NEAR_DUPLICATE_DISTANCE if max_distance is None else max_distance
+    candidates = (
+        Photo.objects.visible_to(viewer)
+        .exclude(pk=photo.pk)
+        .exclude(phash="")
+        .select_related("item__case", "original")
+        .only(
+            "id",
+            "phash",
+            "original_name",
+            "item__exhibit_number",
+            "item__case__reference",
+            "original__sha256",
+        )
+    )
+    found = [(other, hamming_distance(photo.phash, other.phash)) for other in candidates.iterator()]
+    return sorted(
+        [(other, distance) for other, distance in found if distance <= max_distance], key=lambda pair: pair[1]
+    )
+
+
+def date_readings(marking: Marking, *, not_after: dt.date | None = None) -> list[DateReading]:
+    """Every reading of a date-code marking (never a guess), bounded by the item's recovery."""
+    if marking.marking_type != MarkingType.DATE_CODE:
+        return []
+    recovered = marking.item.recovered_at
+    limit = not_after or (timezone.localdate(recovered) if recovered else timezone.localdate())
+    return parse_date_code(marking.transcription, not_after=limit)
+
+
+def _preview_scale(photo: Photo) -> tuple[float, float, tuple[int, int]]:
+    """How preview pixels map to the upright image at the original's resolution."""
+    if not photo.preview_width:
+        raise ValidationError({"region": _("The photo has no preview yet; wait until it is processed.")})
+    upright = display_size((photo.width, photo.height), photo.orientation)
+    return upright[0] / photo.preview_width, upright[1] / photo.preview_height, upright
+
+
+def region_from_preview(*, photo: Photo, rect: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """A rectangle drawn on the upright preview, in the original's stored pixel coordinates."""
+    scale_x, scale_y, upright = _preview_scale(photo)
+    x, y, width, height = rect
+    left, top = max(0, round(x * scale_x)), max(0, round(y * scale_y))
+    right, bottom = min(upright[0], round((x + width) * scale_x)), min(upright[1], round((y + height) * scale_y))
+    if right <= left or bottom <= top:
+        raise ValidationError({"region": _("Draw a rectangle over the photo.")})
+    return display_to_original(
+        (left, top, right - left, bottom - top),
+        orientation=photo.orientation,
+        original_size=(photo.width, photo.height),
+    )
+
+
+def region_on_preview(marking: Marking) -> tuple[int, int, int, int] | None:
+    """Where a marking's region shows on the upright preview (for outlining it)."""
+    if marking.region is None or marking.photo is None or not marking.photo.preview_width:
+        return None
+    photo = marking.photo
+    scale_x, scale_y, _upright = _preview_scale(photo)
+    x, y, width, height = original_to_display(
+        marking.region, orientation=photo.orientation, original_size=(photo.width, photo.height)
+    )
+    return round(x / scale_x), round(y / scale_y), round(width / scale_x), round(height / scale_y)
+
+
+# --- The sanctions question: whose components, made when, and where else they were seen ------------------
+
+
+@dataclass
+class Group:
+    key: str
+    count: int = 0
+    latest_manufacture: dt.date | None = None
+    made_after: int = 0
+    exhibits: list[str] = field(default_factory=list)
+
+    def add(self, component: EvidenceItem, after: dt.date | None) -> None:
+        self.count += 1
+        self.exhibits.append(component.exhibit_number)
+        made = component.manufactured_on
+        if made and (self.latest_manufacture is None or made > self.latest_manufacture):
+            self.latest_manufacture = made
+        if made_after(component, after):
+            self.made_after += 1
+
+
+def made_after(component: EvidenceItem, after: dt.date | None) -> bool:
+    """Made after the date for certain: the period it is dated to starts after it."""
+    return after is not None and component.manufactured_on is not None and component.manufactured_on > after
+
+
+def sanctions_report(case: Case, *, after: dt.date | None = None) -> dict:
+    """Components grouped by country of origin and by manufacturer, with counts, the latest date of
+    manufacture, and which were made after `after` (e.g. the day a restriction was adopted)."""
+    components = list(
+        EvidenceItem.objects.filter(case=case, kind=ItemKind.COMPONENT)
+        .select_related("manufacturer", "parent")
+        .order_by("exhibit_number")
+    )
+    by_country: dict[str, Group] = {}
+    by_manufacturer: dict[str, Group] = {}
+    rows = []
+    for component in components:
+        country = component.country_of_origin or (component.manufacturer.country if component.manufacturer else "")
+        maker = component.manufacturer.name if component.manufacturer else ""
+        by_country.setdefault(country or "unknown", Group(country or "unknown")).add(component, after)
+        by_manufacturer.setdefault(maker or "unknown", Group(maker or "unknown")).add(component, after)
+        rows.append(
+            {
+                "exhibit": component.exhibit_number,
+                "title": component.title,
+                "taken_from": component.parent.exhibit_number if component.parent else "",
+                "manufacturer": maker,
+                "sanctioned_entity": bool(component.manufacturer and component.manufacturer.entity_id),
+                "part_number": component.part_number,
+                "country_of_origin": country,
+                "manufactured_on": component.manufactured_on,
+                "manufactured_precision": component.manufactured_precision,
+                "made_after": made_after(component, after),
+            }
+        )
+
+    def ordered(groups: dict[str, Group]) -> list[dict]:
+        return [
+            {
+                "key": group.key,
+                "count": group.count,
+                "latest_manufacture": group.latest_manufacture,
+                "made_after": group.made_after,
+                "exhibits": group.exhibits,
+            }
+            for group in sorted(groups.values(), key=lambda group: (-group.count, group.key))
+        ]
+
+    return {
+        "case": case.reference,
+        "after": after,
+        "components": len(components),
+        "by_country": ordered(by_country),
+        "by_manufacturer": ordered(by_manufacturer),
+        "rows": rows,
+    }
+
+
+def normalise_part_number(text: str) -> str:
+    """Part numbers compare without case, spaces or dashes: 'AD-7541 A' equals 'ad7541a'."""
+    return "".join(character for character in text.upper() if character.isalnum())
+
+
+def seen_elsewhere(item: EvidenceItem, *, viewer) -> list[dict]:
+    """The same part number or lot seen in other cases the viewer can see."""
+    numbers = {item.part_number} | set(
+        Marking.objects.filter(item=item, withdrawn_at__isnull=True)
+        .exclude(part_number="")
+        .values_list("part_number", flat=True)
+    )
+    lots = set(
+        Marking.objects.filter(item=item, marking_type=MarkingType.LOT, withdrawn_at__isnull=True).values_list(
+            "transcription", flat=True
+        )
+    )
+    wanted_numbers = {normalise_part_number(number) for number in numbers if number}
+    wanted_lots = {normalise_part_number(lot) for lot in lots if lot}
+    if not wanted_numbers and not wanted_lots:
+        return []
+    found: dict[tuple[int, str], set[str]] = defaultdict(set)
+    candidates = (
+        Marking.objects.visible_to(viewer)
+        .exclude(item__case=item.case_id)
+        .filter(withdrawn_at__isnull=True)
+        .filter(Q(marking_type=MarkingType.LOT) | ~Q(part_number=""))
+        .select_related("item__case")
+    )
+    for marking in candidates:
+        if wanted_numbers and normalise_part_number(marking.part_number) in wanted_numbers:
+            found[(marking.item_id, "part number")].add(marking.part_number)
+        if marking.marking_type == MarkingType.LOT and normalise_part_number(marking.transcription) in wanted_lots:
+            found[(marking.item_id, "lot")].add(marking.transcription)
+    items = EvidenceItem.objects.visible_to(viewer).exclude(case=item.case_id).exclude(part_number="")
+    for other in items.select_related("case"):
+        if normalise_part_number(other.part_number) in wanted_numbers:
+            found[(other.pk, "part number")].add(other.part_number)
+    others = {other.pk: other for other in EvidenceItem.objects.filter(pk__in={key[0] for key in found})}
+    return [
+        {
+            "item": others[item_id].pk,
+            "case": others[item_id].case.reference,
+            "exhibit": others[item_id].exhibit_number,
+            "match": match,
+            "values": sorted(values),
+        }
+        for (item_id, match), values in sorted(found.items())
+    ]

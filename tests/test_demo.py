@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from cases.choices import Role
 from cases.models import Case, CaseMembership, Entity, Incident
 from cases.stats import case_statistics
-from evidence import custody, selectors, services
+from evidence import custody, selectors
 from evidence.choices import EventType, PhotoStatus
 from evidence.demo import build, data
 from evidence.models import (
@@ -91,12 +91,12 @@ def test_load_demo_builds_both_cases_through_the_services_and_only_once(load_dem
     assert (dates[0], dates[-1]) == ("2023-12-30", "2024-02-27")
 
     hangul = Marking.objects.get(item__case=case, transcription="주체112")
-    [reading] = services.date_readings(hangul)
+    [reading] = selectors.date_readings(hangul)
     assert (reading.start.year, reading.precision) == (2023, "year")
     assert hangul.verified_by_id not in (None, hangul.transcribed_by_id)  # four eyes
     assert hangul.region is not None
     assert hangul.photo.item_id == hangul.item_id
-    [week] = services.date_readings(Marking.objects.get(item__case=case, transcription="2312"))
+    [week] = selectors.date_readings(Marking.objects.get(item__case=case, transcription="2312"))
     assert (week.start.isoformat(), week.precision) == ("2023-03-20", "week")
     assert Marking.objects.filter(item__case=case, transcription=data.CONNECTOR_TYPE).exists()
     component = hangul.item
@@ -116,7 +116,7 @@ def test_load_demo_builds_both_cases_through_the_services_and_only_once(load_dem
         assert 1600 <= max(photo.width, photo.height) <= 2400
     assert {6, 3} <= {photo.orientation for photo in photos}
 
-    assert services.attributions_of(case, viewer=prosecutor).contradicted
+    assert selectors.attributions_of(case, viewer=prosecutor).contradicted
     assert Source.objects.filter(case=case, kind="un_report", reliability__in="AB").exists()
     types = set(CustodyEvent.objects.filter(case=case).values_list("event_type", flat=True))
     assert {EventType.CUSTODY_TRANSFER, EventType.EXAMINATION, EventType.PHOTO_PROCESSED} <= types
@@ -129,7 +129,7 @@ def test_load_demo_builds_both_cases_through_the_services_and_only_once(load_dem
 
     second = Case.objects.get(reference="PGO-2024-0102")
     assert {"shipment", "other"} <= set(second.incidents.values_list("kind", flat=True))
-    [rocket] = services.date_readings(Marking.objects.get(item__case=second, transcription="주체111.3"))
+    [rocket] = selectors.date_readings(Marking.objects.get(item__case=second, transcription="주체111.3"))
     assert (rocket.start.isoformat(), rocket.precision) == ("2022-03-01", "month")
     for each in (case, second):
         report = custody.verify_case(each)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.admin import (
     VisibleCaseFilter,
 )
-from evidence import services
+from evidence import selectors
 from evidence.choices import PhotoStatus
 from evidence.custody import describe_event
 from evidence.models import Photo
@@ -103,7 +103,7 @@ def thumbnail_tag(photo: Photo, size: int = 80) -> str:
 
 
 def attributions_html(subject, viewer) -> str:
-    found = services.attributions_of(subject, viewer=viewer)
+    found = selectors.attributions_of(subject, viewer=viewer)
     if not found.attributions:
         return "—"
     rows = format_html_join(

@@ -23,13 +23,13 @@ from cases.admin import (
 )
 from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH, Incident
-from evidence import filestore, services
+from evidence import filestore, selectors, services
 from evidence.admin.common import custody_timeline, thumbnail_tag
 from evidence.admin.refused import keep_refused_upload
 from evidence.choices import ItemStatus, SubjectType
 from evidence.models import CustodyEvent, EvidenceItem
 
-# What services.seen_elsewhere() matched on: codes (the API returns them so), named here.
+# What selectors.seen_elsewhere() matched on: codes (the API returns them so), named here.
 MATCHED_ON = {"part number": _("part number"), "lot": _("lot")}
 
 
@@ -125,7 +125,7 @@ class EvidenceItemAdmin(CaseScopedAdmin):
 
     @admin.display(description=_("same part number or lot in other cases"))
     def seen_in_other_cases(self, obj):
-        rows = services.seen_elsewhere(obj, viewer=obj.viewer) if obj and obj.pk else []
+        rows = selectors.seen_elsewhere(obj, viewer=obj.viewer) if obj and obj.pk else []
         if not rows:
             return "—"
         return format_html_join(

@@ -18,13 +18,13 @@ from cases.admin import (
 )
 from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH
-from evidence import services
+from evidence import selectors, services
 from evidence.admin.common import ExhibitRecordsInline, ItemCaseFilter
 from evidence.admin.items import EvidenceItemAdmin
 from evidence.admin.photos import viewer_html
 from evidence.admin.reports import sanctions_report_view
 from evidence.models import EvidenceItem, Manufacturer, Marking, Photo
-from evidence.services.markings import region_on_preview
+from evidence.selectors import region_on_preview
 
 
 @admin.register(Manufacturer)
@@ -120,13 +120,13 @@ class MarkingAdmin(CaseScopedAdmin):
 
     @admin.display(description=_("readings of the date code"))
     def date_reading_list(self, obj):
-        readings = services.date_readings(obj) if obj and obj.pk else []
+        readings = selectors.date_readings(obj) if obj and obj.pk else []
         return format_html_join(", ", "{}", ((reading.explanation,) for reading in readings)) or "—"
 
     @admin.display(description=_("attributions"))
     def attribution_list(self, obj):
         """The grades, claims and sources about the marking, each claim and source linking to its page."""
-        found = services.attributions_of(obj, viewer=obj.viewer) if obj and obj.pk else None
+        found = selectors.attributions_of(obj, viewer=obj.viewer) if obj and obj.pk else None
         if not found or not found.attributions:
             return "—"
         rows = format_html_join(

@@ -20,12 +20,12 @@ from cases.admin import (
     role_at_least,
 )
 from cases.choices import Role
-from evidence import services
+from evidence import selectors, services
 from evidence.admin.common import ItemCaseFilter, stored_message, thumbnail_tag
 from evidence.choices import Confidence, MarkingType, PhotoFormat, PhotoStatus
 from evidence.downloads import file_response
 from evidence.models import EvidenceItem, Marking, Photo
-from evidence.services.markings import region_from_preview, region_on_preview
+from evidence.selectors import region_from_preview, region_on_preview
 from evidence.services.photos import GAVE_UP, GAVE_UP_RETRYING, NOT_PROCESSED
 
 # The original served inline has its own image type, so nosniff holds the browser to rendering it as one.
@@ -155,7 +155,7 @@ class PhotoAdmin(CaseScopedAdmin):
 
     @admin.display(description=_("near-duplicates"))
     def near_duplicate_links(self, obj):
-        pairs = services.near_duplicates(photo=obj, viewer=obj.viewer)
+        pairs = selectors.near_duplicates(photo=obj, viewer=obj.viewer)
         if not pairs:
             return _("none within the threshold")
         compare = format_html(
@@ -212,7 +212,7 @@ class PhotoAdmin(CaseScopedAdmin):
     def compare_view(self, request, object_id):
         """The photo beside each of its near-duplicates, with their Hamming distances."""
         photo = self.get_object(request, object_id)
-        pairs = services.near_duplicates(photo=photo, viewer=request.user)
+        pairs = selectors.near_duplicates(photo=photo, viewer=request.user)
         full = Photo.objects.select_related("item__case", "original").in_bulk([other.pk for other, _d in pairs])
         context = {
             **self.admin_site.each_context(request),

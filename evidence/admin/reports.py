@@ -11,8 +11,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
-from evidence import audit, services
+from evidence import audit, selectors
 from evidence.choices import AccessAction, ManufacturePrecision
+from evidence.export.reports import sanctions_report_csv
 
 
 def sanctions_report_view(request, case_id: int):
@@ -24,11 +25,11 @@ def sanctions_report_view(request, case_id: int):
         after = dt.date.fromisoformat(after_text) if after_text else _latest_provision_date(case)
     except ValueError:
         after, after_text = None, ""
-    report = services.sanctions_report(case, after=after)
+    report = selectors.sanctions_report(case, after=after)
     as_csv = request.GET.get("export") == "csv"
     audit.mark(request, case, AccessAction.DOWNLOAD if as_csv else AccessAction.VIEW)
     if as_csv:
-        response = HttpResponse(services.sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=f"{case.file_stem}-sanctions-report.csv"
         )

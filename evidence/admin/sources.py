@@ -20,7 +20,7 @@ from cases.admin import (
 )
 from cases.choices import Role
 from cases.models import TEXT_MAX_LENGTH, Incident
-from evidence import filestore, services
+from evidence import filestore, selectors, services
 from evidence.admin.common import apply_to_each
 from evidence.admin.items import EvidenceItemAdmin
 from evidence.choices import AttributionSubject
@@ -255,7 +255,7 @@ class AttributionInline(admin.TabularInline):
         return ", ".join(parts)
 
     def get_formset(self, request, obj=None, **kwargs):
-        if obj is not None and services.attributions_of(obj, viewer=request.user).contradicted:
+        if obj is not None and selectors.attributions_of(obj, viewer=request.user).contradicted:
             self.verbose_name_plural = _("attributions: the sources contradict each other")
         return super().get_formset(request, obj, **kwargs)
 

@@ -4,15 +4,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.api.serializers import (
-    BooleanField,
-    CharField,
-    FixedAfterCreateMixin,
-    StrictInputMixin,
-    VisibleCaseField,
-    VisibleRelatedField,
-)
+from cases.api.serializers import VisibleCaseField, VisibleRelatedField
 from cases.models import TEXT_MAX_LENGTH, Incident
+from core.api.serializers import BooleanField, CharField, FixedAfterCreateMixin, StrictInputMixin
 from evidence.choices import DossierLanguage, ItemStatus, PhotoStatus, TraceChannel
 from evidence.models import (
     AccessLog,
@@ -29,6 +23,7 @@ from evidence.models import (
     TraceRequest,
     TraceResponse,
 )
+from evidence.selectors import date_readings
 
 
 class VisibleIncidentField(VisibleRelatedField):
@@ -244,8 +239,6 @@ class MarkingSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.Mod
 
     @extend_schema_field(DateReadingSerializer(many=True))
     def get_date_readings(self, marking):
-        from evidence.services import date_readings
-
         return DateReadingSerializer(date_readings(marking), many=True).data
 
     def validate(self, attrs):

@@ -15,17 +15,19 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from cases.api.views import ReferenceDataViewSet
+from cases.api.viewsets import AttestModelViewSet, VisibleQuerysetMixin
 from cases.choices import Role
 from cases.models import Case
 from cases.services import require_role
-from config.api.negotiation import FormatIsAFilter
-from config.api.pagination import LedgerCursorPagination
-from config.api.parsers import JSONParser
-from config.api.viewsets import AttestModelViewSet, ETagMixin, IdempotentCreateMixin, VisibleQuerysetMixin
+from core.api.negotiation import FormatIsAFilter
+from core.api.pagination import LedgerCursorPagination
+from core.api.parsers import JSONParser
+from core.api.viewsets import ETagMixin, IdempotentCreateMixin
 from evidence import audit, filestore, selectors, services
 from evidence.api import filters, serializers
 from evidence.choices import AccessAction, ExportKind, PhotoStatus
 from evidence.downloads import file_response
+from evidence.export.reports import sanctions_report_csv
 from evidence.lib import csvcells
 from evidence.models import (
     AccessLog,
@@ -66,7 +68,7 @@ class EvidenceItemViewSet(AttestModelViewSet):
     @action(detail=True, methods=["get"], url_path="seen-elsewhere", filter_backends=[], pagination_class=None)
     def seen_elsewhere(self, request, pk=None):
         """The same part number or lot in other cases you can see."""
-        rows = services.seen_elsewhere(self.get_object(), viewer=request.user)
+        rows = selectors.seen_elsewhere(self.get_object(), viewer=request.user)
         return Response(serializers.SeenElsewhereSerializer(rows, many=True).data)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
@@ -85,7 +87,7 @@ class EvidenceItemViewSet(AttestModelViewSet):
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def attributions(self, request, pk=None):
         """Active attributions about this item with their grades, and whether they contradict each other."""
-        found = services.attributions_of(self.get_object(), viewer=request.user)
+        found = selectors.attributions_of(self.get_object(), viewer=request.user)
         body = {"contradicted": found.contradicted, "attributions": found.attributions}
         return Response(serializers.SubjectAttributionsSerializer(body, context={"request": request}).data)
 
@@ -193,7 +195,7 @@ class PhotoViewSet(
     @action(detail=True, methods=["get"], url_path="near-duplicates", pagination_class=None, filter_backends=[])
     def near_duplicates(self, request, pk=None):
         """Photos you can see whose perceptual hash is within the configured distance of this one."""
-        pairs = services.near_duplicates(photo=self.get_object(), viewer=request.user)
+        pairs = selectors.near_duplicates(photo=self.get_object(), viewer=request.user)
         rows = [{"photo": photo, "distance": distance} for photo, distance in pairs]
         return Response(serializers.NearDuplicateSerializer(rows, many=True).data)
 
@@ -392,9 +394,9 @@ class SanctionsReportViewSet(VisibleQuerysetMixin, viewsets.GenericViewSet):
             after_date = dt.date.fromisoformat(after) if after else None
         except ValueError:
             raise ValidationError({"after": [gettext("A date, YYYY-MM-DD.")]}) from None
-        report = services.sanctions_report(case, after=after_date)
+        report = selectors.sanctions_report(case, after=after_date)
         if request.query_params.get("export") == "csv":
-            response = HttpResponse(services.sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
+            response = HttpResponse(sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = content_disposition_header(
                 as_attachment=True, filename=f"{case.file_stem}-sanctions-report.csv"
             )

@@ -50,7 +50,7 @@ from evidence.lib.ledger import format_timestamp, key_fingerprint
 from evidence.models import Attribution, Checkpoint, CustodyEvent, EvidenceFile, EvidenceItem, Export, Photo, Source
 from evidence.models.components import Component, DateCodeReading
 from evidence.models.markings import Manufacturer, Marking
-from evidence.services.markings import region_on_preview
+from evidence.selectors import region_on_preview
 
 RESOLUTION = re.compile(r"^Resolution\b", re.IGNORECASE)
 

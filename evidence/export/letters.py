@@ -41,7 +41,7 @@ from evidence.export.pdf.text import GREY, MONO, SANS, SANS_BOLD, Styles, TextLi
 from evidence.models.components import Component
 from evidence.models.markings import Marking
 from evidence.models.tracing import TraceRequest, TraceResponse
-from evidence.services.markings import region_on_preview
+from evidence.selectors import region_on_preview
 
 __all__ = ["letter_reference", "render_letter"]
 

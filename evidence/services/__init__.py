@@ -24,7 +24,6 @@ from evidence.services.items import (
 )
 from evidence.services.markings import (
     correct_marking,
-    date_readings,
     record_marking,
     verify_marking,
     withdraw_marking,
@@ -33,15 +32,12 @@ from evidence.services.photos import (
     PhotoAccepted,
     add_photo,
     add_photo_from_path,
-    near_duplicates,
     process_photo,
 )
-from evidence.services.reports import sanctions_report, sanctions_report_csv, seen_elsewhere
 from evidence.services.sources import (
     add_attribution,
     add_source,
     add_source_from_path,
-    attributions_of,
     update_source,
     withdraw_attribution,
     withdraw_source,
@@ -65,7 +61,6 @@ __all__ = [
     "add_source",
     "add_source_from_path",
     "attach_markings",
-    "attributions_of",
     "build_export",
     "check_fixity",
     "close_trace_request",
@@ -73,7 +68,6 @@ __all__ = [
     "correct_event",
     "correct_marking",
     "create_item",
-    "date_readings",
     "draft_right_of_reply",
     "draft_trace_request",
     "exports",
@@ -81,7 +75,6 @@ __all__ = [
     "keep_file",
     "keep_file_from_path",
     "mark_overdue",
-    "near_duplicates",
     "photos",
     "process_photo",
     "record_component",
@@ -91,9 +84,6 @@ __all__ = [
     "record_reading",
     "record_response",
     "request_export",
-    "sanctions_report",
-    "sanctions_report_csv",
-    "seen_elsewhere",
     "send_trace_request",
     "transfer_custody",
     "update_item",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,8 +12,6 @@ from cases.models import refuse_long_text
 from cases.services import require_role
 from evidence import custody
 from evidence.choices import EventType, SubjectType
-from evidence.lib.datecodes import DateReading, parse_date_code
-from evidence.lib.imaging import display_size, display_to_original, original_to_display
 from evidence.models import EvidenceItem, Marking, Photo
 from evidence.services.common import reject_unknown
 
@@ -139,47 +135,3 @@ def withdraw_marking(*, actor, marking: Marking, reason: str) -> Marking:
     marking.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
     marking_event(marking, EventType.MARKING_WITHDRAWN, actor, {"reason": reason})
     return marking
-
-
-def date_readings(marking: Marking, *, not_after: dt.date | None = None) -> list[DateReading]:
-    """Every reading of a date-code marking (never a guess), bounded by the item's recovery."""
-    if marking.marking_type != "date_code":
-        return []
-    recovered = marking.item.recovered_at
-    limit = not_after or (timezone.localdate(recovered) if recovered else timezone.localdate())
-    return parse_date_code(marking.transcription, not_after=limit)
-
-
-def _preview_scale(photo: Photo) -> tuple[float, float, tuple[int, int]]:
-    """How preview pixels map to the upright image at the original's resolution."""
-    if not photo.preview_width:
-        raise ValidationError({"region": _("The photo has no preview yet; wait until it is processed.")})
-    upright = display_size((photo.width, photo.height), photo.orientation)
-    return upright[0] / photo.preview_width, upright[1] / photo.preview_height, upright
-
-
-def region_from_preview(*, photo: Photo, rect: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    """A rectangle drawn on the upright preview, in the original's stored pixel coordinates."""
-    scale_x, scale_y, upright = _preview_scale(photo)
-    x, y, width, height = rect
-    left, top = max(0, round(x * scale_x)), max(0, round(y * scale_y))
-    right, bottom = min(upright[0], round((x + width) * scale_x)), min(upright[1], round((y + height) * scale_y))
-    if right <= left or bottom <= top:
-        raise ValidationError({"region": _("Draw a rectangle over the photo.")})
-    return display_to_original(
-        (left, top, right - left, bottom - top),
-        orientation=photo.orientation,
-        original_size=(photo.width, photo.height),
-    )
-
-
-def region_on_preview(marking: Marking) -> tuple[int, int, int, int] | None:
-    """Where a marking's region shows on the upright preview (for outlining it)."""
-    if marking.region is None or marking.photo is None or not marking.photo.preview_width:
-        return None
-    photo = marking.photo
-    scale_x, scale_y, _upright = _preview_scale(photo)
-    x, y, width, height = original_to_display(
-        marking.region, orientation=photo.orientation, original_size=(photo.width, photo.height)
-    )
-    return round(x / scale_x), round(y / scale_y), round(width / scale_x), round(height / scale_y)

@@ -22,7 +22,7 @@ from cases.services import require_role
 from evidence import custody, filestore
 from evidence.choices import CapturedAtSource, EventType, FileKind, PhotoStatus, SubjectType
 from evidence.lib.exif import read_metadata
-from evidence.lib.imaging import ImageInfo, hamming_distance, inspect_image, make_derivatives
+from evidence.lib.imaging import ImageInfo, inspect_image, make_derivatives
 from evidence.lib.sniff import PhotoRejected
 from evidence.models import EvidenceItem, Photo
 from evidence.selectors import stuck_photos
@@ -235,31 +235,6 @@ def sweep_stuck(*, now: dt.datetime | None = None) -> dict[str, int]:
         gave_up += 1
     requeued = requeue(photos=list(stuck.filter(attempts__lt=settings.ATTEST_PHOTO_MAX_ATTEMPTS)))
     return {"requeued": requeued, "failed": gave_up}
-
-
-def near_duplicates(*, photo: Photo, viewer, max_distance: int | None = None) -> list[tuple[Photo, int]]:
-    """Photos the viewer can see whose pHash lies within the distance of this one, nearest first."""
-    if not photo.phash:
-        return []
-    max_distance = settings.ATTEST_NEAR_DUPLICATE_DISTANCE if max_distance is None else max_distance
-    candidates = (
-        Photo.objects.visible_to(viewer)
-        .exclude(pk=photo.pk)
-        .exclude(phash="")
-        .select_related("item__case", "original")
-        .only(
-            "id",
-            "phash",
-            "original_name",
-            "item__exhibit_number",
-            "item__case__reference",
-            "original__sha256",
-        )
-    )
-    found = [(other, hamming_distance(photo.phash, other.phash)) for other in candidates.iterator()]
-    return sorted(
-        [(other, distance) for other, distance in found if distance <= max_distance], key=lambda pair: pair[1]
-    )
 
 
 def add_photo_from_path(*, actor, item: EvidenceItem, path: Path, **details) -> PhotoAccepted:

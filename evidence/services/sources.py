@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -15,7 +14,7 @@ from cases.models import Case, Entity, Incident, refuse_long_text
 from cases.services import require_role
 from evidence import custody, filestore
 from evidence.audit import case_of
-from evidence.choices import AttributionSubject, EventType, FileKind, Stance, SubjectType
+from evidence.choices import AttributionSubject, EventType, FileKind, SubjectType
 from evidence.models import Attribution, EvidenceItem, Marking, Source
 from evidence.services.common import apply_changes, reject_unknown
 
@@ -163,26 +162,3 @@ def withdraw_attribution(*, actor, attribution: Attribution, reason: str) -> Att
         attribution.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
         attribution_event(attribution, EventType.ATTRIBUTION_WITHDRAWN, actor, {"reason": reason})
     return attribution
-
-
-@dataclass(frozen=True)
-class SubjectAttributions:
-    """What every subject shows: its active attributions with grades, and whether they disagree."""
-
-    attributions: list[Attribution]
-
-    @property
-    def contradicted(self) -> bool:
-        stances = {attribution.stance for attribution in self.attributions}
-        return {Stance.SUPPORTS, Stance.CONTRADICTS} <= stances
-
-
-def attributions_of(subject, *, viewer) -> SubjectAttributions:
-    """Active attributions about a case, incident, item, marking or entity, visible to the viewer."""
-    queryset = Attribution.objects.visible_to(viewer).active().select_related("source")
-    if isinstance(subject, Case):
-        queryset = queryset.filter(case=subject, subject_type=AttributionSubject.CASE)
-    else:
-        field = {Incident: "incident", EvidenceItem: "item", Marking: "marking", Entity: "entity"}[type(subject)]
-        queryset = queryset.filter(**{field: subject})
-    return SubjectAttributions(list(queryset.order_by("source__reliability", "credibility", "pk")))

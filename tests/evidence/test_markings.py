@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from PIL import Image, ImageOps
 
 from cases.models import Entity
-from evidence import custody, filestore, services
+from evidence import custody, filestore, selectors, services
+from evidence.export.reports import sanctions_report_csv
 from evidence.models import Attribution, CustodyEvent, Marking
-from evidence.services.markings import region_from_preview, region_on_preview
+from evidence.selectors import region_from_preview, region_on_preview
 from tests import corpus
 from tests.factories import (
     AttributionFactory,
@@ -108,10 +109,10 @@ class TestMarkings:
 
     def test_date_codes_come_with_every_reading(self, team, component):
         marking = MarkingFactory(item=component, transcription="주체112", marking_type="date_code")
-        [reading] = services.date_readings(marking)
+        [reading] = selectors.date_readings(marking)
         assert (reading.start, reading.precision) == (dt.date(2023, 1, 1), "year")
         code = MarkingFactory(item=component, transcription="2312", marking_type="date_code")
-        assert {reading.format for reading in services.date_readings(code)} >= {"YYWW"}
+        assert {reading.format for reading in selectors.date_readings(code)} >= {"YYWW"}
 
     def test_the_photo_must_show_the_item_or_what_it_came_from(self, team, component):
         from tests.factories import PhotoFactory
@@ -204,15 +205,15 @@ class TestSourcesAndAttributions:
             case=team.case, source=un, subject_type="incident", subject=incident, credibility=2, actor=team.bob
         )
         assert supports.grade == "B2"
-        assert not services.attributions_of(incident, viewer=team.vera).contradicted
+        assert not selectors.attributions_of(incident, viewer=team.vera).contradicted
         AttributionFactory(
             case=team.case, source=denial, subject_type="incident", subject=incident, credibility=5,
             stance="contradicts", claim="The strike was a Ukrainian air-defence missile.", actor=team.bob,
         )  # fmt: skip
-        found = services.attributions_of(incident, viewer=team.vera)
+        found = selectors.attributions_of(incident, viewer=team.vera)
         assert found.contradicted
         assert [attribution.grade for attribution in found.attributions] == ["B2", "E5"]
-        assert services.attributions_of(incident, viewer=team.charlie).attributions == []
+        assert selectors.attributions_of(incident, viewer=team.charlie).attributions == []
 
     def test_subjects_of_another_case_or_withdrawn_sources_are_refused(self, team):
         source = SourceFactory(case=team.case, actor=team.bob)
@@ -273,7 +274,7 @@ class TestSanctionsQuestion:
         return team.case
 
     def test_grouped_by_country_and_maker_with_latest_date_and_made_after(self, report_case):
-        report = services.sanctions_report(report_case, after=dt.date(2022, 12, 22))
+        report = selectors.sanctions_report(report_case, after=dt.date(2022, 12, 22))
         assert report["components"] == 3
         us, jp = report["by_country"]
         assert (us["key"], us["count"], us["latest_manufacture"], us["made_after"]) == (
@@ -288,7 +289,7 @@ class TestSanctionsQuestion:
         import csv
         import io
 
-        text = services.sanctions_report_csv(services.sanctions_report(report_case, after=dt.date(2022, 12, 22)))
+        text = sanctions_report_csv(selectors.sanctions_report(report_case, after=dt.date(2022, 12, 22)))
         rows = list(csv.DictReader(io.StringIO(text)))
         assert [row["part_number"] for row in rows] == ["AD7541AKN", "ADXRS646", "GRM188"]
         assert [row["made_after"] for row in rows] == ["False", "True", "False"]
@@ -298,7 +299,7 @@ class TestSanctionsQuestion:
         other = EvidenceItemFactory(case=team.other_case, kind="component", part_number="ad7541akn")
         hidden_case = MembershipFactory(user=UserFactory(username="dora"), role="lead").case
         EvidenceItemFactory(case=hidden_case, kind="component", part_number="AD7541AKN")
-        assert services.seen_elsewhere(mine, viewer=team.alice) == []  # alice is not on charlie's case
+        assert selectors.seen_elsewhere(mine, viewer=team.alice) == []  # alice is not on charlie's case
         MembershipFactory(case=team.other_case, user=team.alice, role="viewer")
-        found = services.seen_elsewhere(mine, viewer=team.alice)
+        found = selectors.seen_elsewhere(mine, viewer=team.alice)
         assert [(row["item"], row["match"]) for row in found] == [(other.pk, "part number")]

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from evidence import services
+from evidence import selectors, services
 from evidence.models import AccessLog, Marking
 from tests import corpus
 from tests.factories import EvidenceItemFactory, MarkingFactory, PhotoFactory
@@ -107,7 +107,7 @@ def test_near_duplicates_side_by_side_with_their_distance(
         first = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_1.jpg")).photo
         copy = services.add_photo_from_path(actor=team.ivan, item=item, path=tmp_path / "copy.jpg").photo
     first.refresh_from_db()
-    [(other, distance)] = services.near_duplicates(photo=first, viewer=team.vera)
+    [(other, distance)] = selectors.near_duplicates(photo=first, viewer=team.vera)
     assert other == copy
     client.force_login(team.vera)
     url = reverse("admin:evidence_photo_compare", args=[first.pk])

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from evidence import custody, filestore, services
+from evidence import custody, filestore, selectors, services
 from evidence.choices import PhotoStatus
 from evidence.models import CustodyEvent, Photo, StoredFile
 from tests import corpus
@@ -156,10 +156,10 @@ def test_near_duplicates_are_found_among_visible_photos_only(team, item, run_tas
     unrelated = run_tasks(actor=team.ivan, item=item, path=corpus.photo("Apple iPhone 4.jpg")).photo
     foreign_item = EvidenceItemFactory(case=team.other_case)
     run_tasks(actor=team.charlie, item=foreign_item, path=tmp_path / "recompressed.jpg")
-    found = services.near_duplicates(photo=first, viewer=team.vera)
+    found = selectors.near_duplicates(photo=first, viewer=team.vera)
     assert [photo.pk for photo, _distance in found] == [copy.pk]
     assert unrelated.pk not in [photo.pk for photo, _ in found]
-    assert len(services.near_duplicates(photo=first, viewer=team.root)) == 2
+    assert len(selectors.near_duplicates(photo=first, viewer=team.root)) == 2
 
 
 def test_an_original_with_replaced_bytes_is_named_by_verify_custody(team, item):
