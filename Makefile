@@ -4,22 +4,34 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-PYTEST_ARGS ?=
+# The pip that installs the pins; a pinned pip resolves the same way on every machine.
+PIP_VERSION := 26.3
+# Test processes (pytest-xdist); tests that must not run side by side share an xdist_group (tests/conftest.py).
+PYTEST_WORKERS ?= auto
+# Keeps each worker's test database between runs (PostgreSQL; SQLite's is in memory). CI passes --create-db.
+PYTEST_ARGS ?= --reuse-db
 
 # make run is the development server: DEBUG on unless the caller says otherwise.
 run: export DEBUG ?= 1
 
-.PHONY: run test lint format bench audit install clean-venv
+.PHONY: run test lint format bench audit audit-refresh install install-dev clean-venv
 
-# The stamp is rebuilt whenever requirements.txt changes, so re-running is cheap.
+# Runtime only (make run, production). The stamp is rebuilt whenever requirements.txt changes.
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
 	  echo "Could not create $(VENV). On Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+# Runtime plus tests, lint, bench and audit; rebuilt when either file changes.
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -36,21 +48,27 @@ run: install
 	  $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 
-test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: install-dev
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-audit: install
-	bash .ci/audit-dependencies
+# pip-audit where the index is reachable (it says SKIPPED otherwise), then the committed snapshot, always.
+audit: install-dev
+	@status=0; bash .ci/audit-dependencies || status=1; \
+	  $(PY) .ci/audit_snapshot.py check || status=1; exit $$status
 
-bench: install
+# Online: rewrites .ci/advisories.json from OSV for every pinned package (commit the result).
+audit-refresh: install-dev
+	$(PY) .ci/audit_snapshot.py refresh
+
+bench: install-dev
 	DEBUG=1 $(PY) bench/run.py
 
 clean-venv:
