@@ -11,25 +11,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, CaseScopedQuerySet
+from cases.permanence import AppendOnlyModel, AppendOnlyQuerySet
 from evidence.choices import EventType, SubjectType
 from evidence.lib import ledger
-from evidence.models.base import EvidenceIsPermanent
 
 
-class CustodyEventQuerySet(CaseScopedQuerySet):
-    """The ledger is append-only: rows are inserted, never updated or deleted."""
-
-    def update(self, **kwargs):
-        raise EvidenceIsPermanent(_("The custody ledger is append-only."))
-
-    def delete(self):
-        raise EvidenceIsPermanent(_("The custody ledger is append-only."))
-
-    def bulk_update(self, *args, **kwargs):
-        raise EvidenceIsPermanent(_("The custody ledger is append-only."))
+class CustodyEventQuerySet(AppendOnlyQuerySet, CaseScopedQuerySet):
+    """Rows of a case's ledger or its checkpoints: seen by the case's team, never updated or deleted."""
 
 
-class CustodyEvent(models.Model):
+class CustodyEvent(AppendOnlyModel):
     """One entry of a case's hash-chained custody ledger (format: docs/custody-format.md).
 
     Every field that the hash covers is stored as it was hashed, so the chain can be
@@ -69,6 +60,7 @@ class CustodyEvent(models.Model):
     hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     objects = CustodyEventQuerySet.as_manager()
+    refused_change = refused_delete = _("The custody ledger is append-only.")
 
     class Meta:
         verbose_name = _("custody event")
@@ -84,14 +76,6 @@ class CustodyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.get_event_type_display()} {self.subject_label}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise EvidenceIsPermanent(_("The custody ledger is append-only."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise EvidenceIsPermanent(_("The custody ledger is append-only."))
 
     @property
     def payload_data(self) -> dict:
@@ -113,7 +97,7 @@ class CustodyEvent(models.Model):
         )
 
 
-class Checkpoint(models.Model):
+class Checkpoint(AppendOnlyModel):
     """A signed statement of a ledger's head (size and hash) at a moment. Sizes never shrink."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="checkpoints", verbose_name=_("case"))
@@ -125,6 +109,8 @@ class Checkpoint(models.Model):
     reason = models.CharField(_("reason"), max_length=40, editable=False)
 
     objects = CustodyEventQuerySet.as_manager()
+    refused_change = _("Checkpoints are never changed.")
+    refused_delete = _("Checkpoints are never deleted.")
 
     class Meta:
         verbose_name = _("ledger checkpoint")
@@ -138,14 +124,6 @@ class Checkpoint(models.Model):
             "size": self.size,
             "signed_at": f"{self.signed_at:%Y-%m-%d %H:%M}",
         }
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise EvidenceIsPermanent(_("Checkpoints are never changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise EvidenceIsPermanent(_("Checkpoints are never deleted."))
 
     def as_signed(self, case_reference: str) -> dict:
         return {
@@ -163,7 +141,7 @@ class TimestampQuerySet(CustodyEventQuerySet):
     case_lookup = "checkpoint__case_id"
 
 
-class CheckpointTimestamp(models.Model):
+class CheckpointTimestamp(AppendOnlyModel):
     """An RFC 3161 timestamp token over a checkpoint, from one TSA of ATTEST_TSA_URLS: written once.
 
     `reply` is the TSA's whole DER reply, shipped in packages as data/timestamps/<CASE>/<sha256>.tsr;
@@ -180,6 +158,8 @@ class CheckpointTimestamp(models.Model):
     obtained_at = models.DateTimeField(_("obtained at"), editable=False)
 
     objects = TimestampQuerySet.as_manager()
+    refused_change = _("Trusted timestamps are never changed.")
+    refused_delete = _("Trusted timestamps are never deleted.")
 
     class Meta:
         verbose_name = _("trusted timestamp")
@@ -192,14 +172,6 @@ class CheckpointTimestamp(models.Model):
 
     def __str__(self) -> str:
         return gettext("%(tsa)s at %(time)s") % {"tsa": self.tsa_name, "time": f"{self.gen_time:%Y-%m-%d %H:%M:%S}"}
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise EvidenceIsPermanent(_("Trusted timestamps are never changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise EvidenceIsPermanent(_("Trusted timestamps are never deleted."))
 
 
 class TimestampAuthorityStatus(models.Model):
