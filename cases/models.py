@@ -6,7 +6,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -26,6 +26,7 @@ from cases.choices import (
     Role,
     WeaponCategory,
 )
+from cases.fields import latitude_field, latitude_range, longitude_field, longitude_range
 
 
 def reference_problem(value: str) -> str | None:
@@ -52,9 +53,6 @@ def validate_case_reference(value: str) -> None:
     if reason:
         raise ValidationError(reason)
 
-
-LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
-LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
 
 # Every free-text field holds at most this many characters: room for any note, claim or description,
 # and a bound on what one field costs a dossier build (a 1 MB description once outlived the web timeout).
@@ -387,12 +385,8 @@ class Incident(TimestampedModel):
     place_name = models.CharField(_("place"), max_length=200, blank=True)
     region = models.CharField(_("region (oblast)"), max_length=120, blank=True, db_index=True)
     country = models.CharField(_("country"), max_length=80, blank=True, default="Ukraine")
-    latitude = models.DecimalField(
-        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True, validators=LATITUDE_VALIDATORS
-    )
-    longitude = models.DecimalField(
-        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True, validators=LONGITUDE_VALIDATORS
-    )
+    latitude = latitude_field(_("latitude"))
+    longitude = longitude_field(_("longitude"))
     weapon_system = models.ForeignKey(
         WeaponSystem,
         on_delete=models.PROTECT,
@@ -402,22 +396,8 @@ class Incident(TimestampedModel):
         verbose_name=_("weapon system"),
     )
     launch_site = models.CharField(_("launch site"), max_length=200, blank=True)
-    launch_latitude = models.DecimalField(
-        _("launch site latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=LATITUDE_VALIDATORS,
-    )
-    launch_longitude = models.DecimalField(
-        _("launch site longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=LONGITUDE_VALIDATORS,
-    )
+    launch_latitude = latitude_field(_("launch site latitude"))
+    launch_longitude = longitude_field(_("launch site longitude"))
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, default=Outcome.UNKNOWN)
     killed = models.PositiveIntegerField(_("killed"), default=0)
     wounded = models.PositiveIntegerField(_("wounded"), default=0)
@@ -436,22 +416,10 @@ class Incident(TimestampedModel):
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["case", "occurred_at"], name="incident_case_occurred")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
-                name="incident_latitude_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
-                name="incident_longitude_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(launch_latitude__isnull=True) | Q(launch_latitude__gte=-90, launch_latitude__lte=90),
-                name="incident_launch_latitude_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(launch_longitude__isnull=True) | Q(launch_longitude__gte=-180, launch_longitude__lte=180),
-                name="incident_launch_longitude_range",
-            ),
+            latitude_range("latitude", name="incident_latitude_range"),
+            longitude_range("longitude", name="incident_longitude_range"),
+            latitude_range("launch_latitude", name="incident_launch_latitude_range"),
+            longitude_range("launch_longitude", name="incident_launch_longitude_range"),
         ]
 
     def __str__(self) -> str:

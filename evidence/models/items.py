@@ -6,7 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import LATITUDE_VALIDATORS, LONGITUDE_VALIDATORS, Case, Incident, TimestampedModel, bounded_text
+from cases.fields import latitude_field, latitude_range, longitude_field, longitude_range
+from cases.models import Case, Incident, TimestampedModel, bounded_text
 from evidence.choices import ItemKind, ItemStatus, ManufacturePrecision
 from evidence.models.base import UndeletableModel, UndeletableQuerySet
 
@@ -44,22 +45,8 @@ class EvidenceItem(UndeletableModel, TimestampedModel):
         help_text=_("free text: collectors are often not users"),
     )
     recovery_place = models.CharField(_("recovery place"), max_length=300, blank=True)
-    recovery_latitude = models.DecimalField(
-        _("recovery latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=LATITUDE_VALIDATORS,
-    )
-    recovery_longitude = models.DecimalField(
-        _("recovery longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=LONGITUDE_VALIDATORS,
-    )
+    recovery_latitude = latitude_field(_("recovery latitude"))
+    recovery_longitude = longitude_field(_("recovery longitude"))
     custodian = models.CharField(_("current custodian"), max_length=200, blank=True)
     storage_location = models.CharField(_("storage location"), max_length=300, blank=True)
     seal_number = models.CharField(_("seal number"), max_length=100, blank=True)
@@ -96,15 +83,8 @@ class EvidenceItem(UndeletableModel, TimestampedModel):
                 condition=Q(manufactured_on__isnull=True) | ~Q(manufactured_precision=""),
                 name="item_manufacture_date_has_precision",
             ),
-            models.CheckConstraint(
-                condition=Q(recovery_latitude__isnull=True) | Q(recovery_latitude__gte=-90, recovery_latitude__lte=90),
-                name="item_recovery_latitude_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(recovery_longitude__isnull=True)
-                | Q(recovery_longitude__gte=-180, recovery_longitude__lte=180),
-                name="item_recovery_longitude_range",
-            ),
+            latitude_range("recovery_latitude", name="item_recovery_latitude_range"),
+            longitude_range("recovery_longitude", name="item_recovery_longitude_range"),
         ]
 
     def __str__(self) -> str:

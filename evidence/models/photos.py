@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cases.fields import latitude_field, longitude_field
 from cases.models import CaseScopedQuerySet, bounded_text
 from evidence.choices import CapturedAtSource, PhotoFormat, PhotoStatus
 from evidence.models.base import UndeletableMixin, UndeletableModel
@@ -72,12 +73,9 @@ class Photo(UndeletableModel):
         editable=False,
         help_text=_("as recorded, with offset"),
     )
-    gps_latitude = models.DecimalField(
-        _("GPS latitude"), max_digits=9, decimal_places=6, null=True, blank=True, editable=False
-    )
-    gps_longitude = models.DecimalField(
-        _("GPS longitude"), max_digits=9, decimal_places=6, null=True, blank=True, editable=False
-    )
+    # Read out of EXIF, never typed: no form validates them (and none were migrated).
+    gps_latitude = latitude_field(_("GPS latitude"), editable=False, validators=[])
+    gps_longitude = longitude_field(_("GPS longitude"), editable=False, validators=[])
     gps_altitude = models.DecimalField(
         _("GPS altitude (m)"), max_digits=9, decimal_places=2, null=True, blank=True, editable=False
     )
