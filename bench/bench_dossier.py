@@ -8,7 +8,7 @@ thumbnail per exhibit; 100 exhibits of 5 photos each, about 400 custody rows, 30
 two markings (Hangul, Cyrillic) on every other exhibit, two attributions per exhibit, 40
 sources and a manifest of every file. No database: the case is plain data (DossierData).
 
-dossier  evidence.export.dossier.render_dossier: embedded DejaVu/Nanum fonts, script-aware text
+dossier  evidence.export.pdf.render.render_dossier: embedded DejaVu/Nanum fonts, script-aware text
          in every table, two matplotlib charts (made by its side-job child process beside the
          layout), each marking outlined on a clipped view of its embedded preview, outline,
          headers and footers with "page N of M", the streaming writer.
@@ -294,7 +294,7 @@ def build_case(folder: Path, photos: int):
 
 
 def render_dossier_side(data, out: Path) -> None:
-    from evidence.export.dossier import render_dossier
+    from evidence.export.pdf.render import render_dossier
 
     render_dossier(data, out)
 

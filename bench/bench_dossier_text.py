@@ -32,9 +32,9 @@ from evidence.export.dossier import (  # noqa: E402
     DossierData,
     Exhibit,
     MarkingRow,
-    render_dossier,
 )
 from evidence.export.pdf import sidejob  # noqa: E402
+from evidence.export.pdf.render import render_dossier  # noqa: E402
 
 TARGET_RATIO = 5.0
 PLACES = ("summary", "description", "custody", "claim", "transcription")

@@ -19,11 +19,12 @@ from pypdf import PdfReader
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table
 
 from cases.models import TEXT_MAX_LENGTH
-from evidence.export.dossier import AttributionRow, CustodyRow, DossierData, Exhibit, MarkingRow, render_dossier
+from evidence.export.dossier import AttributionRow, CustodyRow, DossierData, Exhibit, MarkingRow
 from evidence.export.pdf import exhibits, sections, sidejob
 from evidence.export.pdf.common import Context
 from evidence.export.pdf.exhibits import PhotoBlock
 from evidence.export.pdf.labels import labels_for
+from evidence.export.pdf.render import render_dossier
 from evidence.export.pdf.text import PARAGRAPH_CHUNK, TextLine, chunk_text, register_fonts, styles
 
 # No paragraph, line or table row of the layout may hold more than this many characters.

@@ -1,4 +1,4 @@
-"""The dossier PDF renderer (evidence/export/dossier.py), on hand-built data: no database.
+"""The dossier PDF renderer (evidence/export/pdf/render.py), on hand-built data: no database.
 
 Each PDF is rendered once per module (fixtures) and read back with pypdf: text in three scripts,
 every exhibit number and SHA-256, headers and page numbers on every page, embedded fonts,
@@ -34,11 +34,11 @@ from evidence.export.dossier import (
     PhotoRow,
     SourceRow,
     format_date,
-    render_dossier,
 )
 from evidence.export.pdf import sidejob
 from evidence.export.pdf.images import crop_geometry
 from evidence.export.pdf.labels import SAME_IN_BOTH
+from evidence.export.pdf.render import render_dossier
 from evidence.export.pdf.text import markup, script_runs
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,6 +24,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from evidence import filestore, services
 from evidence.export import layout
+from evidence.export.build import build_export
 from evidence.export.dossier import (
     AttributionRow,
     ComponentRow,
@@ -36,10 +37,10 @@ from evidence.export.dossier import (
     MarkingRow,
     PhotoReference,
     SourceRow,
-    render_dossier,
 )
 from evidence.export.pdf import common, sidejob
 from evidence.export.pdf.labels import LABELS
+from evidence.export.pdf.render import render_dossier
 from tests import corpus
 from tests.factories import AttributionFactory, EvidenceItemFactory, IncidentFactory, MarkingFactory, SourceFactory
 
@@ -57,7 +58,7 @@ def squeezed(text: str) -> str:
 
 def build(actor, case, **options):
     export = services.request_export(actor=actor, case=case, **options)
-    return services.build_export(export_id=export.pk)
+    return build_export(export_id=export.pk)
 
 
 # --- 1. the annex's paths are the package's, and its checksum lines pass sha256sum -c ----------------

@@ -32,7 +32,7 @@ from evidence.export.pdf.text import (
 )
 
 if TYPE_CHECKING:
-    from evidence.export.dossier import DossierData
+    from evidence.export.pdf.data import DossierData
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_LEFT = MARGIN_RIGHT = 18 * mm

@@ -16,7 +16,7 @@ from evidence.export.pdf.labels import format_date, format_int, format_month
 from evidence.export.pdf.text import MONO, SANS_BOLD, TextLine
 
 if TYPE_CHECKING:
-    from evidence.export.dossier import ComponentRow, DateCodeRow
+    from evidence.export.pdf.data import ComponentRow, DateCodeRow
 
 ROMAN = ("I", "II", "III", "IV")
 HASH_SHOWN = 12

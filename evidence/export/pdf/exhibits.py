@@ -23,7 +23,7 @@ from evidence.export.pdf.labels import format_datetime
 from evidence.export.pdf.text import MONO, PARAGRAPH_LINES, SANS, SANS_BOLD, TextLine, chunk_text, markup, para
 
 if TYPE_CHECKING:
-    from evidence.export.dossier import Exhibit, MarkingRow, PhotoRow
+    from evidence.export.pdf.data import Exhibit, MarkingRow, PhotoRow
 
 PHOTO_MAX_HEIGHT = 98 * mm
 THUMB_BOX = 15 * mm

@@ -1,7 +1,7 @@
 """Pictures in the dossier: JPEG files embedded as they are, and crops that outline a marking.
 
 A Picture is drawn from its file path, so ReportLab writes the JPEG's bytes into the PDF unchanged
-(a DCTDecode stream) and never decodes it; with the streaming writer (writer.py) the bytes are read
+(a DCTDecode stream) and never decodes it; with the streaming canvas (reportlab_adapter.py) the bytes are read
 again only when the PDF is written, one image at a time.
 """
 

@@ -1,4 +1,8 @@
-"""Lay out and write the dossier: page decoration, the lazy story, progress."""
+"""render_dossier(data, out): the dossier PDF of a DossierData (pdf/data.py). No Django here.
+
+Lays the document out section by section (the lazy story), decorates every page (case reference,
+published head, "page N of M") and streams it to out through writer.py.
+"""
 
 from __future__ import annotations
 
@@ -27,12 +31,23 @@ from evidence.export.pdf.text import GREY, MONO, NAVY, RULE, SANS, SANS_BOLD, re
 from evidence.export.pdf.writer import Deferred, DossierCanvas, DossierDocTemplate
 
 if TYPE_CHECKING:
-    from evidence.export.dossier import DossierData
+    from evidence.export.pdf.data import DossierData
 
 EXHIBITS_FROM, EXHIBITS_TO = 25, 88
 
 
-def render(data: DossierData, out: BinaryIO | Path, *, progress: Callable[[int, str], None] | None = None) -> None:
+def render_dossier(
+    data: DossierData,
+    out: BinaryIO | Path,
+    *,
+    progress: Callable[[int, str], None] | None = None,
+) -> None:
+    """Write the dossier PDF of data to out (a binary file object or a path).
+
+    progress(percent, stage) is called as each section is laid out ("cover", "summary",
+    "incidents", "exhibits", "exhibits 12/40", "sources", "annex", "writing") and with
+    (100, "done") at the end.
+    """
     register_fonts()
     labels = labels_for(data.language)
     report = progress or (lambda percent, stage: None)
