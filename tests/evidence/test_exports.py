@@ -16,8 +16,7 @@ from django.core.management.base import CommandError
 from pypdf import PdfReader
 
 from evidence import custody, filestore, services
-from evidence.choices import ExportErrorCode, ExportStatus
-from evidence.export.build import build_export
+from evidence.choices import ExportStatus
 from evidence.models import CustodyEvent, Export, StoredFile
 from tests import corpus
 from tests.factories import (
@@ -52,7 +51,7 @@ def evidence_case(team, eager_tasks, django_capture_on_commit_callbacks):
 
 def build(team, case, **options) -> Export:
     export = services.request_export(actor=team.vera, case=case, **options)
-    return build_export(export_id=export.pk)
+    return services.build_export(export_id=export.pk)
 
 
 def pdf_text(path: Path) -> str:
@@ -94,7 +93,7 @@ class TestDossier:
         before = StoredFile.objects.count()
         export = services.request_export(actor=team.vera, case=evidence_case)
         with pytest.raises(Exception, match="signing key"):
-            build_export(export_id=export.pk)
+            services.build_export(export_id=export.pk)
         export.refresh_from_db()
         assert export.status == ExportStatus.FAILED
         assert "signing key" in export.error
@@ -114,13 +113,13 @@ class TestDossier:
 
         monkeypatch.setattr("evidence.export.pdf.render.render_dossier", render_badly)
         export = services.request_export(actor=team.vera, case=evidence_case)
-        with caplog.at_level("ERROR", logger="evidence.export.build"), pytest.raises(shutil.SameFileError):
-            build_export(export_id=export.pk)
+        with caplog.at_level("ERROR", logger="evidence.services.exports"), pytest.raises(shutil.SameFileError):
+            services.build_export(export_id=export.pk)
         export.refresh_from_db()
         assert export.status == ExportStatus.FAILED
-        assert (export.error_code, export.error) == (ExportErrorCode.NOT_BUILT, str(ExportErrorCode.NOT_BUILT.label))
+        assert export.error == services.exports.NOT_BUILT
         shown = api(team.vera).get(f"/api/v1/exports/{export.pk}/").json()["error"]
-        assert shown == str(ExportErrorCode.NOT_BUILT.label)
+        assert shown == services.exports.NOT_BUILT
         assert "SameFileError" in caplog.text  # the detail stays in the server log
         assert str(filestore.incoming_dir()) in caplog.text
 
