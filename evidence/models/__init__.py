@@ -1,7 +1,7 @@
 """Models of the evidence app, one module per subject."""
 
 from evidence.models.audit import AccessLog
-from evidence.models.base import EvidenceIsPermanent, UndeletableModel, UndeletableQuerySet
+from evidence.models.base import EvidenceIsPermanent, UndeletableModel, UndeletableQuerySet, WithdrawableModel
 from evidence.models.components import Component, DateCodeReading
 from evidence.models.exports import Export
 from evidence.models.files import StoredFile
@@ -35,4 +35,5 @@ __all__ = [
     "TraceResponse",
     "UndeletableModel",
     "UndeletableQuerySet",
+    "WithdrawableModel",
 ]

@@ -7,9 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import CaseScopedQuerySet, Entity, TimestampedModel, bounded_text
+from cases.models import CaseScopedQuerySet, Entity, bounded_text
 from evidence.choices import ComponentFunction
-from evidence.models.base import UndeletableMixin, UndeletableModel
+from evidence.models.base import UndeletableMixin, WithdrawableModel
 from evidence.models.items import EvidenceItem
 from evidence.models.markings import Manufacturer, Marking
 
@@ -21,7 +21,7 @@ class ComponentQuerySet(UndeletableMixin, CaseScopedQuerySet):
         return self.filter(withdrawn_at__isnull=True)
 
 
-class Component(UndeletableModel, TimestampedModel):
+class Component(WithdrawableModel):
     """One physical component on a debris fragment or sub-assembly: a row of the component table.
 
     What it is comes from its markings (transcribed on photo regions); the manufacturer as marked
@@ -62,8 +62,6 @@ class Component(UndeletableModel, TimestampedModel):
         verbose_name=_("recorded by"),
         editable=False,
     )
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
-    withdrawal_reason = bounded_text(_("reason for withdrawal"), blank=True, editable=False)
 
     objects = ComponentQuerySet.as_manager()
 
@@ -89,7 +87,7 @@ class ReadingQuerySet(UndeletableMixin, CaseScopedQuerySet):
         return self.filter(verified_by__isnull=False, withdrawn_at__isnull=True)
 
 
-class DateCodeReading(UndeletableModel, TimestampedModel):
+class DateCodeReading(WithdrawableModel):
     """A date code read off a component: the code as read, the rule(s) that read it and the production
     window(s) they give. An ambiguous code keeps every window its rules allow (`windows`); `earliest`
     is the earliest day of any of them, so an inference resting on it holds whichever is right."""
@@ -130,8 +128,6 @@ class DateCodeReading(UndeletableModel, TimestampedModel):
         editable=False,
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
-    withdrawal_reason = bounded_text(_("reason for withdrawal"), blank=True, editable=False)
 
     objects = ReadingQuerySet.as_manager()
 

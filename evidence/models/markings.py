@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import CaseScopedQuerySet, Entity, TimestampedModel, bounded_text
 from evidence.choices import Confidence, ManufacturePrecision, MarkingType
-from evidence.models.base import UndeletableMixin, UndeletableModel
+from evidence.models.base import UndeletableMixin, WithdrawableModel
 from evidence.models.items import EvidenceItem
 from evidence.models.photos import Photo
 
@@ -52,7 +52,7 @@ class MarkingQuerySet(UndeletableMixin, CaseScopedQuerySet):
     case_lookup = "item__case_id"
 
 
-class Marking(UndeletableModel, TimestampedModel):
+class Marking(WithdrawableModel):
     """Text or a sign on a component, transcribed exactly as seen, optionally on a region of a photo.
 
     The region is a rectangle in the original's stored pixel coordinates, so it stays right
@@ -108,6 +108,7 @@ class Marking(UndeletableModel, TimestampedModel):
         verbose_name=_("verified by"),
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # Editable here alone, as first migrated (forms and the API list them read-only all the same).
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawal_reason = bounded_text(_("reason for withdrawal"), blank=True)
 

@@ -7,9 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, CaseScopedQuerySet, Entity, Incident, TimestampedModel, bounded_text
+from cases.models import Case, CaseScopedQuerySet, Entity, Incident, bounded_text
 from evidence.choices import AttributionSubject, Credibility, Reliability, SourceKind, Stance
-from evidence.models.base import UndeletableMixin, UndeletableModel
+from evidence.models.base import UndeletableMixin, WithdrawableModel
 from evidence.models.files import StoredFile
 from evidence.models.items import EvidenceItem
 from evidence.models.markings import Marking
@@ -19,7 +19,7 @@ class SourceQuerySet(UndeletableMixin, CaseScopedQuerySet):
     pass
 
 
-class Source(UndeletableModel, TimestampedModel):
+class Source(WithdrawableModel):
     """A document a claim rests on: a UN panel report, a government statement, a news report …"""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="sources", verbose_name=_("case"))
@@ -51,8 +51,6 @@ class Source(UndeletableModel, TimestampedModel):
         verbose_name=_("recorded by"),
         editable=False,
     )
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
-    withdrawal_reason = bounded_text(_("reason for withdrawal"), blank=True, editable=False)
 
     objects = SourceQuerySet.as_manager()
 
@@ -87,7 +85,7 @@ class AttributionQuerySet(UndeletableMixin, CaseScopedQuerySet):
         return self.filter(withdrawn_at__isnull=True)
 
 
-class Attribution(UndeletableModel, TimestampedModel):
+class Attribution(WithdrawableModel):
     """A claim about a subject of the case, attributed to a source with an Admiralty grade (e.g. B2)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attributions", verbose_name=_("case"))
@@ -128,8 +126,6 @@ class Attribution(UndeletableModel, TimestampedModel):
         verbose_name=_("analyst"),
         editable=False,
     )
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
-    withdrawal_reason = bounded_text(_("reason for withdrawal"), blank=True, editable=False)
 
     objects = AttributionQuerySet.as_manager()
 

@@ -14,6 +14,7 @@ from evidence import custody
 from evidence.choices import EventType, SubjectType
 from evidence.models import EvidenceItem, Marking, Photo
 from evidence.services.common import reject_unknown
+from evidence.services.withdrawals import withdraw
 
 MARKING_FIELDS = (
     "transcription", "marking_type", "confidence", "photo", "region", "manufacturer", "part_number",
@@ -124,14 +125,13 @@ def verify_marking(*, actor, marking: Marking) -> Marking:
 
 @transaction.atomic
 def withdraw_marking(*, actor, marking: Marking, reason: str) -> Marking:
-    require_role(case=marking.item.case, actor=actor, role=Role.ANALYST)
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why the marking is withdrawn.")})
-    refuse_long_text(reason=reason)
-    marking = Marking.objects.select_for_update().get(pk=marking.pk)
-    if marking.withdrawn_at:
-        return marking
-    marking.withdrawn_at, marking.withdrawal_reason = timezone.now(), reason
-    marking.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
-    marking_event(marking, EventType.MARKING_WITHDRAWN, actor, {"reason": reason})
-    return marking
+    return withdraw(
+        actor=actor,
+        case=marking.item.case,
+        row=marking,
+        rows=Marking.objects,
+        reason=reason,
+        say_why=_("Say why the marking is withdrawn."),
+        record_event=marking_event,
+        event_type=EventType.MARKING_WITHDRAWN,
+    )

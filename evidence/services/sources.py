@@ -6,7 +6,6 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.choices import Role
@@ -17,6 +16,7 @@ from evidence.audit import case_of
 from evidence.choices import AttributionSubject, EventType, FileKind, SubjectType
 from evidence.models import Attribution, EvidenceItem, Marking, Source
 from evidence.services.common import apply_changes, reject_unknown
+from evidence.services.withdrawals import withdraw
 
 SOURCE_FIELDS = (
     "kind", "title", "publisher", "author", "published_on", "url", "document_reference", "reliability", "notes",
@@ -109,16 +109,16 @@ def update_source(*, actor, source: Source, reason: str = "", **changes) -> Sour
 @transaction.atomic
 def withdraw_source(*, actor, source: Source, reason: str) -> Source:
     """Withdraw a source (e.g. found to be fabricated); its attributions stay on record, flagged."""
-    require_role(case=source.case, actor=actor, role=Role.ANALYST)
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why the source is withdrawn.")})
-    refuse_long_text(reason=reason)
-    source = Source.objects.select_for_update().get(pk=source.pk)
-    if source.withdrawn_at is None:
-        source.withdrawn_at, source.withdrawal_reason = timezone.now(), reason
-        source.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
-        source_event(source, EventType.SOURCE_WITHDRAWN, actor, {"reason": reason})
-    return source
+    return withdraw(
+        actor=actor,
+        case=source.case,
+        row=source,
+        rows=Source.objects,
+        reason=reason,
+        say_why=_("Say why the source is withdrawn."),
+        record_event=source_event,
+        event_type=EventType.SOURCE_WITHDRAWN,
+    )
 
 
 @transaction.atomic
@@ -152,13 +152,13 @@ def add_attribution(*, actor, case: Case, subject_type: str, source: Source, sub
 
 @transaction.atomic
 def withdraw_attribution(*, actor, attribution: Attribution, reason: str) -> Attribution:
-    require_role(case=attribution.case, actor=actor, role=Role.ANALYST)
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why the attribution is withdrawn.")})
-    refuse_long_text(reason=reason)
-    attribution = Attribution.objects.select_for_update().select_related("source").get(pk=attribution.pk)
-    if attribution.withdrawn_at is None:
-        attribution.withdrawn_at, attribution.withdrawal_reason = timezone.now(), reason
-        attribution.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
-        attribution_event(attribution, EventType.ATTRIBUTION_WITHDRAWN, actor, {"reason": reason})
-    return attribution
+    return withdraw(
+        actor=actor,
+        case=attribution.case,
+        row=attribution,
+        rows=Attribution.objects.select_related("source"),  # its event states the grade
+        reason=reason,
+        say_why=_("Say why the attribution is withdrawn."),
+        record_event=attribution_event,
+        event_type=EventType.ATTRIBUTION_WITHDRAWN,
+    )
