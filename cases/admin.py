@@ -497,13 +497,14 @@ class CaseAdmin(CaseScopedAdmin):
     @admin.display(description=_("integrity"))
     def integrity(self, obj):
         """The ledger's head and the verdict of the last fixity check, failures first and loud."""
+        from evidence.choices import EventType
         from evidence.custody import head
         from evidence.models import CustodyEvent
 
         if obj is None or obj.pk is None:
             return "—"
         size, head_hash = head(obj)
-        last = CustodyEvent.objects.filter(case=obj, event_type="fixity.checked").order_by("-sequence").first()
+        last = CustodyEvent.objects.filter(case=obj, event_type=EventType.FIXITY_CHECK).order_by("-sequence").first()
         when = date_format(timezone.localtime(last.recorded_at), "DATETIME_FORMAT") if last else ""
         if last is None:
             verdict = _("not checked yet")

@@ -11,7 +11,7 @@ class EvidenceConfig(AppConfig):
         from django.core.signals import setting_changed
 
         from config import admin_phrases
-        from evidence import audit  # noqa: F401 - connects the sign-in signals to the access log
+        from evidence import audit, tasks  # noqa: F401 - their receivers: sign-ins to the access log, work to queue
         from evidence.lib.imaging import set_pillow_pixel_limit
         from evidence.templatetags import attest_a11y
 

@@ -92,6 +92,15 @@ class PhotoStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class PhotoErrorCode(models.TextChoices):
+    """Why a photo failed, stored as a code with its parameters (Photo.error_code, error_params) and shown in the
+    reader's language: the label is the message. A refusal of the file has no code; its own words are kept."""
+
+    GAVE_UP = "gave_up", _("Gave up after %(n)s attempts.")
+    GAVE_UP_RETRYING = "gave_up_retrying", _("Gave up after retries: the database or the task broker was unreachable.")
+    NOT_PROCESSED = "not_processed", _("The photo could not be processed; the server log has the details.")
+
+
 class PhotoFormat(models.TextChoices):
     JPEG = "jpeg", "JPEG"
     PNG = "png", "PNG"
@@ -187,6 +196,29 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+class ExportErrorCode(models.TextChoices):
+    """What went wrong with a build, stored as a code with its parameters (Export.error_code, error_params) and
+    shown in the reader's language: the label is the message. The stalled ones are written by the sweeper."""
+
+    NOT_QUEUED = "not_queued", _("The build could not be queued: the task broker is unreachable.")
+    NOT_BUILT = "not_built", _("The build failed; the server log has the details.")
+    NO_SIGNING_KEY = (
+        "no_signing_key",
+        _("The build failed: the ledger signing key is missing (see create_signing_key)."),
+    )
+    STALLED_REQUEUED = (
+        "stalled_requeued",
+        _("No sign of progress for %(minutes)s minutes (at stage %(stage)s): the build was queued again."),
+    )
+    STALLED_GAVE_UP = (
+        "stalled_gave_up",
+        _(
+            "No sign of progress for %(minutes)s minutes (at stage %(stage)s) after %(attempts)s attempts: "
+            "the build was given up. Ask for a new export."
+        ),
+    )
 
 
 class DossierLanguage(models.TextChoices):

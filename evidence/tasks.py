@@ -6,10 +6,16 @@ import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
 
 from cases.models import Case
-from evidence import custody, services, timestamps
-from evidence.choices import ExportStatus, PhotoStatus
+from evidence import background, custody, services, timestamps
+from evidence.choices import ExportErrorCode, ExportStatus, PhotoErrorCode, PhotoStatus
+from evidence.export import build
+from evidence.services.exports import build_wanted
+from evidence.services.failures import failure
+from evidence.services.photos import processing_wanted
+from evidence.services.tracing import mark_overdue
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +72,13 @@ def process_photo(self, photo_id: int) -> str:
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
             logger.exception("photo %s: gave up after %s retries", photo_id, self.request.retries)
-            services.photos.mark_failed(photo_id=photo_id, error=services.photos.GAVE_UP_RETRYING)
+            services.photos.mark_failed(photo_id=photo_id, error=failure(PhotoErrorCode.GAVE_UP_RETRYING))
             raise
         raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
     except Exception as exc:  # the file itself cannot be processed: retrying would not help
         # The detail (paths, library internals) goes to the log; the photo keeps a message for users.
         logger.exception("photo %s failed", photo_id)
-        services.photos.mark_failed(photo_id=photo_id, error=services.photos.failure_message(exc))
+        services.photos.mark_failed(photo_id=photo_id, error=services.photos.failure_of(exc))
         return PhotoStatus.FAILED
 
 
@@ -92,7 +98,7 @@ def sweep_exports() -> dict[str, int]:
 def build_export(export_id: int) -> str:
     """Build a dossier or package; a failure is recorded on the export, not retried blindly."""
     try:
-        return services.exports.build_export(export_id=export_id).status
+        return build.build_export(export_id=export_id).status
     except Exception:
         return ExportStatus.FAILED
 
@@ -100,6 +106,37 @@ def build_export(export_id: int) -> str:
 @shared_task(name="evidence.tasks.mark_overdue_trace_requests")
 def mark_overdue_trace_requests() -> int:
     """The daily deadline check: sent trace requests not answered in time become NO_ANSWER. Returns how many."""
-    from evidence.services.tracing import mark_overdue
-
     return mark_overdue()
+
+
+# --- Queueing what the services ask for after their commit (evidence.apps connects these on start) -----
+
+
+@receiver(processing_wanted, dispatch_uid="evidence-queue-photo")
+def queue_photo(sender, *, photo_id: int, **kwargs) -> None:
+    """Queue the pipeline. A broker outage must not fail the upload: the sweeper re-queues later."""
+    try:
+        process_photo.delay(photo_id)
+    except Exception:
+        logger.exception("could not queue photo %s; the sweeper will retry", photo_id)
+
+
+@receiver(build_wanted, dispatch_uid="evidence-queue-export")
+def queue_export(sender, *, export_id: int, **kwargs) -> None:
+    if build_export.app.conf.task_always_eager:
+        # No broker: build on a thread of this process, not inside the web request that asked (a build
+        # longer than the server's timeout died with the request and left the export "running").
+        background.submit(build_in_process, export_id)
+        return
+    try:
+        build_export.delay(export_id)
+    except Exception:
+        logger.exception("could not queue export %s", export_id)
+        services.exports.mark_failed(export_id=export_id, error=failure(ExportErrorCode.NOT_QUEUED))
+
+
+def build_in_process(export_id: int) -> None:
+    """The build on a thread of this process (no broker). There is no beat either, so it first sweeps
+    exports whose builds died with an earlier process."""
+    services.exports.sweep_stuck()
+    build_export.apply(args=(export_id,))

@@ -427,8 +427,9 @@ def test_times_are_stored_in_utc_and_shown_in_kyiv(staff_client, team):
 
 
 def test_statistics_and_export_progress_are_ukrainian_in_the_admin(staff_client, team, api):
+    from evidence.choices import ExportErrorCode
     from evidence.models import Export
-    from evidence.services.exports import NOT_QUEUED
+    from evidence.services.failures import failure
     from tests.factories import ExportFactory, IncidentFactory
 
     IncidentFactory(case=team.case)  # a missile strike: counted under the code "missile_strike"
@@ -438,7 +439,8 @@ def test_statistics_and_export_progress_are_ukrainian_in_the_admin(staff_client,
 
     # The build stores stable English codes; the admin translates them, the API returns them as stored.
     export = ExportFactory(case=team.case)
-    Export.objects.filter(pk=export.pk).update(stage="exhibits 3/12", error=NOT_QUEUED)
+    not_queued = failure(ExportErrorCode.NOT_QUEUED)
+    Export.objects.filter(pk=export.pk).update(stage="exhibits 3/12", **not_queued)
     export_page = reverse("admin:evidence_export_change", args=[export.pk])
     page = staff_client.get(export_page, HTTP_ACCEPT_LANGUAGE="uk").content.decode()
     assert "речові докази 3/12" in page
@@ -446,9 +448,9 @@ def test_statistics_and_export_progress_are_ukrainian_in_the_admin(staff_client,
     assert "exhibits 3/12" not in page
     page = staff_client.get(export_page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "exhibits 3/12" in page
-    assert NOT_QUEUED in page
+    assert not_queued["error"] in page
     polled = api(team.alice).get(f"/api/v1/exports/{export.pk}/", HTTP_ACCEPT_LANGUAGE="uk").json()
-    assert (polled["stage"], polled["error"]) == ("exhibits 3/12", NOT_QUEUED)
+    assert (polled["stage"], polled["error"]) == ("exhibits 3/12", not_queued["error"])
 
 
 # --- (h) Templates and JavaScript: no user-facing words outside the catalogues ------------------

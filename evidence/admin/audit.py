@@ -11,6 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases.admin import CaseScopedAdmin, VisibleCaseFilter, case_column
+from cases.choices import Role
 from evidence.models import AccessLog
 
 
@@ -23,7 +24,7 @@ def _cases_led_by(user):
     from cases.models import Case
 
     cases = Case.objects.visible_to(user)
-    return cases if user.is_superuser else cases.filter(memberships__user=user, memberships__role="lead")
+    return cases if user.is_superuser else cases.filter(memberships__user=user, memberships__role=Role.LEAD)
 
 
 def object_type_name(object_type: str) -> str:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.admin import (
@@ -53,19 +49,16 @@ def custody_timeline(events) -> str:
     )
 
 
-NAMED_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
-
-def stored_message(text: str, templates: Iterable[str]) -> str:
-    """A message stored in English, in the active language if it is one of `templates` (msgids with
-    %(name)s placeholders, marked with gettext_noop where the message is written); else as stored."""
-    for template in templates:
-        parts = NAMED_PLACEHOLDER.split(template)  # literal, name, literal, name, …, literal
-        pattern = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.*)" for index, part in enumerate(parts))
-        match = re.fullmatch(pattern, text, flags=re.DOTALL)
-        if match:
-            return gettext(template) % match.groupdict()
-    return text
+def shown_error(obj) -> str:
+    """A photo's or an export's error in the reader's language, from its stored code and parameters; as stored
+    (in English) when it has no code: a refusal's own words."""
+    message = obj.get_error_code_display()
+    if obj.error_code and message != obj.error_code:  # a code this version knows
+        try:
+            return message % obj.error_params
+        except (KeyError, TypeError, ValueError):
+            pass  # parameters that do not fit the message: the English text still says it
+    return obj.error
 
 
 def apply_to_each(modeladmin, request, queryset, act, *, done: str) -> int:

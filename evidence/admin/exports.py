@@ -11,11 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.admin import CaseAdmin, CaseScopedAdmin, VisibleCaseFilter, case_column
 from evidence import audit, services
-from evidence.admin.common import stored_message
+from evidence.admin.common import shown_error
 from evidence.choices import AccessAction, ExportKind, ExportStatus
 from evidence.export.stages import stage_label
 from evidence.models import Export
-from evidence.services.exports import NO_SIGNING_KEY, NOT_BUILT, NOT_QUEUED, STALLED_GAVE_UP, STALLED_REQUEUED
 
 
 @admin.register(Export)
@@ -51,8 +50,7 @@ class ExportAdmin(CaseScopedAdmin):
 
     @admin.display(description=_("error"))
     def error_text(self, obj):
-        known = [NOT_QUEUED, NOT_BUILT, NO_SIGNING_KEY, STALLED_REQUEUED, STALLED_GAVE_UP]
-        return stored_message(obj.error, known) or "—"
+        return shown_error(obj) or "—"
 
     @admin.display(description=_("SHA-256"))
     def sha256(self, obj):

@@ -21,12 +21,11 @@ from cases.admin import (
 )
 from cases.choices import Role
 from evidence import selectors, services
-from evidence.admin.common import ItemCaseFilter, stored_message, thumbnail_tag
+from evidence.admin.common import ItemCaseFilter, shown_error, thumbnail_tag
 from evidence.choices import Confidence, MarkingType, PhotoFormat, PhotoStatus
 from evidence.downloads import file_response
 from evidence.models import EvidenceItem, Marking, Photo
 from evidence.selectors import region_from_preview, region_on_preview
-from evidence.services.photos import GAVE_UP, GAVE_UP_RETRYING, NOT_PROCESSED
 
 # The original served inline has its own image type, so nosniff holds the browser to rendering it as one.
 ORIGINAL_TYPES = {
@@ -123,7 +122,7 @@ class PhotoAdmin(CaseScopedAdmin):
     @admin.display(description=_("error"))
     def error_text(self, obj):
         """Stored in English (the API returns it so), shown in the reader's language when it is one of ours."""
-        return stored_message(obj.error, [GAVE_UP, GAVE_UP_RETRYING, NOT_PROCESSED]) or "—"
+        return shown_error(obj) or "—"
 
     @admin.display(description=_("preview"))
     def preview(self, obj):

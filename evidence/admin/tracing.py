@@ -34,6 +34,7 @@ from evidence import selectors
 from evidence.admin.components import take_saved
 from evidence.choices import DossierLanguage, TraceChannel, TraceKind, TraceStatus
 from evidence.downloads import file_response
+from evidence.export.letters import render_letter
 from evidence.models import Component, Manufacturer, TraceRequest, TraceResponse
 from evidence.templatetags.attest_dashboard import register as dashboard_tags
 
@@ -322,7 +323,7 @@ class TraceRequestAdmin(CaseScopedAdmin):
         actor = request.user
         try:  # PermissionDenied goes on up: a 403, as for any step the user's role may not take
             if step == "issue":
-                services.issue_letter(actor=actor, request=trace)
+                services.issue_letter(actor=actor, request=trace, render=render_letter)
                 done = gettext("The letter was issued; download it below.")
             elif step == "send":
                 services.send_trace_request(actor=actor, request=trace, sent_on=data["sent_on"],

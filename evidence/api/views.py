@@ -27,6 +27,7 @@ from evidence import audit, filestore, selectors, services
 from evidence.api import filters, serializers
 from evidence.choices import AccessAction, ExportKind, PhotoStatus
 from evidence.downloads import file_response
+from evidence.export.letters import render_letter
 from evidence.export.reports import sanctions_report_csv
 from evidence.lib import csvcells
 from evidence.models import (
@@ -681,7 +682,7 @@ class TraceRequestViewSet(
     def letter(self, request, pk=None):
         trace = self.get_object()
         if request.method == "POST":
-            return self._answer(tracing_services.issue_letter(actor=request.user, request=trace))
+            return self._answer(tracing_services.issue_letter(actor=request.user, request=trace, render=render_letter))
         if trace.letter is None:
             raise NotFound(gettext("No letter was issued for this request yet."))
         name = f"{trace.case.file_stem}-{trace.kind}-{trace.pk}-letter.pdf"

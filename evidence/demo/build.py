@@ -30,7 +30,7 @@ from cases import services as case_services
 from cases.choices import Role
 from cases.models import Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
 from evidence import custody, services
-from evidence.choices import ItemKind, ItemStatus, PhotoStatus
+from evidence.choices import ItemKind, ItemStatus, MarkingType, PhotoStatus, RecipientKind
 from evidence.demo import data
 from evidence.demo.photos import Exif, render
 from evidence.lib.datecodes import parse_date_code
@@ -199,7 +199,7 @@ def _record_marks(ctx: Context, item: EvidenceItem, marks, photos, *, key: str) 
         }
         if mark.manufacturer:
             fields["manufacturer"] = _manufacturer(ctx, mark.manufacturer)
-        if mark.marking_type == "date_code":
+        if mark.marking_type == MarkingType.DATE_CODE:
             reading = _reading(mark.transcription, item.recovered_at.date())
             if reading is not None:
                 fields["interpreted_date"], fields["interpreted_date_precision"] = reading.start, reading.precision
@@ -300,7 +300,8 @@ def _build_component(ctx: Context, component: data.Component, *, parent, inciden
         (
             reading
             for mark in component.marks
-            if mark.marking_type == "date_code" and (reading := _reading(mark.transcription, recovered_at.date()))
+            if mark.marking_type == MarkingType.DATE_CODE
+            and (reading := _reading(mark.transcription, recovered_at.date()))
         ),
         None,
     )
@@ -412,7 +413,7 @@ def _add_traces(ctx: Context) -> None:
         request = draft_trace_request(
             actor=ctx.analyst,
             case=ctx.case,
-            recipient_kind="manufacturer",
+            recipient_kind=RecipientKind.MANUFACTURER,
             recipient_name=maker.legal_name or maker.name,
             components=[ctx.components[key] for key in spec.parts],
             manufacturer=maker,

@@ -23,7 +23,7 @@ from cases.choices import IncidentKind, Outcome, Role
 from cases.models import Case, Entity, SanctionsProvision
 from cases.stats import case_statistics
 from evidence import custody, filestore
-from evidence.choices import PhotoStatus, Stance, SubjectType
+from evidence.choices import DossierLanguage, ItemKind, PhotoStatus, Stance, SubjectType
 from evidence.export import layout
 from evidence.export.disclosure import Disclosure, Party, disclose
 from evidence.export.dossier import (
@@ -126,7 +126,7 @@ def labelled_statistics(stats: dict) -> dict:
 
 
 def _component_summary(item: EvidenceItem) -> str | None:
-    if item.kind != "component":
+    if item.kind != ItemKind.COMPONENT:
         return None
     made = ""
     if item.manufactured_on:
@@ -486,7 +486,7 @@ def dossier_data(export: Export, checkpoint: Checkpoint, *, workdir: Path) -> Do
     Previews and thumbnails are read from disk; from a bucket, they are downloaded into `workdir`.
     """
     case = export.case
-    redact = Redactor(export.redact_names, "Witness" if export.language == "en" else "Свідок")
+    redact = Redactor(export.redact_names, "Witness" if export.language == DossierLanguage.ENGLISH else "Свідок")
     with translation.override(export.language):
         incidents = [
             IncidentRow(

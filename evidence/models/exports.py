@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, CaseScopedQuerySet
-from evidence.choices import DossierLanguage, ExportKind, ExportStatus
+from evidence.choices import DossierLanguage, ExportErrorCode, ExportKind, ExportStatus
 from evidence.models.base import UndeletableMixin, UndeletableModel
 from evidence.models.files import StoredFile
 from evidence.models.ledger import Checkpoint
@@ -40,7 +40,12 @@ class Export(UndeletableModel):
     )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, editable=False)
     stage = models.CharField(_("stage"), max_length=120, blank=True, editable=False)
-    error = models.TextField(_("error"), blank=True, editable=False)
+    error = models.TextField(_("error"), blank=True, editable=False)  # in English, as the API returns it
+    # What the error is, as a code with its parameters: shown in the reader's language (none: shown as stored).
+    error_code = models.CharField(
+        _("reason"), max_length=40, choices=ExportErrorCode.choices, blank=True, editable=False
+    )
+    error_params = models.JSONField(_("details"), default=dict, blank=True, editable=False)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True, editable=False)
     # When it was last queued, claimed or reported progress: a build quiet for longer is stuck (the sweeper's test).
     heartbeat_at = models.DateTimeField(_("last sign of life"), default=timezone.now, editable=False)
@@ -73,7 +78,7 @@ class Export(UndeletableModel):
         ordering = ["-requested_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(status="done") | Q(file__isnull=False, checkpoint__isnull=False),
+                condition=~Q(status=ExportStatus.DONE) | Q(file__isnull=False, checkpoint__isnull=False),
                 name="export_done_has_file_and_checkpoint",
             ),
             models.CheckConstraint(condition=Q(progress__lte=100), name="export_progress_percent"),

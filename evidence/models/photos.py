@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.fields import latitude_field, longitude_field
 from cases.models import CaseScopedQuerySet, bounded_text
-from evidence.choices import CapturedAtSource, PhotoFormat, PhotoStatus
+from evidence.choices import CapturedAtSource, PhotoErrorCode, PhotoFormat, PhotoStatus
 from evidence.models.base import UndeletableMixin, UndeletableModel
 from evidence.models.files import StoredFile
 from evidence.models.items import EvidenceItem
@@ -57,7 +57,12 @@ class Photo(UndeletableModel):
     status = models.CharField(
         _("status"), max_length=12, choices=PhotoStatus.choices, default=PhotoStatus.PENDING, editable=False
     )
-    error = models.TextField(_("error"), blank=True, editable=False)
+    error = models.TextField(_("error"), blank=True, editable=False)  # in English, as the API returns it
+    # What the error is, as a code with its parameters: shown in the reader's language (none: shown as stored).
+    error_code = models.CharField(
+        _("reason"), max_length=40, choices=PhotoErrorCode.choices, blank=True, editable=False
+    )
+    error_params = models.JSONField(_("details"), default=dict, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0, editable=False)
     status_changed_at = models.DateTimeField(_("status changed at"), auto_now_add=True, editable=False)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True, editable=False)

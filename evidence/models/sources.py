@@ -73,7 +73,8 @@ SUBJECT_FIELDS = {"incident": "incident", "evidence_item": "item", "marking": "m
 
 def one_subject_only() -> Q:
     """Exactly the foreign key of the subject type is filled, and no other."""
-    condition = Q(subject_type="case", **{f"{field}__isnull": True for field in SUBJECT_FIELDS.values()})
+    no_subject = {f"{field}__isnull": True for field in SUBJECT_FIELDS.values()}
+    condition = Q(subject_type=AttributionSubject.CASE, **no_subject)
     for subject_type, filled in SUBJECT_FIELDS.items():
         nulls = {f"{field}__isnull": field != filled for field in SUBJECT_FIELDS.values()}
         condition |= Q(subject_type=subject_type, **nulls)

@@ -11,7 +11,7 @@ from evidence.services.components import (
     withdraw_component,
     withdraw_reading,
 )
-from evidence.services.exports import build_export, request_export
+from evidence.services.exports import request_export
 from evidence.services.files import FileKept, keep_file, keep_file_from_path
 from evidence.services.items import (
     check_fixity,
@@ -61,7 +61,6 @@ __all__ = [
     "add_source",
     "add_source_from_path",
     "attach_markings",
-    "build_export",
     "check_fixity",
     "close_trace_request",
     "correct_component",

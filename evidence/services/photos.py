@@ -13,20 +13,20 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from cases.choices import Role
 from cases.services import require_role
 from evidence import custody, filestore
-from evidence.choices import CapturedAtSource, EventType, FileKind, PhotoStatus, SubjectType
+from evidence.choices import CapturedAtSource, EventType, FileKind, PhotoErrorCode, PhotoStatus, SubjectType
 from evidence.lib.exif import read_metadata
 from evidence.lib.imaging import ImageInfo, inspect_image, make_derivatives
 from evidence.lib.sniff import PhotoRejected
 from evidence.models import EvidenceItem, Photo
 from evidence.selectors import stuck_photos
-from evidence.services.common import message_for_users
+from evidence.services.failures import failure, failure_for_users
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,9 @@ class PhotoAccepted:
 
 def photo_state(photo: Photo) -> dict:
     """The photo's full state for the ledger, with its original's hash and size."""
-    state = custody.snapshot(photo, exclude=("status", "error", "attempts", "status_changed_at", "exif"))
+    state = custody.snapshot(
+        photo, exclude=("status", "error", "error_code", "error_params", "attempts", "status_changed_at", "exif")
+    )
     state.update(sha256=photo.original.sha256, size=photo.original.size, exhibit=photo.item.exhibit_number)
     return state
 
@@ -114,14 +116,13 @@ def add_photo(
     return PhotoAccepted(photo, duplicate=False)
 
 
-def enqueue_processing(photo_id: int) -> None:
-    """Queue the pipeline. A broker outage must not fail the upload: the sweeper re-queues later."""
-    from evidence.tasks import process_photo as task
+# Sent after commit for each photo the pipeline must (again) process. evidence.tasks receives it and queues
+# the task: services do not import the tasks that call them.
+processing_wanted = Signal()
 
-    try:
-        task.delay(photo_id)
-    except Exception:
-        log.exception("could not queue photo %s; the sweeper will retry", photo_id)
+
+def enqueue_processing(photo_id: int) -> None:
+    processing_wanted.send(sender=Photo, photo_id=photo_id)
 
 
 def _exif_capture_time(taken_at: str | None) -> dt.datetime | None:
@@ -184,32 +185,31 @@ def process_photo(*, photo_id: int) -> Photo:
             photo.captured_at, photo.captured_at_source = exif_time, CapturedAtSource.EXIF
         photo.preview_width, photo.preview_height = derivatives.preview_width, derivatives.preview_height
         photo.phash, photo.dhash = derivatives.phash, derivatives.dhash
-        photo.status, photo.error = PhotoStatus.DONE, ""
+        photo.status, photo.error, photo.error_code, photo.error_params = PhotoStatus.DONE, "", "", {}
         photo.processed_at = photo.status_changed_at = timezone.now()
         photo.save()
         _photo_event(photo, EventType.PHOTO_PROCESSED, actor=None)
     return photo
 
 
-# Why a photo failed is stored in English (and so returned by the API); the admin translates it when shown.
-GAVE_UP = gettext_noop("Gave up after %(n)s attempts.")
-GAVE_UP_RETRYING = gettext_noop("Gave up after retries: the database or the task broker was unreachable.")
-NOT_PROCESSED = gettext_noop("The photo could not be processed; the server log has the details.")
-
-
-def failure_message(exc: BaseException) -> str:
+def failure_of(exc: BaseException) -> dict:
     """The error stored on a failed photo: a refusal's own message, else a generic one (log the detail)."""
-    return message_for_users(exc, generic=NOT_PROCESSED, vetted={PhotoRejected: None})
+    return failure_for_users(exc, generic=PhotoErrorCode.NOT_PROCESSED, vetted={PhotoRejected: None})
 
 
-def mark_failed(*, photo_id: int, error: str) -> None:
+def mark_failed(*, photo_id: int, error: dict) -> None:
+    """Fail the photo with `error` as failure() or failure_of() gives it (a code shown in the reader's language)."""
     with transaction.atomic():
         photo = Photo.objects.select_for_update().get(pk=photo_id)
         if photo.status == PhotoStatus.DONE:
             return
-        photo.status, photo.error = PhotoStatus.FAILED, error[:2000]
-        photo.status_changed_at = timezone.now()
-        photo.save(update_fields=["status", "error", "status_changed_at"])
+        photo.status, photo.status_changed_at = PhotoStatus.FAILED, timezone.now()
+        photo.error, photo.error_code, photo.error_params = (
+            error["error"][:2000],
+            error["error_code"],
+            error["error_params"],
+        )
+        photo.save(update_fields=["status", "error", "error_code", "error_params", "status_changed_at"])
 
 
 def requeue(*, photos, reset_attempts: bool = False) -> int:
@@ -217,7 +217,8 @@ def requeue(*, photos, reset_attempts: bool = False) -> int:
     count = 0
     for photo in photos:
         with transaction.atomic():
-            fields = {"status": PhotoStatus.PENDING, "error": "", "status_changed_at": timezone.now()}
+            fields = {"status": PhotoStatus.PENDING, "status_changed_at": timezone.now()}
+            fields.update(error="", error_code="", error_params={})
             if reset_attempts:
                 fields["attempts"] = 0
             Photo.objects.filter(pk=photo.pk).update(**fields)
@@ -231,7 +232,7 @@ def sweep_stuck(*, now: dt.datetime | None = None) -> dict[str, int]:
     stuck = stuck_photos(now=now)
     gave_up = 0
     for photo in stuck.filter(attempts__gte=settings.ATTEST_PHOTO_MAX_ATTEMPTS):
-        mark_failed(photo_id=photo.pk, error=GAVE_UP % {"n": photo.attempts})
+        mark_failed(photo_id=photo.pk, error=failure(PhotoErrorCode.GAVE_UP, n=photo.attempts))
         gave_up += 1
     requeued = requeue(photos=list(stuck.filter(attempts__lt=settings.ATTEST_PHOTO_MAX_ATTEMPTS)))
     return {"requeued": requeued, "failed": gave_up}

@@ -114,21 +114,15 @@ def draft_trace_request(
     )
 
 
-def _default_render(request: TraceRequest, path: Path) -> None:
-    from evidence.export.letters import render_letter  # written alongside; imported when a letter is issued
-
-    render_letter(request, path)
-
-
 @transaction.atomic
-def issue_letter(*, actor, request: TraceRequest, render: Callable[[TraceRequest, Path], None] | None = None):
-    """Render the draft's letter to PDF and keep it write-once; a draft issued again gets a new letter
+def issue_letter(*, actor, request: TraceRequest, render: Callable[[TraceRequest, Path], None]):
+    """Render the draft's letter to PDF with `render` (evidence.export.letters.render_letter; the caller names
+    it, as services do not import the exports) and keep it write-once; a draft issued again gets a new letter
     (the old one stays stored, and in the ledger). An analyst's right."""
     require_role(case=request.case, actor=actor, role=Role.ANALYST)
     request = _locked(request)
     if request.status != TraceStatus.DRAFT:
         raise ValidationError({"status": _("Only a draft's letter can be issued.")})
-    render = render or _default_render
     with tempfile.TemporaryDirectory(dir=filestore.incoming_dir(), prefix="letter-") as folder:
         path = Path(folder) / "letter.pdf"
         render(request, path)

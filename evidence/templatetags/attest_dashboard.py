@@ -6,7 +6,7 @@ from django import template
 from django.db.models import Count, Max, Q
 
 from cases.models import Case
-from evidence.choices import ExportStatus, PhotoStatus
+from evidence.choices import EventType, ExportStatus, PhotoStatus
 from evidence.models import CustodyEvent, Export
 
 register = template.Library()
@@ -34,7 +34,8 @@ def case_dashboard(context):
     )
     case_ids = [case.pk for case in cases]
     checks = {}
-    for event in CustodyEvent.objects.filter(case_id__in=case_ids, event_type="fixity.checked").order_by("sequence"):
+    fixity_checks = CustodyEvent.objects.filter(case_id__in=case_ids, event_type=EventType.FIXITY_CHECK)
+    for event in fixity_checks.order_by("sequence"):
         checks[event.case_id] = event  # the newest wins
     ready = {}
     for export in (

@@ -22,7 +22,7 @@ PDF = b"%PDF-1.4\n% a trace letter\n%%EOF\n"
 @pytest.fixture(autouse=True)
 def letters(monkeypatch):
     """Letters rendered to a small PDF, without the PDF engine."""
-    monkeypatch.setattr("evidence.services.tracing._default_render", lambda request, path: path.write_bytes(PDF))
+    monkeypatch.setattr("evidence.api.views.render_letter", lambda request, path: path.write_bytes(PDF))
 
 
 @pytest.fixture

@@ -241,7 +241,7 @@ def test_the_exhibit_page_lists_its_components(client, team, component):
 
 
 def test_an_analyst_drafts_and_issues_but_may_not_send(client, team, component, monkeypatch):
-    monkeypatch.setattr(tracing, "_default_render", fake_render)
+    monkeypatch.setattr("evidence.admin.tracing.render_letter", fake_render)
     client.force_login(team.bob)
     response = client.post(url("tracerequest", "add"), {"case": team.case.pk, "recipient_kind": "manufacturer",
                                                         "recipient_name": "Texas Instruments",

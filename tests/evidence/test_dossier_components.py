@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from cases.models import Entity
 from evidence import filestore, services
+from evidence.export.build import build_export
 from evidence.export.disclosure import Party, disclose, mapping, may_name
 from evidence.export.pdf.labels import LABELS
 from evidence.models import Marking
@@ -39,7 +40,7 @@ def squeezed(text: str) -> str:
 
 def build(actor, case, **options) -> str:
     export = services.request_export(actor=actor, case=case, **options)
-    export = services.build_export(export_id=export.pk)
+    export = build_export(export_id=export.pk)
     return pdf_text(filestore.absolute(export.file.path))
 
 

@@ -24,6 +24,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from evidence import filestore, services
 from evidence.export import layout
+from evidence.export.build import build_export
 from evidence.export.dossier import (
     AttributionRow,
     ComponentRow,
@@ -57,7 +58,7 @@ def squeezed(text: str) -> str:
 
 def build(actor, case, **options):
     export = services.request_export(actor=actor, case=case, **options)
-    return services.build_export(export_id=export.pk)
+    return build_export(export_id=export.pk)
 
 
 # --- 1. the annex's paths are the package's, and its checksum lines pass sha256sum -c ----------------

@@ -11,8 +11,10 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from evidence import background, services, tasks
-from evidence.choices import ExportStatus
+from evidence.choices import ExportErrorCode, ExportStatus
+from evidence.export import build
 from evidence.models import Export
+from evidence.services.failures import failure
 from tests.factories import EvidenceItemFactory, ExportFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +26,7 @@ def went_quiet(export: Export, *, minutes: int = 20) -> None:
 
 def claimed_and_died(export: Export, *, stage: str = "exhibits 3/12") -> Export:
     """A build that started, reported some progress, then died with its process."""
-    claimed = services.exports._claim(export.pk)
+    claimed = services.exports.claim_build(export.pk)
     services.exports.report_progress(export.pk, 53, stage, started_at=claimed.started_at)
     went_quiet(export)
     return claimed
@@ -65,7 +67,7 @@ def test_a_pending_export_never_picked_up_is_queued_again(team, django_capture_o
 
 def test_builds_showing_signs_of_life_are_left_alone(team):
     running = ExportFactory(case=team.case)
-    services.exports._claim(running.pk)
+    services.exports.claim_build(running.pk)
     went_quiet(running, minutes=django_settings.ATTEST_EXPORT_STUCK_MINUTES - 1)
     ExportFactory(case=team.case)  # pending, just asked for
     finished = ExportFactory(case=team.case)
@@ -86,7 +88,8 @@ def test_the_queued_again_export_is_built_and_the_dead_build_cannot_touch_it(
     export.refresh_from_db()
     assert (export.status, export.progress, export.error, export.attempts) == (ExportStatus.DONE, 100, "", 2)
     services.exports.report_progress(export.pk, 10, "cover", started_at=dead.started_at)
-    services.exports.mark_failed(export_id=export.pk, error="late", started_at=dead.started_at)
+    late = failure(ExportErrorCode.NOT_BUILT)
+    services.exports.mark_failed(export_id=export.pk, error=late, started_at=dead.started_at)
     export.refresh_from_db()
     assert (export.status, export.progress, export.stage) == (ExportStatus.DONE, 100, "done")
 
@@ -117,7 +120,7 @@ def test_without_a_broker_the_build_runs_after_the_request_has_answered(api, tea
     """The request answers while the build waits on another thread; a web server's timeout cannot kill it."""
     settings.ATTEST_EMBEDDED_WORKERS = 1
     EvidenceItemFactory(case=team.case, actor=team.ivan)
-    real_build, threads, started, release = services.exports.build_export, [], threading.Event(), threading.Event()
+    real_build, threads, started, release = build.build_export, [], threading.Event(), threading.Event()
 
     def held_build(*, export_id):
         threads.append(threading.current_thread())
@@ -125,7 +128,7 @@ def test_without_a_broker_the_build_runs_after_the_request_has_answered(api, tea
         release.wait(timeout=10)
         return real_build(export_id=export_id)
 
-    monkeypatch.setattr(services.exports, "build_export", held_build)
+    monkeypatch.setattr(build, "build_export", held_build)
     response = api(team.vera).post("/api/v1/exports/", {"case": team.case.pk, "kind": "dossier"}, format="json")
     assert response.status_code == 201, response.content
     assert started.wait(timeout=30), "the build did not start"

@@ -16,7 +16,8 @@ from django.core.management.base import CommandError
 from pypdf import PdfReader
 
 from evidence import custody, filestore, services
-from evidence.choices import ExportStatus
+from evidence.choices import ExportErrorCode, ExportStatus
+from evidence.export.build import build_export
 from evidence.models import CustodyEvent, Export, StoredFile
 from tests import corpus
 from tests.factories import (
@@ -51,7 +52,7 @@ def evidence_case(team, eager_tasks, django_capture_on_commit_callbacks):
 
 def build(team, case, **options) -> Export:
     export = services.request_export(actor=team.vera, case=case, **options)
-    return services.build_export(export_id=export.pk)
+    return build_export(export_id=export.pk)
 
 
 def pdf_text(path: Path) -> str:
@@ -93,7 +94,7 @@ class TestDossier:
         before = StoredFile.objects.count()
         export = services.request_export(actor=team.vera, case=evidence_case)
         with pytest.raises(Exception, match="signing key"):
-            services.build_export(export_id=export.pk)
+            build_export(export_id=export.pk)
         export.refresh_from_db()
         assert export.status == ExportStatus.FAILED
         assert "signing key" in export.error
@@ -111,15 +112,15 @@ class TestDossier:
             path.write_bytes(b"%PDF-")
             shutil.copyfile(path, path)  # SameFileError: PosixPath('/…/incoming/export-…/…-dossier.pdf') …
 
-        monkeypatch.setattr("evidence.export.pdf.render.render_dossier", render_badly)
+        monkeypatch.setattr("evidence.export.build.render_dossier", render_badly)
         export = services.request_export(actor=team.vera, case=evidence_case)
-        with caplog.at_level("ERROR", logger="evidence.services.exports"), pytest.raises(shutil.SameFileError):
-            services.build_export(export_id=export.pk)
+        with caplog.at_level("ERROR", logger="evidence.export.build"), pytest.raises(shutil.SameFileError):
+            build_export(export_id=export.pk)
         export.refresh_from_db()
         assert export.status == ExportStatus.FAILED
-        assert export.error == services.exports.NOT_BUILT
+        assert (export.error_code, export.error) == (ExportErrorCode.NOT_BUILT, str(ExportErrorCode.NOT_BUILT.label))
         shown = api(team.vera).get(f"/api/v1/exports/{export.pk}/").json()["error"]
-        assert shown == services.exports.NOT_BUILT
+        assert shown == str(ExportErrorCode.NOT_BUILT.label)
         assert "SameFileError" in caplog.text  # the detail stays in the server log
         assert str(filestore.incoming_dir()) in caplog.text
 

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from evidence import custody, services
+from evidence.export.build import build_export
 from evidence.filestore import absolute, hashed_copy
 from evidence.models import AccessLog, CustodyEvent, EvidenceFile, StoredFile
 from tests import corpus
@@ -139,7 +140,7 @@ def test_the_dossier_manifest_lists_kept_files_by_hash(team):
 
     kept = keep(team.ivan, EvidenceItemFactory(case=team.case, actor=team.ivan)).kept
     export = services.request_export(actor=team.vera, case=team.case)
-    export = services.build_export(export_id=export.pk)
+    export = build_export(export_id=export.pk)
     text = "".join(page.extract_text() for page in PdfReader(filestore.absolute(export.file.path)).pages)
     assert kept.file.sha256 in text.replace("\n", "")
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from evidence import custody, filestore, selectors, services
-from evidence.choices import PhotoStatus
+from evidence.choices import PhotoErrorCode, PhotoStatus
 from evidence.models import CustodyEvent, Photo, StoredFile
 from tests import corpus
 from tests.evidence.test_custody import verify
@@ -325,5 +325,39 @@ def test_an_unexpected_processing_failure_stores_a_generic_message_and_logs_the_
     with caplog.at_level("ERROR", logger="evidence.tasks"):
         assert process_photo.delay(photo.pk).get() == PhotoStatus.FAILED
     photo.refresh_from_db()
-    assert photo.error == services.photos.NOT_PROCESSED
+    assert (photo.error_code, photo.error) == (PhotoErrorCode.NOT_PROCESSED, str(PhotoErrorCode.NOT_PROCESSED.label))
     assert str(stored) in caplog.text  # the detail is in the server log
+
+
+def test_a_failure_is_stored_as_a_code_and_shown_in_the_readers_language(item, django_capture_on_commit_callbacks):
+    from django.utils import translation
+
+    from evidence.admin.common import shown_error
+    from evidence.services.failures import failure
+
+    with django_capture_on_commit_callbacks(execute=False):
+        photo = PhotoFactory(item=item, width=400, height=300)
+    services.photos.mark_failed(photo_id=photo.pk, error=failure(PhotoErrorCode.GAVE_UP, n=5))
+    photo.refresh_from_db()
+    assert (photo.error_code, photo.error_params, photo.error) == ("gave_up", {"n": 5}, "Gave up after 5 attempts.")
+    with translation.override("uk"):
+        assert shown_error(photo) == "Обробку припинено; кількість спроб: 5."
+    with translation.override("en"):
+        assert shown_error(photo) == "Gave up after 5 attempts."
+    # A refusal's own words (and any row without a code) are shown as stored.
+    Photo.objects.filter(pk=photo.pk).update(error="The file is empty.", error_code="", error_params={})
+    photo.refresh_from_db()
+    with translation.override("uk"):
+        assert shown_error(photo) == "The file is empty."
+
+
+def test_the_migration_derives_codes_from_the_english_text_of_older_rows():
+    import importlib
+
+    migration = importlib.import_module("evidence.migrations.0020_photo_export_error_codes")
+    exports = migration._patterns(migration.EXPORT_MESSAGES)
+    stalled = "No sign of progress for 30 minutes (at stage exhibits 3/12): the build was queued again."
+    assert migration._code_of(stalled, exports) == ("stalled_requeued", {"minutes": 30, "stage": "exhibits 3/12"})
+    photos = migration._patterns(migration.PHOTO_MESSAGES)
+    assert migration._code_of("Gave up after 3 attempts.", photos) == ("gave_up", {"n": 3})
+    assert migration._code_of("The file is empty.", photos) is None

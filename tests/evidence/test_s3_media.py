@@ -17,6 +17,7 @@ from django.urls import reverse
 from config.health import check_media
 from evidence import custody, filestore, services
 from evidence.choices import FileKind, PhotoStatus
+from evidence.export.build import build_export
 from evidence.models import StoredFile
 from tests import corpus
 from tests.factories import EvidenceItemFactory, MarkingFactory
@@ -136,10 +137,10 @@ def test_a_dossier_and_a_package_are_built_from_the_bucket_and_kept_in_it(photo,
     MarkingFactory(
         item=photo.item, photo=photo, region=(10, 10, 50, 20), transcription="주체112", marking_type="date_code"
     )
-    dossier = services.build_export(
+    dossier = build_export(
         export_id=services.request_export(actor=team.vera, case=team.case, include_photos=True).pk
     )
-    package = services.build_export(
+    package = build_export(
         export_id=services.request_export(actor=team.vera, case=team.case, kind="package").pk
     )
     for export in (dossier, package):

@@ -16,6 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from evidence import services
+from evidence.export.letters import render_letter
 from evidence.services import tracing
 from tests.factories import EvidenceItemFactory, ManufacturerFactory
 from tests.packages import anchors
@@ -37,7 +38,7 @@ def answered(team):
                                      part_number="KM-4410", lot_code="L2312")  # fmt: skip
     request = tracing.draft_trace_request(actor=team.bob, case=team.case, recipient_kind="manufacturer",
                                           recipient_name="Kestrel Microsystems", components=[part])  # fmt: skip
-    request = tracing.issue_letter(actor=team.bob, request=request)  # evidence.export.letters.render_letter
+    request = tracing.issue_letter(actor=team.bob, request=request, render=render_letter)
     sent = dt.date.today() - dt.timedelta(days=3)
     request = tracing.send_trace_request(actor=team.ivan, request=request, sent_on=sent, channel="email")
     answer = io.BytesIO(b"%PDF-1.4 answer of the manufacturer")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 def test_a_build_that_died_is_queued_again_and_built_by_the_worker(celery_worker, team):
     EvidenceItemFactory(case=team.case, actor=team.ivan)
     export = services.request_export(actor=team.vera, case=team.case, enqueue=False)
-    claimed = services.exports._claim(export.pk)  # a build started, reported progress, and its worker died
+    claimed = services.exports.claim_build(export.pk)  # a build started, reported progress, and its worker died
     services.exports.report_progress(export.pk, 53, "exhibits 1/1", started_at=claimed.started_at)
     Export.objects.filter(pk=export.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
 

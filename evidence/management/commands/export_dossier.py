@@ -14,6 +14,7 @@ from cases import references
 from cases.models import Case
 from evidence import filestore, services
 from evidence.choices import ExportKind, ExportStatus
+from evidence.export.build import build_export
 
 
 class ExportCommand(BaseCommand):
@@ -47,7 +48,7 @@ class ExportCommand(BaseCommand):
             raise CommandError("; ".join(error.messages)) from None
         try:
             # Built here and now, whatever the broker (so not queued too): the command's caller waits for the file.
-            export = services.build_export(export_id=export.pk)
+            export = build_export(export_id=export.pk)
         except Exception as error:
             raise CommandError(f"the build failed: {type(error).__name__}: {error}") from None
         if export.status != ExportStatus.DONE:
