@@ -25,9 +25,9 @@ def _stages():
     from django_filters.rest_framework import DjangoFilterBackend
     from rest_framework import filters, negotiation, renderers, serializers
 
-    from config.api.authentication import ApiTokenAuthentication
-    from config.api.throttling import TokenRateThrottle
-    from evidence import audit
+    from cases import audit
+    from core.api.authentication import ApiTokenAuthentication
+    from core.api.throttling import TokenRateThrottle
 
     def fetch_label(queryset) -> str:
         return f"rows of {queryset.model.__name__}: query + model instances"

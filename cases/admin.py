@@ -7,21 +7,18 @@ import logging
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cases import reference_data, services
 from cases.choices import ROLE_RANK, IdentificationBasis, IncidentKind, Outcome, Role
 from cases.models import (
-    ApiToken,
     Case,
     CaseMembership,
     Entity,
@@ -32,7 +29,8 @@ from cases.models import (
     WeaponSystem,
 )
 from cases.stats import case_statistics
-from config.json_depth import JSONFormField
+from core.json_depth import JSONFormField
+from core.models import ApiToken
 
 logger = logging.getLogger(__name__)
 
@@ -276,7 +274,7 @@ class CaseScopedAdmin(RefusalsAsFormErrors, admin.ModelAdmin):
         if obj is None:
             raise Http404(_("No such object on your cases."))
         obj.viewer = request.user  # for display fields that depend on who looks (a fresh object per request)
-        from evidence.audit import mark
+        from cases.audit import mark
 
         mark(request, obj)  # the access log records who saw it
         return obj
@@ -394,13 +392,6 @@ class RegionFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CaseChangeList(ChangeList):
-    """The case list opens each case's overview, its landing page; the form is the overview's Edit action."""
-
-    def url_for_result(self, result):
-        return reverse("admin:cases_case_overview", args=[result.pk], current_app=self.model_admin.admin_site.name)
-
-
 @admin.register(Case)
 class CaseAdmin(CaseScopedAdmin):
     list_display = ["reference", "title", "status", "opened_on", "lead", "updated_at"]
@@ -408,46 +399,17 @@ class CaseAdmin(CaseScopedAdmin):
     search_fields = ["reference", "title", "summary"]
     filter_horizontal = ["legal_basis"]
     autocomplete_fields = ["entities"]
-    readonly_fields = ["statistics", "integrity", "created_at", "updated_at"]
+    readonly_fields = ["statistics", "created_at", "updated_at"]
     inlines = [MembershipInline, IncidentInline]
     fieldsets = [
         (None, {"fields": ["reference", "title", "summary", "status", "opened_on", "closed_on", "lead"]}),
         (_("Legal basis and entities"), {"fields": ["legal_basis", "entities"]}),
         (_("Statistics"), {"fields": ["statistics"]}),
-        (_("Chain of custody"), {"fields": ["integrity"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def case_of(self, obj):
         return obj
-
-    def get_changelist(self, request, **kwargs):
-        return CaseChangeList
-
-    def get_urls(self):
-        overview = path("<path:object_id>/overview/", self.admin_site.admin_view(self.overview_view),
-                        name="cases_case_overview")  # fmt: skip
-        dossier = path("<path:object_id>/overview/dossier/", self.admin_site.admin_view(self.dossier_view),
-                       name="cases_case_dossier")  # fmt: skip
-        integrity = path("<path:object_id>/check-integrity/", self.admin_site.admin_view(self.integrity_view),
-                         name="cases_case_integrity")  # fmt: skip
-        return [overview, dossier, integrity, *super().get_urls()]
-
-    def integrity_view(self, request, object_id):
-        from evidence.admin.ledger import check_integrity_view
-
-        return check_integrity_view(self, request, object_id)
-
-    # The overview reads exhibits, photos and the ledger, so the evidence app builds it.
-    def overview_view(self, request, object_id):
-        from evidence.admin.overview import case_overview
-
-        return case_overview(self, request, object_id)
-
-    def dossier_view(self, request, object_id):
-        from evidence.admin.overview import request_dossier
-
-        return request_dossier(self, request, object_id)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -492,46 +454,6 @@ class CaseAdmin(CaseScopedAdmin):
         return format_html(
             '<table class="attest-stats">{}</table>',
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
-        )
-
-    @admin.display(description=_("integrity"))
-    def integrity(self, obj):
-        """The ledger's head and the verdict of the last fixity check, failures first and loud."""
-        from evidence.choices import EventType
-        from evidence.custody import head
-        from evidence.models import CustodyEvent
-
-        if obj is None or obj.pk is None:
-            return "—"
-        size, head_hash = head(obj)
-        last = CustodyEvent.objects.filter(case=obj, event_type=EventType.FIXITY_CHECK).order_by("-sequence").first()
-        when = date_format(timezone.localtime(last.recorded_at), "DATETIME_FORMAT") if last else ""
-        if last is None:
-            verdict = _("not checked yet")
-        elif last.payload_data.get("intact"):
-            verdict = format_html(
-                '<span style="color:green">{}</span>',
-                _("intact at %(when)s") % {"when": when},
-            )
-        else:
-            reasons = "; ".join(f"{p['where']}: {p['reason']}" for p in last.payload_data.get("problems", []))
-            verdict = format_html(
-                '<strong style="color:#ba2121">{} {}</strong>',
-                _("BROKEN at %(when)s:") % {"when": when},
-                reasons,
-            )
-        links = format_html(
-            '<a href="{}?case={}">{}</a> · <a href="{}?case={}">{}</a> · <a href="{}">{}</a>',
-            reverse("admin:evidence_evidenceitem_changelist"), obj.pk, _("exhibits"),
-            reverse("admin:evidence_custodyevent_changelist"), obj.pk, _("custody ledger"),
-            reverse("admin:evidence_sanctions_report", args=[obj.pk]), _("sanctions question"),
-        )  # fmt: skip
-        viewer = getattr(obj, "viewer", None)  # who looks: set by get_object
-        if viewer is not None and role_at_least(viewer, obj, Role.INVESTIGATOR):
-            check = reverse("admin:cases_case_integrity", args=[obj.pk])
-            links = format_html('{} · <a href="{}">{}</a>', links, check, _("check integrity now"))
-        return format_html(
-            "{}<br>{} <code>{}:{}</code><br>{}", verdict, _("Ledger head (size:hash):"), size, head_hash, links
         )
 
     def save_model(self, request, obj, form, change):
@@ -837,7 +759,6 @@ class ApiTokenAdmin(RefusalsAsFormErrors, admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         from django.conf import settings
-        from django.utils import timezone
 
         return {"expires_at": timezone.now() + settings.ATTEST_API_TOKEN_LIFETIME}
 

@@ -7,17 +7,4 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self):
-        from django.db.models.signals import post_migrate
-
-        from config import sqlite_keeper
-
-        sqlite_keeper.install()
-        # Without Redis, the API throttle counts in a database cache (settings: CACHES); `migrate` makes
-        # its table, so that no deployment can leave it out.
-        post_migrate.connect(_create_cache_table, sender=self, dispatch_uid="attest-cache-table")
-
-
-def _create_cache_table(*, using, **kwargs):
-    from django.core.management import call_command
-
-    call_command("createcachetable", database=using, verbosity=0)
+        from cases import audit  # noqa: F401 - connects the sign-in signals to the access log

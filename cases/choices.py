@@ -93,3 +93,16 @@ class ReferenceAction(models.TextChoices):
     CREATED = "created", _("Created")
     CHANGED = "changed", _("Changed")
     DELETED = "deleted", _("Deleted")
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    LIST = "list", _("Listed")
+    DOWNLOAD = "download", _("Downloaded")
+    EXPORT = "export", _("Export requested")
+    DENIED = "denied", _("Refused")
+    SIGN_IN = "sign_in", _("Signed in")
+    SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+    TOTP_FAILED = "totp_failed", _("Two-factor code refused")
+    TOKEN_REFUSED = "token_refused", _("API token refused")
+    SIGN_OUT = "sign_out", _("Signed out")

@@ -1,8 +1,6 @@
-"""Cases, their teams and incidents, reference data, and API access records."""
+"""Cases, their teams and incidents, and reference data."""
 
 from __future__ import annotations
-
-import hashlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import references
 from cases.choices import (
     ROLE_RANK,
+    AccessAction,
     CaseStatus,
     DatePrecision,
     EntityKind,
@@ -27,6 +26,7 @@ from cases.choices import (
     WeaponCategory,
 )
 from cases.fields import latitude_field, latitude_range, longitude_field, longitude_range
+from cases.permanence import AppendOnlyModel, AppendOnlyQuerySet
 
 
 def reference_problem(value: str) -> str | None:
@@ -103,7 +103,7 @@ def _member_case_ids(user):
     return ids if len(ids) <= MEMBER_CASE_IDS_INLINE_LIMIT else members.order_by()
 
 
-# A read-only API request reads the user's case ids with its token (config.api.authentication) and
+# A read-only API request reads the user's case ids with its token (core.api.authentication) and
 # leaves them on the user object of that request, which _member_case_ids() then uses. Nothing in a
 # GET changes memberships, so they cannot go stale; other requests never have them.
 MEMBER_CASE_IDS_ATTRIBUTE = "_member_case_ids_of_request"
@@ -427,59 +427,6 @@ class Incident(TimestampedModel):
         return f"{self.get_kind_display()}, {self.place_name or self.region or '?'}, {when}"
 
 
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-class ApiToken(models.Model):
-    """A named, expiring, revocable API token. Only its SHA-256 is stored; the value is shown once."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("user")
-    )
-    name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(_("prefix"), max_length=12, editable=False, help_text=_("to recognise the token"))
-    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires at"))
-    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
-
-    class Meta:
-        verbose_name = _("API token")
-        verbose_name_plural = _("API tokens")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to a POST sent with an Idempotency-Key, replayed on retries."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user"))
-    key = models.CharField(_("key"), max_length=200)
-    method = models.CharField(_("method"), max_length=10)
-    path = models.CharField(_("path"), max_length=500)
-    fingerprint = models.CharField(_("request fingerprint"), max_length=64, editable=False)
-    status_code = models.PositiveSmallIntegerField(_("status code"), null=True)
-    response_body = models.JSONField(_("response body"), null=True)
-    response_headers = models.JSONField(_("response headers"), default=dict)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("idempotency record")
-        verbose_name_plural = _("idempotency records")
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path} [{self.key}]"
-
-
 class ReferenceHistoryIsPermanent(ValidationError):
     """Raised on any attempt to change or delete a recorded change of reference data."""
 
@@ -542,3 +489,56 @@ class ReferenceChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ReferenceHistoryIsPermanent(_("The history of reference data is append-only."))
+
+
+class AccessLogQuerySet(AppendOnlyQuerySet, CaseScopedQuerySet):
+    def readable_by(self, user):
+        """A case's log is for its leads (and superusers), not for everyone on the team."""
+        if user.is_superuser:
+            return self
+        return self.filter(case__memberships__user=user, case__memberships__role=Role.LEAD)
+
+
+class AccessLog(AppendOnlyModel):
+    """One access to something under a case (or a sign-in): by whom, from where, when, with what result."""
+
+    refused_change = refused_delete = _("The access log is append-only.")
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_log",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True, help_text=_("as typed, for sign-ins"))
+    action = models.CharField(_("action"), max_length=16, choices=AccessAction.choices)
+    object_type = models.CharField(_("object type"), max_length=40, blank=True)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    object_label = models.CharField(_("object"), max_length=200, blank=True)
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="access_log", verbose_name=_("case")
+    )
+    method = models.CharField(_("method"), max_length=8, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        db_table = "evidence_accesslog"  # made by the evidence app, where the model began
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["case", "at"], name="access_case_at"),
+            models.Index(fields=["object_type", "object_id"], name="access_object"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.username or self.user_id
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {who} {self.get_action_display()} {self.object_label}"

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from cases import references
 from cases.choices import ROLE_RANK, CaseStatus, Role
-from cases.models import ApiToken, Case, CaseMembership, Incident, reference_problem
+from cases.models import Case, CaseMembership, Incident, reference_problem
+from core.models import ApiToken
 
 CASE_FIELDS = {"title", "summary", "status", "opened_on", "closed_on", "lead"}
 # In the order forms show them.
@@ -50,15 +51,21 @@ def next_case_reference(year: int, prefix: str | None = None) -> str:
     return f"{prefix}-{year}-{max(numbers, default=0) + 1:04d}"
 
 
+# The custody ledger's side of cases and incidents (lock, record_case, record_incident, …). The
+# evidence app keeps the ledger and installs it when it starts (evidence.apps): cases does not import
+# evidence, and a write without a ledger fails rather than go unrecorded.
+_ledger = None
+
+
+def use_ledger(ledger) -> None:
+    global _ledger  # set once, at start-up
+    _ledger = ledger
+
+
 def _records():
-    """The custody ledger's side of cases and incidents.
-
-    Imported late: the evidence app depends on cases, not the reverse, so cases reaches the ledger
-    only when a write runs (as the admin reaches evidence's views).
-    """
-    from evidence.services import case_records
-
-    return case_records
+    if _ledger is None:
+        raise ImproperlyConfigured("No custody ledger is installed: the evidence app must be in INSTALLED_APPS.")
+    return _ledger
 
 
 def _validate(instance) -> None:
@@ -233,7 +240,7 @@ def create_api_token(*, actor, name: str, expires_at=None, two_factor_verified: 
         raise PermissionDenied(_("API tokens are issued only after a two-factor sign-in."))
     import secrets
 
-    from cases.models import hash_token
+    from core.models import hash_token
 
     raw = "att_" + secrets.token_urlsafe(32)
     now = timezone.now()

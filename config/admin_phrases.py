@@ -3,7 +3,7 @@
 Django's admin writes "Change %s", "Add %s", "Select %s to change" with the model's verbose name, which
 in Ukrainian leaves the name in the nominative: "Змінити справа" for "Змінити справу". Each project model
 has its phrases here as messages of their own, so the translator writes each in the right case. The
-admin of every registered model of the project's apps gets them (install(), from the evidence app's
+admin of every registered model of the project's apps gets them (install(), from config.apps, after every app's
 ready()); tests/test_i18n.py fails for a model registered without them.
 """
 
@@ -16,7 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-PROJECT_APPS = ("cases", "evidence")
+PROJECT_APPS = ("core", "cases", "evidence")
 # Django's composed phrases, translated by Django's own catalogue (not literals here, so not ours).
 DJANGO_ADD, DJANGO_CHANGE, DJANGO_VIEW = "Add %s", "Change %s", "View %s"
 
@@ -87,14 +87,14 @@ PHRASES: dict[str, Phrases] = {
         select_change=_("Select reference data change to change"),
         select_view=_("Select reference data change to view"),
     ),
-    "cases.apitoken": Phrases(
+    "core.apitoken": Phrases(
         add=_("Add API token"),
         change=_("Change API token"),
         view=_("View API token"),
         select_change=_("Select API token to change"),
         select_view=_("Select API token to view"),
     ),
-    "evidence.accesslog": Phrases(
+    "cases.accesslog": Phrases(
         add=_("Add access log entry"),
         change=_("Change access log entry"),
         view=_("View access log entry"),

@@ -13,7 +13,7 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from config.api.exceptions import error_body
+from core.api.exceptions import error_body
 
 API_PREFIX = "/api/"
 

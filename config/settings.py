@@ -49,20 +49,22 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "core",
     "cases",
     "evidence",
+    "config.apps.ProjectConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.api.caching.NoStoreMiddleware",
+    "core.api.caching.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "evidence.audit.AccessLogMiddleware",
+    "cases.audit.AccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -199,31 +201,31 @@ HEALTHZ_TASK_TIMEOUT = env_int("HEALTHZ_TASK_TIMEOUT", 5)
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.api.authentication.ApiTokenAuthentication",
-        "config.api.authentication.VerifiedSessionAuthentication",
+        "cases.api.authentication.CaseTokenAuthentication",
+        "core.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     # DRF's three, with a JSON parser that refuses deeply nested bodies (a RecursionError otherwise).
     "DEFAULT_PARSER_CLASSES": [
-        "config.api.parsers.JSONParser",
+        "core.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "cases.api.filters.FilterBackend",
+        "core.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "SEARCH_PARAM": "q",
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "token": env_str("API_THROTTLE_RATE", "1200/min"),
         # POST /cases/{id}/verify/ re-hashes every file of a case: a few per hour per user.
         "fixity_check": env_str("API_FIXITY_CHECK_RATE", "4/hour"),
     },
-    "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -245,8 +247,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.schema.document_errors",
-        "config.api.request_schema.state_request_rules",
+        "core.api.schema.document_errors",
+        "core.api.request_schema.state_request_rules",
     ],
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "cases.choices.CaseStatus",
@@ -313,7 +315,7 @@ BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 # How many proxies of ours append to X-Forwarded-For (nginx's $proxy_add_x_forwarded_for does). The
 # client's address is the entry the outermost of them added; entries left of it are the client's
-# own, forgeable claims. The access log, django-axes and the throttle all read it (evidence.audit.client_ip).
+# own, forgeable claims. The access log, django-axes and the throttle all read it (core.net.client_ip).
 ATTEST_TRUSTED_PROXY_COUNT = env_int("ATTEST_TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
 X_FRAME_OPTIONS = "DENY"
 
@@ -351,7 +353,7 @@ AXES_RESET_ON_SUCCESS = True
 # Lockouts are per user name and client address, the address taken as the access log takes it. (Not
 # AXES_IPWARE_*: django-ipware is not installed, and without it axes would see the proxy's address, so
 # a lockout would be by user name alone and anyone could lock anyone out.)
-AXES_CLIENT_IP_CALLABLE = "evidence.audit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 # Staff must confirm a TOTP code to use the admin, and API tokens are issued only after that.
 # On in production; off for the development server so that `make run` logins just work.
 ATTEST_REQUIRE_2FA = env_bool("ATTEST_REQUIRE_2FA", not DEBUG)

@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
-from evidence.audit import record
-from evidence.choices import AccessAction
+from cases.audit import record
+from cases.choices import AccessAction
 
 
 class AuditedOTPAuthenticationForm(OTPAdminAuthenticationForm):

@@ -226,19 +226,6 @@ class DossierLanguage(models.TextChoices):
     UKRAINIAN = "uk", _("Ukrainian")
 
 
-class AccessAction(models.TextChoices):
-    VIEW = "view", _("Viewed")
-    LIST = "list", _("Listed")
-    DOWNLOAD = "download", _("Downloaded")
-    EXPORT = "export", _("Export requested")
-    DENIED = "denied", _("Refused")
-    SIGN_IN = "sign_in", _("Signed in")
-    SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
-    TOTP_FAILED = "totp_failed", _("Two-factor code refused")
-    TOKEN_REFUSED = "token_refused", _("API token refused")
-    SIGN_OUT = "sign_out", _("Signed out")
-
-
 class ComponentFunction(models.TextChoices):
     """What a component does in the weapon (CAR's and the UN Panel's usual groupings)."""
 

@@ -29,8 +29,8 @@ def file_response(
 
     `inline` shows it in the browser instead (an image opened to be looked at) and logs a view: the
     caller must give a content type the browser may render, which nosniff then holds it to."""
-    from evidence.audit import mark
-    from evidence.choices import AccessAction
+    from cases.audit import mark
+    from cases.choices import AccessAction
 
     prefix = settings.ATTEST_X_ACCEL_REDIRECT_PREFIX
     try:

@@ -2,7 +2,7 @@
 the tests that walk the router and the admin find it on their own and fail until it has one."""
 
 from cases.models import (
-    ApiToken,
+    AccessLog,
     Case,
     CaseMembership,
     Entity,
@@ -11,8 +11,8 @@ from cases.models import (
     SanctionsProvision,
     WeaponSystem,
 )
+from core.models import ApiToken
 from evidence.models import (
-    AccessLog,
     Attribution,
     Checkpoint,
     Component,
@@ -137,7 +137,7 @@ CASE_OBJECT = {
 
 
 def _access(team):
-    from evidence.audit import record
+    from cases.audit import record
 
     record(None, "view", obj=team.case, user=team.alice)
     return AccessLog.objects.latest("pk")

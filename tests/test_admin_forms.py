@@ -148,11 +148,11 @@ def test_the_marking_form_offers_the_photos_of_its_item(client, team):
 
 def test_a_token_refused_by_the_service_is_a_form_error(client, team):
     """An expiry in the past was a 500 on the token form."""
-    from cases.models import ApiToken
+    from core.models import ApiToken
 
     client.force_login(team.bob)
     data = {"name": "laptop", "expires_at_0": "2001-01-01", "expires_at_1": "00:00:00"}
-    form = _form(client.post(reverse("admin:cases_apitoken_add"), data))
+    form = _form(client.post(reverse("admin:core_apitoken_add"), data))
     assert form.errors["expires_at"] == ["The expiry must be in the future."]
     assert not ApiToken.objects.filter(name="laptop").exists()
 

@@ -110,24 +110,24 @@ def test_the_attribution_grade_is_labelled_in_ukrainian(lead, team):
 
 
 def test_the_access_log_names_models_in_the_readers_language(client, team):
-    from evidence.audit import record
-    from evidence.models import AccessLog
+    from cases.audit import record
+    from cases.models import AccessLog
     from tests.factories import EvidenceItemFactory
 
     item = EvidenceItemFactory(case=team.case)
     record(None, "view", obj=item, user=team.alice)
     assert AccessLog.objects.filter(object_type="evidenceitem").exists()
     client.force_login(team.alice)
-    page = client.get(reverse("admin:evidence_accesslog_changelist"), HTTP_ACCEPT_LANGUAGE=UK).content.decode()
+    page = client.get(reverse("admin:cases_accesslog_changelist"), HTTP_ACCEPT_LANGUAGE=UK).content.decode()
     assert "Речовий доказ" in page
     assert ">evidenceitem<" not in page
     filtered = client.get(
-        reverse("admin:evidence_accesslog_changelist") + "?object_type=evidenceitem", HTTP_ACCEPT_LANGUAGE=UK
+        reverse("admin:cases_accesslog_changelist") + "?object_type=evidenceitem", HTTP_ACCEPT_LANGUAGE=UK
     )
     assert filtered.status_code == 200
     assert item.exhibit_number in filtered.content.decode() or str(item) in filtered.content.decode()
     entry = AccessLog.objects.get(object_type="evidenceitem")
-    page = client.get(reverse("admin:evidence_accesslog_change", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE=UK)
+    page = client.get(reverse("admin:cases_accesslog_change", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE=UK)
     assert "Речовий доказ" in page.content.decode()
 
 

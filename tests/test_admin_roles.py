@@ -198,7 +198,7 @@ def test_the_integrity_check_page_leads_back_to_the_overview(client, team):
 def test_the_admins_integrity_checks_share_the_apis_budget_per_user(client, team, monkeypatch):
     """A check re-hashes every file of a case: the admin's page and action count with POST /verify/."""
     from cases.models import Case
-    from config.api.throttling import FixityCheckThrottle
+    from core.api.throttling import FixityCheckThrottle
 
     monkeypatch.setitem(FixityCheckThrottle.THROTTLE_RATES, "fixity_check", "2/hour")
     client.force_login(team.alice)

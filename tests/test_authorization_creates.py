@@ -15,10 +15,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from cases.models import Case, Incident
+from cases.models import AccessLog, Case, Incident
 from config.api.urls import router
 from evidence.models import (
-    AccessLog,
     Attribution,
     Component,
     CustodyEvent,

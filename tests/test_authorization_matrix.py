@@ -16,8 +16,9 @@ from django.contrib import admin
 from django.urls import reverse
 
 from cases.admin import VisibleCaseFilter
+from cases.models import AccessLog
 from config.api.urls import router
-from evidence.models import AccessLog, EvidenceItem
+from evidence.models import EvidenceItem
 from tests.routes import CASE_OBJECT, is_case_scoped
 
 pytestmark = pytest.mark.django_db

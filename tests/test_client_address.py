@@ -13,8 +13,8 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from evidence.audit import client_ip
-from evidence.models import AccessLog
+from cases.models import AccessLog
+from core.net import client_ip
 from tests.factories import PASSWORD, EvidenceItemFactory, UserFactory
 from tests.test_settings import run_python
 
@@ -83,7 +83,7 @@ def test_the_entry_taken_is_the_one_the_outermost_trusted_proxy_added(settings, 
 
 
 def test_the_anonymous_throttle_key_ignores_forged_entries(behind_proxy):
-    from config.api.throttling import TokenRateThrottle
+    from core.api.throttling import TokenRateThrottle
 
     request = RequestFactory().get("/", **through_proxy("203.0.113.7", forged="10.0.0.1"))
     assert TokenRateThrottle().get_ident(request) == "203.0.113.7"
@@ -100,6 +100,6 @@ def test_behind_proxy_trusts_one_proxy_unless_told_otherwise():
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
-    assert trusted() == [0, "evidence.audit.client_ip"]
+    assert trusted() == [0, "core.net.client_ip"]
     assert trusted(BEHIND_PROXY="1")[0] == 1
     assert trusted(BEHIND_PROXY="1", ATTEST_TRUSTED_PROXY_COUNT="2")[0] == 2

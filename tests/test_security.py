@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.urls import reverse
 
-from evidence.models import AccessLog
+from cases.models import AccessLog
 from tests.factories import PASSWORD, UserFactory
 from tests.test_settings import REAL_KEY, SETTINGS_VARIABLES, run_python
 

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 from django.db.utils import ConnectionHandler
 
-from config import sqlite_keeper
+from core import sqlite_keeper
 
 
 def _write_and_close(path) -> None:

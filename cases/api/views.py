@@ -1,27 +1,25 @@
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from cases import reference_data, services
 from cases.api import filters, serializers
 from cases.api.permissions import CanOpenCases, ReferenceDataEditorOrReadOnly
-from cases.models import ApiToken, Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
+from cases.api.viewsets import AttestModelViewSet, VisibleQuerysetMixin
+from cases.models import Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
 from cases.stats import case_statistics
-from config.api.throttling import FixityCheckThrottle
-from config.api.viewsets import (
-    AttestModelViewSet,
-    IdempotentCreateMixin,
-    IfMatchDestroyMixin,
-    VisibleQuerysetMixin,
-)
-from evidence.api.serializers import DossierOptionsSerializer, ExportSerializer, VerificationReportSerializer
+from core.api.viewsets import IdempotentCreateMixin, IfMatchDestroyMixin
+from core.models import ApiToken
 
 
 class CaseViewSet(AttestModelViewSet):
-    queryset = Case.objects.select_related("lead")
+    # Ids only for the many-to-many relations the serializer lists: one query each for a whole page.
+    queryset = Case.objects.select_related("lead").prefetch_related(
+        Prefetch("entities", Entity.objects.only("pk")),
+        Prefetch("legal_basis", SanctionsProvision.objects.only("pk")),
+    )
     serializer_class = serializers.CaseSerializer
     permission_classes = [CanOpenCases]
     filterset_class = filters.CaseFilter
@@ -41,50 +39,6 @@ class CaseViewSet(AttestModelViewSet):
     def perform_update(self, serializer):
         case = services.update_case(actor=self.request.user, case=serializer.instance, **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=case.pk)
-
-    @extend_schema(
-        request=DossierOptionsSerializer, responses={201: ExportSerializer, 200: ExportSerializer(many=True)}
-    )
-    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
-    def dossiers(self, request, pk=None):
-        """POST asks for a dossier of this case (built by a worker; poll its `url`); GET lists them."""
-        from evidence import audit
-        from evidence.choices import AccessAction, ExportKind
-        from evidence.models import Export
-        from evidence.services import request_export
-
-        case = self.get_object()
-        context = self.get_serializer_context()
-        if request.method == "GET":
-            dossiers = Export.objects.filter(case=case, kind=ExportKind.DOSSIER).select_related(
-                "case", "requested_by", "file", "checkpoint"
-            )
-            return Response(ExportSerializer(dossiers, many=True, context=context).data)
-        body = DossierOptionsSerializer(data=request.data, context=context)
-        body.is_valid(raise_exception=True)
-        export = request_export(actor=request.user, case=case, kind=ExportKind.DOSSIER, **body.validated_data)
-        audit.record(request._request, AccessAction.EXPORT, obj=export, status=201)
-        data = ExportSerializer(export, context=context).data
-        # str(): the url is DRF's Hyperlink, a str subclass that WSGI servers (wsgiref) refuse in a header.
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
-
-    @extend_schema(request=None, responses=VerificationReportSerializer)
-    @action(
-        detail=True,
-        methods=["post"],
-        pagination_class=None,
-        filter_backends=[],
-        # It re-hashes every file of the case: a few per hour per user, besides the token's budget.
-        throttle_classes=[*api_settings.DEFAULT_THROTTLE_CLASSES, FixityCheckThrottle],
-    )
-    def verify(self, request, pk=None):
-        """Recompute the case's custody chain, check its checkpoints, re-hash its files; record the check.
-
-        Investigators and leads only."""
-        from evidence.services import check_fixity
-
-        report = check_fixity(actor=request.user, case=self.get_object())
-        return Response(report.as_dict())
 
     @extend_schema(responses=serializers.CaseStatisticsSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -122,7 +76,7 @@ class CaseMembershipViewSet(IfMatchDestroyMixin, AttestModelViewSet):
 
 
 class IncidentViewSet(AttestModelViewSet):
-    queryset = Incident.objects.all()
+    queryset = Incident.objects.prefetch_related(Prefetch("entities", Entity.objects.only("pk")))
     serializer_class = serializers.IncidentSerializer
     filterset_class = filters.IncidentFilter
     search_fields = ["place_name", "region", "description", "damage", "launch_site"]

@@ -1,7 +1,7 @@
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from config.api.exceptions import error_body
+from core.api.exceptions import error_body
 
 
 @csrf_exempt

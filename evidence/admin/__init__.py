@@ -2,6 +2,7 @@
 
 from evidence.admin import (  # noqa: F401
     audit,
+    cases,
     components,
     exports,
     files,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.admin import CaseScopedAdmin, VisibleCaseFilter, case_column
 from cases.choices import Role
-from evidence.models import AccessLog
+from cases.models import AccessLog
 
 
 class LeadCaseFilter(VisibleCaseFilter):

@@ -9,10 +9,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cases import audit
 from cases.admin import CaseAdmin, CaseScopedAdmin, VisibleCaseFilter, case_column
-from evidence import audit, services
+from cases.choices import AccessAction
+from evidence import services
 from evidence.admin.common import shown_error
-from evidence.choices import AccessAction, ExportKind, ExportStatus
+from evidence.choices import ExportKind, ExportStatus
 from evidence.export.stages import stage_label
 from evidence.models import Export
 

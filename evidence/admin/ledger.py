@@ -23,7 +23,7 @@ from cases.admin import (
 )
 from cases.choices import Role
 from cases.models import Case
-from config.api.throttling import FixityCheckThrottle
+from core.api.throttling import FixityCheckThrottle
 from evidence import services
 from evidence.models import Checkpoint, CustodyEvent
 

@@ -22,19 +22,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cases import audit
 from cases.admin import role_at_least
-from cases.choices import Outcome, Role
+from cases.choices import AccessAction, Outcome, Role
 from cases.models import Incident
-from evidence import audit, selectors, services, timestamps
-from evidence.choices import (
-    AccessAction,
-    DossierLanguage,
-    EventType,
-    ExportKind,
-    ExportStatus,
-    SubjectType,
-    TraceStatus,
-)
+from evidence import selectors, services, timestamps
+from evidence.choices import DossierLanguage, EventType, ExportKind, ExportStatus, SubjectType, TraceStatus
 from evidence.custody import describe_event, head
 from evidence.export.stages import STAGES, stage_label
 from evidence.lib import assembly

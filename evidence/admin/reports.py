@@ -10,9 +10,11 @@ from django.template.response import TemplateResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
+from cases import audit
+from cases.choices import AccessAction
 from cases.models import Case
-from evidence import audit, selectors
-from evidence.choices import AccessAction, ManufacturePrecision
+from evidence import selectors
+from evidence.choices import ManufacturePrecision
 from evidence.export.reports import sanctions_report_csv
 
 

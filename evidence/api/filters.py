@@ -2,9 +2,11 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.api.filters import BooleanFilter, CaseIdFilter, CharFilter, FilterSet, IsoDateTimeFilter, RelatedIdFilter
+from cases.api.filters import CaseIdFilter
+from cases.choices import AccessAction
+from cases.models import AccessLog
+from core.api.filters import BooleanFilter, CharFilter, FilterSet, IsoDateTimeFilter, RelatedIdFilter
 from evidence.choices import (
-    AccessAction,
     AttributionSubject,
     ComponentFunction,
     Confidence,
@@ -22,7 +24,6 @@ from evidence.choices import (
     TraceStatus,
 )
 from evidence.models import (
-    AccessLog,
     Attribution,
     Component,
     CustodyEvent,

@@ -5,11 +5,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.api.serializers import VisibleCaseField, VisibleRelatedField
-from cases.models import TEXT_MAX_LENGTH, Incident
+from cases.models import TEXT_MAX_LENGTH, AccessLog, Incident
 from core.api.serializers import BooleanField, CharField, FixedAfterCreateMixin, StrictInputMixin
 from evidence.choices import DossierLanguage, ItemStatus, PhotoStatus, TraceChannel
 from evidence.models import (
-    AccessLog,
     Attribution,
     Component,
     CustodyEvent,

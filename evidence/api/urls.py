@@ -14,8 +14,8 @@ router.register("sanctions-reports", views.SanctionsReportViewSet, basename="san
 router.register("exports", views.ExportViewSet)
 router.register("access-logs", views.AccessLogViewSet)
 router.register("components", views.ComponentViewSet)
-# /cases/{id}/components/: beside the cases' own routes (basename "case": the route names are case-components
-# and case-components-summary, and the API root still links "cases" to the case list).
-router.register("cases", views.CaseComponentsViewSet, basename="case")
+# /cases/{id}/dossiers/, verify/, components/: beside the cases' own routes (basename "case": the route names
+# are case-dossiers, case-verify, case-components…, and the API root still links "cases" to the case list).
+router.register("cases", views.CaseEvidenceViewSet, basename="case")
 router.register("date-readings", views.DateCodeReadingViewSet)
 router.register("trace-requests", views.TraceRequestViewSet)

@@ -14,24 +14,26 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from cases import audit
 from cases.api.views import ReferenceDataViewSet
 from cases.api.viewsets import AttestModelViewSet, VisibleQuerysetMixin
-from cases.choices import Role
-from cases.models import Case
+from cases.choices import AccessAction, Role
+from cases.models import AccessLog, Case
 from cases.services import require_role
 from core.api.negotiation import FormatIsAFilter
 from core.api.pagination import LedgerCursorPagination
 from core.api.parsers import JSONParser
+from core.api.throttling import FixityCheckThrottle
 from core.api.viewsets import ETagMixin, IdempotentCreateMixin
-from evidence import audit, filestore, selectors, services
+from evidence import filestore, selectors, services
 from evidence.api import filters, serializers
-from evidence.choices import AccessAction, ExportKind, PhotoStatus
+from evidence.choices import ExportKind, PhotoStatus
 from evidence.downloads import file_response
+from evidence.export import reports
 from evidence.export.letters import render_letter
 from evidence.export.reports import sanctions_report_csv
 from evidence.lib import csvcells
 from evidence.models import (
-    AccessLog,
     Attribution,
     Component,
     CustodyEvent,
@@ -79,7 +81,7 @@ class EvidenceItemViewSet(AttestModelViewSet):
         item = self.get_object()
         require_role(case=item.case, actor=request.user, role=Role.LEAD)
         return HttpResponse(
-            audit.exhibit_access_csv(item),
+            reports.exhibit_access_csv(item),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{item.exhibit_number}-access.csv"'},
         )
@@ -548,8 +550,51 @@ def _component_table_rows(case) -> list[dict]:
     return rows
 
 
-class CaseComponentsViewSet(VisibleQuerysetMixin, viewsets.GenericViewSet):
-    """A case's component table (`/cases/{id}/components/`, also as CSV) and its counts."""
+class CaseCustodyActions:
+    """A case's dossiers (`/cases/{id}/dossiers/`) and its fixity check (`/cases/{id}/verify/`)."""
+
+    @extend_schema(
+        request=serializers.DossierOptionsSerializer,
+        responses={201: serializers.ExportSerializer, 200: serializers.ExportSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def dossiers(self, request, pk=None):
+        """POST asks for a dossier of this case (built by a worker; poll its `url`); GET lists them."""
+        case = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            dossiers = Export.objects.filter(case=case, kind=ExportKind.DOSSIER).select_related(
+                "case", "requested_by", "file", "checkpoint"
+            )
+            return Response(serializers.ExportSerializer(dossiers, many=True, context=context).data)
+        body = serializers.DossierOptionsSerializer(data=request.data, context=context)
+        body.is_valid(raise_exception=True)
+        export = services.request_export(actor=request.user, case=case, kind=ExportKind.DOSSIER, **body.validated_data)
+        audit.record(request._request, AccessAction.EXPORT, obj=export, status=201)
+        data = serializers.ExportSerializer(export, context=context).data
+        # str(): the url is DRF's Hyperlink, a str subclass that WSGI servers (wsgiref) refuse in a header.
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
+
+    @extend_schema(request=None, responses=serializers.VerificationReportSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        pagination_class=None,
+        filter_backends=[],
+        # It re-hashes every file of the case: a few per hour per user, besides the token's budget.
+        throttle_classes=[*api_settings.DEFAULT_THROTTLE_CLASSES, FixityCheckThrottle],
+    )
+    def verify(self, request, pk=None):
+        """Recompute the case's custody chain, check its checkpoints, re-hash its files; record the check.
+
+        Investigators and leads only."""
+        report = services.check_fixity(actor=request.user, case=self.get_object())
+        return Response(report.as_dict())
+
+
+class CaseEvidenceViewSet(CaseCustodyActions, VisibleQuerysetMixin, viewsets.GenericViewSet):
+    """What the evidence app adds under `/cases/{id}/`: dossiers, the fixity check, the component table
+    (also as CSV) and its counts. The cases app serves the case itself."""
 
     queryset = Case.objects.all()
     filter_backends = []

@@ -1,6 +1,5 @@
 """Models of the evidence app, one module per subject."""
 
-from evidence.models.audit import AccessLog
 from evidence.models.base import EvidenceIsPermanent, UndeletableModel, UndeletableQuerySet, WithdrawableModel
 from evidence.models.components import Component, DateCodeReading
 from evidence.models.exports import Export
@@ -14,7 +13,6 @@ from evidence.models.sources import Attribution, Source
 from evidence.models.tracing import TraceRequest, TraceResponse
 
 __all__ = [
-    "AccessLog",
     "Attribution",
     "Checkpoint",
     "CheckpointTimestamp",

@@ -1,7 +1,7 @@
 """The case record and its incidents in the custody ledger.
 
-cases.services writes cases and incidents and calls these (by a late import: cases does not depend
-on evidence at import time) inside the transaction of each change, so every state of a case and of
+cases.services writes cases and incidents and calls these (installed by evidence.apps: cases does not
+import evidence) inside the transaction of each change, so every state of a case and of
 its incidents that a dossier's statistics or a package's case.json may show is in the hashed chain.
 """
 

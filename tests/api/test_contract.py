@@ -227,8 +227,8 @@ def peers(team):
     """alice and charlie sign in with the tokens of the WFC document; alice may open cases."""
     from django.contrib.auth.models import Permission
 
-    from cases.models import ApiToken, hash_token
     from cases.services import create_api_token
+    from core.models import ApiToken, hash_token
 
     team.alice.user_permissions.add(Permission.objects.get(codename="add_case", content_type__app_label="cases"))
     for user, raw in ((team.alice, PEERS["alice"]), (team.charlie, PEERS["charlie"])):

@@ -2,8 +2,9 @@
 
 import pytest
 
-from cases.models import Case, IdempotencyRecord, Incident
-from config.api.throttling import TokenRateThrottle
+from cases.models import Case, Incident
+from core.api.throttling import TokenRateThrottle
+from core.models import IdempotencyRecord
 from tests.api.test_endpoints import NEW_INCIDENT, assert_error
 from tests.factories import IncidentFactory
 
@@ -91,7 +92,7 @@ class TestErrorsAndPaging:
         page = client.get("/api/v1/incidents/", {"page_size": 2}).json()
         assert (page["count"], len(page["results"])) == (3, 2)
         assert page["next"]
-        from config.api.pagination import PagePagination
+        from core.api.pagination import PagePagination
 
         assert PagePagination.max_page_size == 100
         capped = client.get("/api/v1/weapon-systems/", {"page_size": 100000}).json()

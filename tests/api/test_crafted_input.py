@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from cases.models import Entity
 from config.api.urls import router
-from config.json_depth import MAX_DEPTH, nested_deeper_than
+from core.json_depth import MAX_DEPTH, nested_deeper_than
 from tests.api.test_endpoints import assert_error
 from tests.factories import EvidenceItemFactory
 from tests.routes import ROW_MAKERS

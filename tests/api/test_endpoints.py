@@ -4,20 +4,13 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases import reference_data
-from cases.models import (
-    ApiToken,
-    Case,
-    CaseMembership,
-    Incident,
-    ReferenceChange,
-    WeaponSystem,
-    hash_token,
-    parse_joined_ids,
-)
-from config.api.authentication import _token_lookup, find_token
+from cases.models import Case, CaseMembership, Incident, ReferenceChange, WeaponSystem
+from core.models import ApiToken, hash_token
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -264,32 +257,39 @@ class TestTokens:
         ApiToken.objects.filter(user=team.bob).update(revoked_at=None, expires_at=timezone.now() - timedelta(1))
         assert_error(other.get("/api/v1/cases/"), 401)
 
-    @pytest.mark.parametrize("with_case_ids", [True, False])
-    def test_the_lookup_loads_the_token_and_user_as_the_orm_does(self, api, team, with_case_ids):
-        raw = api(team.bob).post(self.url, {"name": "compare"}).json()["token"]
-        found = find_token(raw, with_case_ids=with_case_ids)
-        expected = ApiToken.objects.select_related("user").get(key_hash=hash_token(raw))
-        for model, mine, theirs in ((ApiToken, found, expected), (type(team.bob), found.user, expected.user)):
-            for field in model._meta.concrete_fields:
-                assert getattr(mine, field.attname) == getattr(theirs, field.attname), field.attname
-                assert type(getattr(mine, field.attname)) is type(getattr(theirs, field.attname)), field.attname
-        assert found.created_at.tzinfo is not None
-        assert found.user.pk == team.bob.pk
-        if with_case_ids:
-            members = sorted(CaseMembership.objects.filter(user=team.bob).values_list("case_id", flat=True))
-            assert parse_joined_ids(found.member_case_ids) == members != []
-        else:
-            assert not hasattr(found, "member_case_ids")
-        assert find_token(raw + "x", with_case_ids=with_case_ids) is None
-
-    def test_the_lookup_is_compiled_once_and_still_sees_each_change(self, api, team):
-        raw = api(team.bob).post(self.url, {"name": "compiled"}).json()["token"]
-        _token_lookup.cache_clear()
+    def test_a_read_with_a_token_reads_token_user_and_case_ids_in_one_query(self, api, team):
+        raw = api(team.bob).post(self.url, {"name": "one query"}).json()["token"]
         client = api()
         client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
-        for _ in range(3):
-            assert client.get("/api/v1/cases/").status_code == 200
-        assert (_token_lookup.cache_info().misses, _token_lookup.cache_info().hits) == (1, 2)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/incidents/").status_code == 200
+        sql = [query["sql"] for query in queries.captured_queries]
+        lookups = [text for text in sql if '"cases_apitoken"' in text and text.lstrip().startswith("SELECT")]
+        assert len(lookups) == 1, sql
+        assert '"auth_user"' in lookups[0]
+        assert '"cases_casemembership"' in lookups[0]
+        # The case ids came with the token: visibility reads no membership on its own.
+        assert not [text for text in sql if text not in lookups and 'FROM "cases_casemembership"' in text]
+
+    def test_a_write_with_a_token_does_not_read_case_ids_with_it(self, api, team):
+        raw = api(team.bob).post(self.url, {"name": "write"}).json()["token"]
+        client = api()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+        with CaptureQueriesContext(connection) as queries:
+            client.post(self.url, {"name": "another"})
+        lookups = [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].lstrip().startswith("SELECT") and '"cases_apitoken"' in q["sql"]
+        ]
+        assert lookups
+        assert '"cases_casemembership"' not in lookups[0]
+
+    def test_a_token_revoked_meanwhile_is_refused_at_once(self, api, team):
+        raw = api(team.bob).post(self.url, {"name": "revoked"}).json()["token"]
+        client = api()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+        assert client.get("/api/v1/cases/").status_code == 200
         ApiToken.objects.filter(key_hash=hash_token(raw)).update(revoked_at=timezone.now())
         assert_error(client.get("/api/v1/cases/"), 401, "authentication_failed")
 

@@ -169,7 +169,7 @@ class TestVerify:
         assert not CustodyEvent.objects.filter(event_type="fixity.checked").exists()
 
     def test_it_is_rate_limited_per_user(self, api, team, monkeypatch):
-        from config.api.throttling import FixityCheckThrottle
+        from core.api.throttling import FixityCheckThrottle
 
         monkeypatch.setitem(FixityCheckThrottle.THROTTLE_RATES, "fixity_check", "2/hour")
         ivan, alice = api(team.ivan), api(team.alice)

@@ -14,7 +14,7 @@ from rest_framework.test import APIRequestFactory
 from cases import models as case_models
 from cases.api import serializers
 from cases.models import Case, Incident
-from config.api.pagination import DEFAULT_EXACT_COUNT_LIMIT, PagePagination
+from core.api.pagination import DEFAULT_EXACT_COUNT_LIMIT, PagePagination
 from tests.factories import EntityFactory, IncidentFactory, ProvisionFactory, WeaponSystemFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,29 +115,28 @@ class TestCappedCount:
             api(team.vera).get(INCIDENTS, {"page_size": 2})
         counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
         assert len(counts) == 1
-        counted = counts[0][counts[0].index("COUNT(") :].split(") capped_rows")[0]
+        counted = counts[0]
         assert "LIMIT 6" in counted
         assert "ORDER BY" not in counted
 
-    def test_the_page_and_its_count_come_in_one_query(self, api, team, settings):
+    def test_the_page_is_one_query_and_its_count_another(self, api, team, settings):
         settings.API_EXACT_COUNT_LIMIT = 5
         made = incidents(team.case, 8)
         with CaptureQueriesContext(connection) as queries:
             body = api(team.vera).get(INCIDENTS, {"page_size": 3, "page": 2}).json()
         incident_queries = [q["sql"] for q in queries.captured_queries if 'FROM "cases_incident"' in q["sql"]]
-        assert len(incident_queries) == 1
+        assert len(incident_queries) == 2
+        assert len([sql for sql in incident_queries if "COUNT(" in sql]) == 1
         assert (body["count"], body["count_exact"]) == (5, False)
         newest_first = [incident.pk for incident in reversed(made)]
         assert [row["id"] for row in body["results"]] == newest_first[3:6]
         assert "page=3" in body["next"]
         assert "attest_capped_count" not in body["results"][0]
 
-    def test_an_empty_list_is_one_query_and_a_page_past_the_end_is_404(self, api, team):
+    def test_an_empty_list_counts_zero_and_a_page_past_the_end_is_404(self, api, team):
         client = api(team.vera)
-        with CaptureQueriesContext(connection) as queries:
-            body = client.get(INCIDENTS, {"case": team.case.pk}).json()
-        assert (body["count"], body["results"]) == (0, [])
-        assert len([q for q in queries.captured_queries if 'FROM "cases_incident"' in q["sql"]]) == 1
+        body = client.get(INCIDENTS, {"case": team.case.pk}).json()
+        assert (body["count"], body["count_exact"], body["results"], body["next"]) == (0, True, [], None)
         incidents(team.case, 2)
         assert client.get(INCIDENTS, {"page_size": 2, "page": 2}).status_code == 404
         assert client.get(INCIDENTS, {"page_size": 2, "page": 1}).json()["count"] == 2
@@ -316,26 +315,10 @@ class TestSerializerMatchesDrf:
         }
 
 
-class TestBuiltOncePerClass:
-    def test_a_filterset_makes_its_form_class_once_and_a_form_per_request(self, team):
+class TestFilterSets:
+    def test_a_filterset_refuses_a_bad_value_naming_only_that_filter(self, team):
         from cases.api.filters import IncidentFilter
 
-        first = IncidentFilter({"kind": ["launch"]}, queryset=Incident.objects.all())
-        second = IncidentFilter({"kind": ["other"]}, queryset=Incident.objects.all())
-        assert type(first.form) is type(second.form)
-        assert first.form.fields["kind"] is not second.form.fields["kind"]
-        assert first.is_valid()
-        assert second.is_valid()
-        assert first.filtering_form.cleaned_data == {"kind": ["launch"]}
-        assert type(first.filtering_form) is type(second.filtering_form)
-        assert first.filtering_form.fields["kind"] is not second.filtering_form.fields["kind"]
-
-    def test_a_filterset_validates_and_filters_with_the_fields_named_only(self, team):
-        from cases.api.filters import IncidentFilter
-
-        filterset = IncidentFilter({"case": str(team.case.pk), "page_size": "5"}, queryset=Incident.objects.all())
-        assert list(filterset.filtering_form.fields) == ["case"]
-        assert list(filterset.form.fields) == list(IncidentFilter.base_filters)  # what the browsable API shows
         wrong = IncidentFilter({"kind": ["nonsense"], "region": "Kharkiv"}, queryset=Incident.objects.all())
         assert not wrong.is_valid()
         assert set(wrong.errors) == {"kind"}
@@ -373,34 +356,6 @@ class TestBuiltOncePerClass:
             expected = IncidentFilter.base_filters[name].filter(expected, value)
         assert sorted(filterset.qs.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True))
 
-    def test_a_filterset_made_from_filterset_fields_is_made_once(self, api, team):
-        from cases.api.filters import FilterSet
-
-        client = api(team.bob)
-        client.get("/api/v1/tokens/", {"revoked_at": "2024-01-01T00:00:00Z"})
-        forms_made = len(FilterSet._form_classes)
-        for _ in range(3):
-            assert client.get("/api/v1/tokens/", {"revoked_at": "2024-01-01T00:00:00Z"}).status_code == 200
-        assert len(FilterSet._form_classes) == forms_made
-
-    def test_a_filter_that_returns_no_queryset_is_an_error(self, team):
-        import django_filters
-
-        from cases.api.filters import FilterSet
-
-        class Broken(FilterSet):
-            region = django_filters.CharFilter(method="by_region")
-
-            class Meta:
-                model = Incident
-                fields = ["region"]
-
-            def by_region(self, queryset, name, value):
-                return list(queryset)
-
-        with pytest.raises(TypeError, match=r"Broken\.region returned a list"):
-            list(Broken({"region": "Kharkiv"}, queryset=Incident.objects.all()).qs)
-
     @pytest.mark.parametrize(
         ("field", "data", "named"),
         [
@@ -417,7 +372,7 @@ class TestBuiltOncePerClass:
         import django_filters
         from django import forms
 
-        from cases.api.filters import _is_named
+        from core.api.filters import _is_named
 
         fields = {
             "checkbox": forms.BooleanField(required=False),
@@ -427,35 +382,15 @@ class TestBuiltOncePerClass:
         }
         assert _is_named(fields[field], data, field) is named
 
-    def test_a_filterset_whose_choices_depend_on_the_request_is_not_cached(self, team):
-        import django_filters
-
-        from cases.api.filters import FilterSet
-
-        class PerUser(FilterSet):
-            case = django_filters.ModelChoiceFilter(queryset=lambda request: Case.objects.visible_to(request.user))
-
-            class Meta:
-                model = Incident
-                fields = ["case"]
-
-        request = APIRequestFactory().get(INCIDENTS)
-        request.user = team.vera
-        one = PerUser({}, queryset=Incident.objects.all(), request=request)
-        two = PerUser({}, queryset=Incident.objects.all(), request=request)
-        assert type(one.form) is not type(two.form)
-
     def test_serializer_fields_are_new_on_each_serializer_and_follow_the_language(self):
         from django.utils import translation
 
         one = serializers.IncidentSerializer().fields
         two = serializers.IncidentSerializer().fields
         assert one["kind"] is not two["kind"]
-        assert one["occurred_at"] is not two["occurred_at"]
         with translation.override("uk"):
-            serializers.IncidentSerializer().fields  # noqa: B018
-        languages = {key[3] for key in serializers.IncidentSerializer._built_fields}
-        assert {"en", "uk"} <= languages
+            label = str(serializers.IncidentSerializer().fields["kind"].label)
+        assert label != str(one["kind"].label)
 
 
 class TestForeignKeyFilters:

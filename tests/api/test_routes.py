@@ -43,7 +43,7 @@ def test_every_list_filters_with_the_projects_filterset(rf, team, prefix, viewse
     """Ids for foreign keys, date-times turned to UTC: a list naming only `filterset_fields` gets them too."""
     from rest_framework.request import Request
 
-    from cases.api.filters import FilterSet
+    from core.api.filters import FilterSet
 
     view = viewset(action="list", request=Request(rf.get(f"/api/v1/{prefix}/")), format_kwarg=None)
     view.request.user = team.alice

@@ -28,7 +28,7 @@ import sys, django
 django.setup()
 from django.test import RequestFactory
 from rest_framework.request import Request
-from config.api.throttling import TokenRateThrottle
+from core.api.throttling import TokenRateThrottle
 
 allowed = 0
 for _ in range(int(sys.argv[2])):

@@ -148,7 +148,7 @@ class TestBodies:
 
 def test_a_revoked_token_is_gone_from_the_api(api, team):
     """use_after_free: after a successful DELETE, the object answers 404."""
-    from cases.models import ApiToken
+    from core.models import ApiToken
 
     client = api(team.alice)
     token = client.post("/api/v1/tokens/", {"name": "laptop"}, format="json").json()

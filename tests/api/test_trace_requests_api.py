@@ -9,7 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from evidence.models import AccessLog, Component, TraceRequest
+from cases.models import AccessLog
+from evidence.models import Component, TraceRequest
 from evidence.services.components import record_component
 from tests.api.test_endpoints import assert_error
 from tests.factories import EvidenceItemFactory

@@ -9,7 +9,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from evidence.models import AccessLog, EvidenceIsPermanent
+from cases.models import AccessLog
+from evidence.models import EvidenceIsPermanent
 from tests.factories import PASSWORD, EvidenceItemFactory, PhotoFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import ApiToken
+from cases.models import AccessLog
 from cases.services import create_api_token, revoke_api_token
-from evidence.models import AccessLog
+from core.models import ApiToken
 from tests.factories import PASSWORD, EvidenceItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

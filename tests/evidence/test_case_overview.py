@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from cases.models import AccessLog
 from evidence.admin.overview import coordinate_text
 from evidence.choices import PhotoStatus
-from evidence.models import AccessLog, Export, Photo
+from evidence.models import Export, Photo
 from tests.factories import EvidenceItemFactory, IncidentFactory, MarkingFactory, PhotoFactory
 
 pytestmark = pytest.mark.django_db

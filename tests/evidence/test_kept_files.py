@@ -9,10 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from cases.models import AccessLog
 from evidence import custody, services
 from evidence.export.build import build_export
 from evidence.filestore import absolute, hashed_copy
-from evidence.models import AccessLog, CustodyEvent, EvidenceFile, StoredFile
+from evidence.models import CustodyEvent, EvidenceFile, StoredFile
 from tests import corpus
 from tests.factories import EvidenceItemFactory
 from tests.packages import anchors

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from cases.models import AccessLog
 from evidence import selectors, services
-from evidence.models import AccessLog, Marking
+from evidence.models import Marking
 from tests import corpus
 from tests.factories import EvidenceItemFactory, MarkingFactory, PhotoFactory
 

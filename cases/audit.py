@@ -8,42 +8,20 @@ the user is not on.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
-from django.conf import settings
 from django.contrib.auth import signals as auth_signals
 from django.db import DatabaseError
 from django.dispatch import receiver
 from django.utils import translation
 
-from cases.models import Case
-from evidence.choices import AccessAction
-from evidence.models import AccessLog
+from cases.choices import AccessAction
+from cases.models import AccessLog, Case
+from core.net import client_ip
 
 log = logging.getLogger(__name__)
 WATCHED_PREFIXES = ("/api/v1/", "/admin/")
 MAX_ID = 2**63 - 1  # a larger id names no row; databases refuse to compare with it
-
-
-def client_ip(request) -> str | None:
-    """The client's address, as our own proxies saw it; also django-axes' (AXES_CLIENT_IP_CALLABLE).
-
-    Each proxy appends the address it was reached from to X-Forwarded-For, after whatever the client
-    sent. So only the last ATTEST_TRUSTED_PROXY_COUNT entries are ours, and the left-most of them is
-    the client's; anything further left is the client's own claim, which anyone can forge.
-    """
-    count = settings.ATTEST_TRUSTED_PROXY_COUNT
-    if count > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if forwarded:
-            candidate = forwarded[max(len(forwarded) - count, 0)]
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                pass  # not written by a proxy of ours: the peer's address is all we know
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def case_of(obj) -> Case | None:
@@ -212,33 +190,3 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
 def signed_out(sender, request, user, **kwargs):
     if user is not None:
         record(request, AccessAction.SIGN_OUT, user=user)
-
-
-def exhibit_access_csv(item) -> str:
-    """The per-exhibit access report: every recorded access to the item, its photos and markings."""
-    import io
-
-    from django.db.models import Q
-
-    from evidence.lib import csvcells
-
-    photos = [str(pk) for pk in item.photos.values_list("pk", flat=True)]
-    markings = [str(pk) for pk in item.markings.values_list("pk", flat=True)]
-    rows = (
-        AccessLog.objects.filter(
-            Q(object_type="evidenceitem", object_id=str(item.pk))
-            | Q(object_type="photo", object_id__in=photos)
-            | Q(object_type="marking", object_id__in=markings)
-        )
-        .select_related("user")
-        .order_by("at", "pk")
-    )
-    buffer = io.StringIO()
-    writer = csvcells.writer(buffer)  # user agents and paths are the client's: no formula may run
-    writer.writerow(["at (UTC)", "user", "action", "object", "object id", "status", "ip", "user agent", "path"])
-    for row in rows.iterator():
-        writer.writerow(
-            [row.at.isoformat(), row.username, row.action, row.object_type, row.object_id, row.status_code,
-             row.ip or "", row.user_agent, row.path]
-        )  # fmt: skip
-    return buffer.getvalue()

@@ -6,28 +6,18 @@ import math
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import (
-    CursorPagination,
-    PageNumberPagination,
-    _get_displayed_page_numbers,
-    _get_page_links,
-)
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 # settings.API_EXACT_COUNT_LIMIT, when set, replaces this. Counting costs as much as reading the
 # rows counted, on every page: on a big table, counting to 10,000 took four times as long as
 # reading the page.
 DEFAULT_EXACT_COUNT_LIMIT = 1_000
-# The column that carries the count beside each row of a page (see CappedCountPaginator.page).
-COUNT_COLUMN = "attest_capped_count"
 # Databases take a 64-bit OFFSET; a page past it is past the end of any table.
 MAX_OFFSET = 2**63 - 1
 
@@ -62,18 +52,18 @@ class CappedCountPaginator(DjangoPaginator):
 
     `count_exact` says which case applies. Pages do not depend on the count: each reads one row
     past its end to know whether another follows, so they reach every row, however many there are.
+    The count is its own query, `SELECT COUNT(*) FROM (SELECT … LIMIT limit + 1)`, which stops after
+    limit + 1 rows (as NetBox's paginator counts apart from the page).
     """
 
     def __init__(self, object_list, per_page, *, count_limit: int, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.count_limit = count_limit
+        self.furthest_page = 1  # the furthest page known to exist, beyond an inexact count
 
     @cached_property
-    def _counted(self) -> int:
-        """The rows, counted up to one past the limit: one more than the limit means "more".
-
-        One query, `SELECT COUNT(*) FROM (SELECT id … LIMIT limit + 1)`, stops after limit + 1 rows.
-        """
+    def counted(self) -> int:
+        """The rows, counted up to one past the limit: one more than the limit means "more"."""
         rows = self.object_list
         if isinstance(rows, QuerySet):
             # The order changes nothing to the count; without it the database need not sort.
@@ -82,11 +72,16 @@ class CappedCountPaginator(DjangoPaginator):
 
     @cached_property
     def count(self) -> int:
-        return min(self._counted, self.count_limit)
+        return min(self.counted, self.count_limit)
 
     @property
     def count_exact(self) -> bool:
-        return self._counted <= self.count_limit
+        return self.counted <= self.count_limit
+
+    @property
+    def num_pages(self) -> int:
+        """The pages known: counted ones, and past an inexact count the page after the last one read."""
+        return max(super().num_pages, self.furthest_page)
 
     def last_page_number(self) -> int:
         """The last page; past the limit, found by counting every row (asked for, so paid for)."""
@@ -97,16 +92,15 @@ class CappedCountPaginator(DjangoPaginator):
         return max(1, math.ceil(total / self.per_page))
 
     def page(self, number):
-        """The page, read with one row more (is there a next page?) and, when it can, with the count.
-
-        The page query carries `(SELECT COUNT(*) FROM (SELECT id … LIMIT limit + 1))` as a column: the
-        database counts as before, but the request makes one round trip and compiles one query fewer.
-        """
+        """The page, read with one row more: is there a next page?"""
         number = self._whole_number(number)
-        rows = self._rows(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         if not rows and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
-        return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+        more = len(rows) > self.per_page
+        self.furthest_page = max(self.furthest_page, number + more)
+        return CappedPage(rows[: self.per_page], number, self, more=more)
 
     def _whole_number(self, number) -> int:
         try:
@@ -118,39 +112,6 @@ class CappedCountPaginator(DjangoPaginator):
         if number * self.per_page >= MAX_OFFSET:  # past any table, and past what OFFSET takes
             raise EmptyPage(self.error_messages["no_results"])
         return number
-
-    def _rows(self, number: int) -> list:
-        """The page's rows and the next one's first; the count too when the queryset allows."""
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page + 1
-        queryset = self.object_list
-        if "_counted" in self.__dict__ or not isinstance(queryset, QuerySet) or not _is_plain(queryset.query):
-            return list(queryset[bottom:top])
-        capped = queryset.order_by().values("pk")[: self.count_limit + 1]
-        try:
-            sql, params = capped.query.get_compiler(using=queryset.db).as_sql()
-        except EmptyResultSet:  # e.g. `case_id IN ()` for a user with no case: nothing to read
-            self.__dict__["_counted"] = 0
-            return []
-        counted = RawSQL(f"SELECT COUNT(*) FROM ({sql}) capped_rows", params)  # noqa: S608, S611 (SQL compiled by Django)
-        rows = list(queryset.annotate(**{COUNT_COLUMN: counted})[bottom:top])
-        if rows:
-            self.__dict__["_counted"] = getattr(rows[0], COUNT_COLUMN)
-        elif number == 1:
-            self.__dict__["_counted"] = 0
-        return rows
-
-
-def _is_plain(query) -> bool:
-    """A query of whole rows, without grouping, DISTINCT, set operations or slices: one more column changes nothing."""
-    return (
-        query.group_by is None
-        and not query.distinct
-        and not query.combinator
-        and not query.values_select
-        and not query.is_sliced
-        and not query.select_for_update
-    )
 
 
 class StrictPageSizeMixin:
@@ -214,20 +175,6 @@ class PagePagination(StrictPageSizeMixin, PageNumberPagination):
         if self.page.has_other_pages() and self.template is not None:
             self.display_page_controls = True
         return list(self.page)
-
-    def get_html_context(self):
-        """DRF's links of the browsable API, up to the last page known: past an inexact count, the next one."""
-        base_url = self.request.build_absolute_uri()
-
-        def page_number_to_url(page_number):
-            if page_number == 1:
-                return remove_query_param(base_url, self.page_query_param)
-            return replace_query_param(base_url, self.page_query_param, page_number)
-
-        current, paginator = self.page.number, self.page.paginator
-        final = paginator.num_pages if paginator.count_exact else max(paginator.num_pages, current + self.page.more)
-        page_links = _get_page_links(_get_displayed_page_numbers(current, final), current, page_number_to_url)
-        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link(), "page_links": page_links}
 
     def get_paginated_response(self, data):
         return Response(

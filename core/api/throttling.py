@@ -4,7 +4,8 @@ from django.db import DatabaseError
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
-from cases.models import ApiToken
+from core.models import ApiToken
+from core.net import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,6 @@ class SharedThrottle(SimpleRateThrottle):
 
     def get_ident(self, request):
         # DRF's would key on the whole X-Forwarded-For, which the client writes; ours takes what our proxy added.
-        from evidence.audit import client_ip
-
         return client_ip(request) or ""
 
 

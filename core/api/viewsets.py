@@ -1,67 +1,21 @@
-"""Base viewsets: case visibility, idempotent POST, ETag and If-Match on every detail."""
+"""Viewset mixins: idempotent POST, ETag and If-Match on every detail."""
 
 from __future__ import annotations
 
 import json
 
 from django.db import IntegrityError, transaction
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from cases.api.filters import RelatedIdFilter
-from cases.models import Case, IdempotencyRecord
-from config.api.exceptions import Conflict, PreconditionFailed
-from config.api.idempotency import etag_for, parse_etags, request_fingerprint
+from core.api.exceptions import Conflict, PreconditionFailed
+from core.api.idempotency import etag_for, parse_etags, request_fingerprint
+from core.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-
-
-class VisibleQuerysetMixin:
-    """Every queryset goes through the model's visible_to(user): outsiders get 404, never 403."""
-
-    lookup_value_regex = "[0-9]+"
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if hasattr(queryset, "visible_to"):
-            queryset = queryset.visible_to(self.request.user)
-        return queryset
-
-    def get_object(self):
-        obj = super().get_object()
-        if hasattr(obj, "case") or obj._meta.model_name == "case" or hasattr(obj, "item"):
-            from evidence.audit import mark
-
-            mark(self.request._request, obj)  # the access log records who saw it
-        return obj
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(self, "action", None) != "list" or response.status_code != 200:
-            return response
-        model = self.queryset.model
-        if hasattr(model._default_manager.get_queryset(), "visible_to"):
-            request._request.audit_list = (model, self._listed_case_id(request, response))
-        return response
-
-    def _listed_case_id(self, request, response) -> int | None:
-        """The case a list was filtered to, for the access log; None unless the user can see it.
-
-        A page with rows answers without a query: its rows are visible ones of that case (a `case`
-        filter keeps only the case's rows), so the case is visible too.
-        """
-        case_id = request.query_params.get("case", "")
-        if not case_id.isdigit():
-            return None
-        case_filter = getattr(getattr(self, "filterset_class", None), "base_filters", {}).get("case")
-        data = response.data
-        rows = data.get("results") if isinstance(data, dict) else data
-        if isinstance(case_filter, RelatedIdFilter) and rows:
-            return int(case_id)
-        return Case.objects.visible_to(request.user).filter(pk=case_id).values_list("pk", flat=True).first()
 
 
 class ETagMixin:
@@ -159,19 +113,3 @@ class IdempotentCreateMixin:
             raise Conflict(f"This {IDEMPOTENCY_HEADER} was already used with a different request; use a new key.")
         headers = {**record.response_headers, REPLAYED_HEADER: "true"}
         return Response(record.response_body, status=record.status_code, headers=headers)
-
-
-class AttestReadOnlyViewSet(VisibleQuerysetMixin, ETagMixin, viewsets.ReadOnlyModelViewSet):
-    pass
-
-
-class AttestModelViewSet(
-    VisibleQuerysetMixin,
-    IfMatchUpdateMixin,
-    IdempotentCreateMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Create, read and update; no delete, since records of a case are corrected, never erased."""

@@ -1,4 +1,4 @@
-"""The API's JSON parser: DRF's, with a nesting limit (see config.json_depth)."""
+"""The API's JSON parser: DRF's, with a nesting limit (see core.json_depth)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from config.json_depth import MAX_DEPTH, TOO_DEEP, nested_deeper_than
+from core.json_depth import MAX_DEPTH, TOO_DEEP, nested_deeper_than
 
 
 class JSONParser(parsers.JSONParser):
