@@ -401,6 +401,9 @@ ATTEST_EXPORT_MAX_ATTEMPTS = env_int("ATTEST_EXPORT_MAX_ATTEMPTS", 2)
 # Without a broker, exports are built on this many threads of the web process, after the request
 # that asked has answered (0: in the request itself, as Celery's eager mode would).
 ATTEST_EMBEDDED_WORKERS = env_int("ATTEST_EMBEDDED_WORKERS", 1)
+# A POST retried with the same Idempotency-Key within this many hours gets the first response;
+# beat deletes older records (core.tasks.expire_idempotency_records), so a key may then be used anew.
+ATTEST_IDEMPOTENCY_HOURS = env_int("ATTEST_IDEMPOTENCY_HOURS", 24)
 # Fault injection for the redelivery test: seconds a photo task waits before working. Leave at 0.
 ATTEST_PHOTO_PROCESSING_DELAY = env_int("ATTEST_PHOTO_PROCESSING_DELAY", 0)
 
@@ -421,6 +424,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.verify_all_cases",
         "schedule": crontab(hour=ATTEST_FIXITY_CHECK_HOUR, minute=15),
     },
+    "expire-idempotency-records": {"task": "core.tasks.expire_idempotency_records", "schedule": timedelta(hours=1)},
     "mark-overdue-trace-requests": {
         "task": "evidence.tasks.mark_overdue_trace_requests",
         "schedule": crontab(hour=ATTEST_FIXITY_CHECK_HOUR, minute=30),

@@ -26,7 +26,8 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def canonical_json(value: Any) -> bytes:
+def fingerprint_json(value: Any) -> bytes:
+    """The bytes a fingerprint or ETag hashes (not the ledger's canonical form: see evidence.lib.ledger)."""
     return json.dumps(
         _canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     ).encode()
@@ -34,11 +35,11 @@ def canonical_json(value: Any) -> bytes:
 
 def request_fingerprint(method: str, path: str, data: Any) -> str:
     """The same method, path and body give the same fingerprint, whatever the multipart boundary."""
-    return hashlib.sha256(method.upper().encode() + b" " + path.encode() + b"\n" + canonical_json(data)).hexdigest()
+    return hashlib.sha256(method.upper().encode() + b" " + path.encode() + b"\n" + fingerprint_json(data)).hexdigest()
 
 
 def etag_for(representation: Any) -> str:
-    return '"' + hashlib.sha256(canonical_json(representation)).hexdigest()[:40] + '"'
+    return '"' + hashlib.sha256(fingerprint_json(representation)).hexdigest()[:40] + '"'
 
 
 def parse_etags(header: str) -> set[str]:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from core.api.exceptions import Conflict, PreconditionFailed
 from core.api.idempotency import etag_for, parse_etags, request_fingerprint
+from core.idempotency import replay_cutoff
 from core.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -83,6 +84,8 @@ class IdempotentCreateMixin:
         if len(key) > 200:
             raise ValidationError({IDEMPOTENCY_HEADER: ["At most 200 characters."]})
         fingerprint = request_fingerprint(request.method, request.path, request.data)
+        # A record past its window is gone, whether or not beat has deleted it yet: the key starts anew.
+        IdempotencyRecord.objects.filter(user=request.user, key=key, created_at__lt=replay_cutoff()).delete()
         existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
         if existing is not None:
             return self._replay(existing, fingerprint)

@@ -1,6 +1,9 @@
 """Conventions every endpoint keeps: errors, idempotent POST, ETag/If-Match, throttling, paging."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from cases.models import Case, Incident
 from core.api.throttling import TokenRateThrottle
@@ -44,6 +47,43 @@ class TestIdempotency:
         assert not IdempotencyRecord.objects.exists()
         good = {**NEW_INCIDENT, "case": team.case.pk}
         assert client.post(self.url, good, HTTP_IDEMPOTENCY_KEY="retry-me").status_code == 201
+
+    def test_a_key_past_its_window_starts_anew(self, api, team, settings):
+        settings.ATTEST_IDEMPOTENCY_HOURS = 24
+        client = api(team.bob)
+        client.post(self.url, {**NEW_INCIDENT, "case": team.case.pk}, HTTP_IDEMPOTENCY_KEY="nightly")
+        IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+        again = client.post(
+            self.url, {**NEW_INCIDENT, "case": team.case.pk, "killed": 9}, HTTP_IDEMPOTENCY_KEY="nightly"
+        )
+        assert again.status_code == 201
+        assert "Idempotent-Replayed" not in again
+        assert Incident.objects.count() == 2
+        assert IdempotencyRecord.objects.get().response_body["killed"] == 9
+
+    def test_a_key_within_its_window_still_replays(self, api, team, settings):
+        settings.ATTEST_IDEMPOTENCY_HOURS = 24
+        client = api(team.bob)
+        body = {**NEW_INCIDENT, "case": team.case.pk}
+        client.post(self.url, body, HTTP_IDEMPOTENCY_KEY="nightly")
+        IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=23))
+        assert client.post(self.url, body, HTTP_IDEMPOTENCY_KEY="nightly")["Idempotent-Replayed"] == "true"
+        assert Incident.objects.count() == 1
+
+    def test_beat_deletes_the_records_past_their_window_only(self, api, team, settings):
+        from config.celery import app
+        from core.tasks import expire_idempotency_records
+
+        settings.ATTEST_IDEMPOTENCY_HOURS = 2
+        client = api(team.bob)
+        for key in ("old", "new"):
+            client.post(self.url, {**NEW_INCIDENT, "case": team.case.pk}, HTTP_IDEMPOTENCY_KEY=key)
+        IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=3))
+        assert expire_idempotency_records.apply().get() == 1
+        assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+        scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+        assert "core.tasks.expire_idempotency_records" in scheduled
+        assert "core.tasks.expire_idempotency_records" in app.tasks
 
     def test_without_a_key_each_post_creates(self, api, team):
         client = api(team.bob)
