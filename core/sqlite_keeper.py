@@ -1,16 +1,7 @@
 """One idle connection per process to each SQLite file, so that closing a request's connection is cheap.
 
-Django closes its connection at the end of every request (CONN_MAX_AGE=0). In WAL mode, the last
-connection to a database file that closes checkpoints the WAL into the database, fsyncs it and
-deletes the WAL and its shared-memory index; the next request then recreates both. Every request
-that wrote a row (the access log writes one on every read) paid for that twice. While one other
-connection stays open, a closing connection is never the last: the WAL is kept and checkpointed
-in the background as SQLite does at 1,000 pages, and durability is unchanged (synchronous=NORMAL
-in WAL mode, as before).
-
-The keeper runs no transaction, so it never holds a snapshot that would stop checkpoints and let
-the WAL grow. It is opened after Django's first connection to the file in this process, and never
-shared across a fork: a child opens its own.
+It keeps the WAL from being checkpointed and deleted at the end of every request.
+See docs/modules.md#coresqlite_keeperpy.
 """
 
 from __future__ import annotations

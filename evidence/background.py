@@ -1,13 +1,7 @@
 """Work that outlives the web request that asked for it, in the embedded setup (no broker).
 
-With a broker, tasks go to Celery workers. Without one, Celery runs a task in-process when it is
-queued, which for an export meant inside the web request: a build longer than the web server's
-timeout (gunicorn's 30 s) was killed with the request and the export stayed "running". Such work is
-handed to a small pool of threads of the process instead; the request answers at once.
-
-A thread dies with its process (a restart, a killed worker): the export sweeper notices the build
-went quiet and queues it again. ATTEST_EMBEDDED_WORKERS=0 runs the work in the calling thread, as
-Celery's eager mode did (tests do, since their rows live in a transaction other threads cannot see).
+A small thread pool in the process; ATTEST_EMBEDDED_WORKERS=0 runs the work in the calling thread.
+See docs/modules.md#evidencebackgroundpy.
 """
 
 from __future__ import annotations

@@ -1,17 +1,7 @@
-"""Write-once, content-addressed storage of evidence files.
+"""Write-once, content-addressed storage of evidence files, on local disk or in an S3-compatible bucket.
 
-A file is hashed while it streams to a temporary file (one pass, flat memory), then kept under
-the name `<kind>/ab/cd/<sha256>`. An existing name is never written again: the same bytes map to
-the same name, so a second copy is simply not stored.
-
-Where the files live is STORAGES["default"]:
-- on this machine's disk (FileSystemStorage, the default), under MEDIA_ROOT: a new file is a
-  hard link to its temporary file, then read-only;
-- in an S3-compatible bucket (evidence.storage.EvidenceS3Storage, MEDIA_STORAGE=s3): a new file
-  is a conditional PUT that never replaces an object. MEDIA_ROOT then holds temporary files only.
-
-Readers that need a file on disk (Pillow, ReportLab, the package's zip) go through
-`local_file()` or `fetch()`, which hand back the stored file itself on disk, or a download.
+Readers that need a file on disk go through `local_file()` or `fetch()`.
+See docs/modules.md#evidencefilestorepy.
 """
 
 from __future__ import annotations

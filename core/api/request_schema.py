@@ -1,16 +1,7 @@
 """OpenAPI post-processing: the request schema states what the code refuses, and no more.
 
-drf-spectacular describes each serializer field by its type; DRF refuses some values of that type
-too. A client (and the contract test, which fuzzes the schema) must be able to tell a valid request
-from the schema alone, so this hook writes those rules in:
-
-- text: DRF's CharField refuses a NUL character, and trims whitespace before it checks that a
-  required text is not blank, so such a text needs a character that is not whitespace; a URL is
-  one Django's URLValidator accepts; a file is not empty;
-- forms: a form has no null, no list and no nested object. DRF reads an empty form value as null
-  for a field that takes null and as "not given" for one that may be left out, a field given once
-  as a list of one, and cannot read a list of objects or a nested object from a form at all. Form
-  bodies get a schema of their own that says so.
+Adds DRF's extra refusals (text, URLs, files) and a schema of their own for form bodies.
+See docs/modules.md#coreapirequest_schemapy.
 """
 
 from __future__ import annotations
@@ -133,7 +124,7 @@ def _resolve(schema: dict, schemas: dict) -> dict:
 
 
 def _as_form(component: dict, schemas: dict) -> dict:
-    """The component as a form can carry it (see the module's docstring)."""
+    """The component as a form can carry it (see docs/modules.md#coreapirequest_schemapy)."""
     form = copy.deepcopy(component)
     form.pop("description", None)
     properties = form.get("properties", {})

@@ -1,21 +1,6 @@
 """What the demo cases hold: facts from two news reports, and invented values marked [demo].
 
-Facts (from the seed articles in ../shared/seeds/): about 50 Hwasong-11 (KN-23) missiles were
-launched by Russia between 30 December 2023 and 27 February 2024, from sites including the
-Belgorod, Voronezh and Kursk regions; about half lost their trajectory and exploded in the air,
-leaving no debris, and were identified by trajectory, speed and launch site; debris of 21 was
-examined, three of them fired at Kyiv and its region, the others striking the Kharkiv, Poltava,
-Donetsk and Kirovohrad regions; 24 people were killed and 115 wounded; the UN Panel of Experts
-confirmed a Hwasong-11 strike on Kharkiv; Russia vetoed the renewal of the Panel (China
-abstained). The second case: the White House accused the DPRK of shipping arms to the Wagner
-group, the US released satellite imagery of Russian railcars at a North Korean port, Ukrainian
-Grad crews near Bakhmut were seen using North Korean-made rockets, and the DPRK denied
-sending arms.
-
-Everything else is invented so that the demo shows every feature, and is marked [demo]:
-exact dates, times and coordinates, the split of the casualties between strikes, the two
-interceptions and two strikes without debris, exhibits, seals, components and their markings,
-manufacturers (fictional), the laboratory report, source dates and grades, and attributions.
+See docs/modules.md#evidencedemodatapy for which facts come from the reports.
 """
 
 from __future__ import annotations

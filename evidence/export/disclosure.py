@@ -1,16 +1,7 @@
 """Who a document may name: sharing terms turned into the names a dossier or letter shows (pure, no Django).
 
-A manufacturer or entity whose terms do not allow naming it (may_be_named=False), or not yet (named_from
-after the document's date), is shown as "Manufacturer A", "Distributor B" … (in Ukrainian
-with the Ukrainian word and letter), lettered per role in a deterministic order (by primary key) and the
-same throughout the document. Its name, legal name and aliases never appear: Disclosure.scrub()
-replaces them inside any free text too (case-insensitive, whole words only, so a short alias does not
-eat into a hash or a longer word).
-
-    parties = [Party("manufacturer", 3, "Acme", legal_name="Acme Ltd", may_be_named=False)]
-    disclosure = disclose(parties, on=date(2025, 1, 1), language="en")
-    disclosure.shown("manufacturer", 3)  -> "Manufacturer A"
-    disclosure.scrub("made by ACME LTD") -> "made by Manufacturer A"
+Restricted parties become "Manufacturer A" and so on; Disclosure.scrub() removes their names from free text.
+See docs/modules.md#evidenceexportdisclosurepy.
 """
 
 from __future__ import annotations

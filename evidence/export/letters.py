@@ -1,15 +1,7 @@
 """Trace-request and right-of-reply letters as PDF, in the request's language (English or Ukrainian).
 
-render_letter(request, path) writes the letter: addressee, reference (case reference and request id),
-the components concerned (manufacturer as marked, part number, lot, date code), for each component
-the crops of its markings' photo regions with the full SHA-256 of the photograph they are cut from,
-the context the investigator chose, the request itself (for a trace: who the parts were sold to), the
-deadline, and for a right of reply the draft finding and the recipient's earlier answer.
-
-The letter reuses the dossier's fonts and styles (DejaVu, NanumGothic for Hangul), so Cyrillic and
-Hangul render; crops are made as the dossier makes them (evidence.export.pdf.images). The PDF is
-written with ReportLab's invariant mode (no creation time, no random id): the same request and
-photographs give the same letter, so it can be stored and hashed.
+Written deterministically (ReportLab's invariant mode), so a letter can be stored and hashed.
+See docs/modules.md#evidenceexportletterspy.
 """
 
 from __future__ import annotations

@@ -1,19 +1,7 @@
 """The evidence package: a BagIt bag (RFC 8493) that lets the other side check every byte offline.
 
-Layout of data/ (what verify.py and docs/custody-format.md expect):
-    originals/<EX-nnnn>/<sha256>.<ext>    photo originals, byte for byte
-    files/<EX-nnnn>/<sha256>.bin          files kept as evidence (refused as photos), byte for byte
-    sources/<id>-<sha256>.<ext>           archived copies of sources
-    letters/<id>-<sha256>.pdf             trace-request letters as issued
-    responses/<id>-<sha256>.<ext>         answers to trace requests
-    dossier/<CASE>-dossier.pdf            the dossier built with the package
-    ledger/<CASE>.jsonl                   the custody ledger up to the signed head
-    checkpoints/<CASE>.json               every checkpoint signed up to then
-    public-keys/<key id>.pem              the keys that signed them
-    timestamps/<CASE>/<sha256>.tsr        RFC 3161 replies timestamping those checkpoints, if any
-    case.json                             every record of the case (recorded by the package.sealed event)
-    files.json                            path, SHA-256 and size of every evidence file above
-verify.py and custody-format.md travel as tag files beside data/.
+The layout of data/, which verify.py and docs/custody-format.md expect, is in
+docs/modules.md#evidenceexportpackagepy.
 """
 
 from __future__ import annotations

@@ -1,17 +1,6 @@
-"""Earliest-assembly inference from component date codes.
+"""Earliest-assembly inference from component date codes: a lower bound only (pure, no Django, no I/O).
 
-A weapon cannot have been assembled before its newest part was made. Each
-verified date-code reading gives a lower bound (the first day that part could
-have been made); the earliest possible assembly date is the latest of those
-bounds.
-
-* Only verified readings count; unverified ones are carried but never change the result.
-* A reading with several windows (an ambiguous code) bounds from its EARLIEST
-  window, so the bound holds whichever reading turns out to be right.
-* The result is a lower bound only. Parts can be stockpiled for years, so a
-  date code never bounds assembly from above.
-
-Pure: no Django, no I/O.
+See docs/date-codes.md#the-inference-a-lower-bound-only.
 """
 
 from __future__ import annotations

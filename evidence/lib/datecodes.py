@@ -1,52 +1,6 @@
-"""Read manufacturing date codes off component markings.
+"""Read manufacturing date codes off component markings: every plausible reading, never a choice (pure).
 
-`parse_date_code(text)` returns one `DateReading` per *plausible* reading of a
-code, sorted by start date. An ambiguous code yields several readings and the
-parser never picks one: which reading is right is the analyst's call, with the
-manufacturer's convention in hand. An unrecognised code yields `[]`.
-
-Formats (the `format` label names the family; listed separators are interchangeable):
-
-    YYWW        "2312"          ISO week 12 of 2023                    week
-    YWW         "312"           ISO week 12 of a year ending in 3      week
-    MMYY        "0312"          March 2012                             month
-    YYYY        "2012"          the year 2012                          year
-    YYYY-MM     "2023-03"       also "2023/03", "2023.03"              month
-    MM/YY       "03/23"         also "03-23", "03.23"                  month
-    MM/YYYY     "03/2023"       also "03-2023", "03.2023"              month
-    YYYY-MM-DD  "2023-03-12"    also "2023/03/12", "2023.3.12"         day
-    DD.MM.YYYY  "12.03.2023"    dots are always day first              day
-    DD/MM/YYYY  "12/03/2023"    also with "-"                          day
-    MM/DD/YYYY  "03/12/2023"    also with "-"                          day
-    JUCHE       "주체112", "주체 112", "주체112년", "Juche 112", "J112"    year
-    JUCHE       "주체112.3", "주체112년 3월", "Juche 112.3"                month
-
-Input is NFKC-normalised (full-width digits become ASCII), case-folded and
-trimmed; one leading label ("DC", "D/C", "D.C.", "DATE", "DATE CODE") with its
-":" / "-" / "#" / "=" separator is dropped. Codes are not searched for inside
-other text: "LOT 2312" is not recognised.
-
-Horizon and ambiguity rules (`not_after` defaults to today):
-
-* Every reading whose start is after `not_after` is dropped: a part cannot be
-  made after it was recovered. A period that straddles `not_after` is kept.
-* A 2-digit year YY is read as every year C*100 + YY (any century C) that lies
-  in [earliest_year, not_after.year]. With the defaults (1950, today) that is at
-  most one year; an earlier `earliest_year` can give both 19YY and 20YY.
-* YWW: one reading per year ending in Y in [earliest_year, not_after.year]
-  whose ISO calendar has week WW.
-* Four bare digits ABCD may be any of:
-    - YYWW when CD is a week 01-53 that exists in that ISO year (53 only in
-      long years), for each year AB allowed by the 2-digit rule;
-    - YYYY when earliest_year <= ABCD <= not_after.year;
-    - MMYY when AB is a month 01-12, for each year CD allowed by the 2-digit rule.
-  YYMM is deliberately not offered: it would double every YYWW code with a
-  week <= 12, and YYWW is the electronics (JEDEC) convention.
-* DD/MM/YYYY vs MM/DD/YYYY (slash or dash): both readings when both are valid
-  dates; one when only one is (e.g. "25/03/2023") or both give the same day.
-* Juche year N is Gregorian N + 1911 (Juche 1 = 1912). Explicit full years,
-  Juche years included, are not bounded by `earliest_year`: they are stated,
-  not inferred.
+See docs/date-codes.md#the-date-code-parser for the formats and the ambiguity rules.
 """
 
 from __future__ import annotations

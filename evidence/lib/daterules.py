@@ -1,36 +1,7 @@
-"""Named, versioned rules for reading production windows off component date codes.
+"""Named, versioned rules for reading production windows off component date codes (pure, no Django).
 
-A *rule* turns a code into every production window its convention allows. Each
-rule has a `name` and a `version`, so a finding can say exactly which reading
-convention it rests on ("YYWW v1"), and a changed convention gets a new version
-instead of silently changing old findings.
-
-A *window* is the first and last day of production a code allows under one rule.
-
-`read_code(code)` runs every rule and returns every window any rule allows,
-de-duplicated and sorted. An ambiguous code yields all its windows; nothing here
-ever picks one. Windows that start after `not_after` (default: today) are dropped:
-a part cannot have been made after it was recovered.
-
-Rules shipped (all version "1"):
-
-    YYWW    "2312"            ISO week 12 of 2023
-    YWW     "312"             ISO week 12 of every year ending in 3 (one window per decade)
-    YYMM    "2303", "23/03"   March 2023
-    MMYY    "0312", "03/23"   March 2012 / March 2023 (the parser's MMYY and MM/YY forms)
-    JEDEC   "2312", "312", "2312A", "2312 A"  YYWW or YWW, a trailing site/lot letter ignored
-    JUCHE   "주체112", "주체112년 3월", "Juche 112", "J112"   Gregorian = Juche + 1911
-    FULL    "2023", "2023-03", "2023-03-12", "03/2023", "12.03.2023", "12/03/2023"
-
-Two-digit years are read in every century that lies in [earliest_year, not_after.year];
-stated four-digit and Juche years are taken as written. JUCHE, FULL and MMYY delegate
-to `evidence.lib.datecodes.parse_date_code`.
-
-Manufacturer lot-to-date tables are data, not code: a `LotTable` is loaded from JSON
-(`lot_table_from_json`) and becomes a rule named "LOT:<manufacturer>" whose version is
-the table's version.
-
-Pure: no Django, no I/O beyond the text a caller passes in.
+`read_code(code)` returns every window any rule allows; lot tables are data loaded from JSON.
+See docs/date-codes.md#reading-a-code-named-versioned-rules.
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
-"""Format detection for evidence photos, from the bytes alone.
+"""Format detection for evidence photos, from the bytes alone; polyglots are refused (pure, no Pillow, no Django).
 
-Pure functions: no Pillow, no Django. An upload's name and declared content type are
-chosen by the sender, so the decision is made only from the magic bytes, and a file
-that is an image *and* something else (a polyglot) is refused, because a stored
-"photo" that a browser or PDF reader would also run or render is a liability.
-
-The checks take a file's bytes or a seekable binary file object; a file object is read
-a piece at a time, so vetting a 2 GB upload costs a few MiB, not 2 GB.
+See docs/modules.md#evidencelibsniffpy.
 """
 
 from __future__ import annotations

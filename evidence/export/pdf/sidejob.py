@@ -1,13 +1,6 @@
 """The dossier's pictures that must be made, not just embedded: made by a child process beside the layout.
 
-Charts (matplotlib: half a second to import, and it holds the GIL while drawing) and the crops
-that outline markings (a JPEG decode and encode each) do not depend on the layout: only their
-pixel sizes do, and those are known in advance. So a child Python process makes them on the
-other core while this process lays out the pages, and the PDF writer picks the files up when it
-writes their images, last (reportlab_adapter.StreamingCanvas.draw_pending_image). If the child cannot start or
-fails, wait() makes them in this process instead.
-
-    python -m evidence.export.pdf.sidejob SPEC.json    (what the child runs: {"crops": [...], "charts": {...}})
+Child: python -m evidence.export.pdf.sidejob SPEC.json. See docs/modules.md#evidenceexportpdfsidejobpy.
 """
 
 from __future__ import annotations
