@@ -39,7 +39,38 @@ def on_postgresql() -> bool:
 REQUIRED_MARKERS = ("integration", "postgres")
 
 
+def xdist_group(item) -> str | None:
+    """The group of tests that must share one xdist worker (make test runs -n with --dist loadgroup).
+
+    make-run: `make run` in the project directory shares the virtualenv and its install stamps
+    (its integration test too, which starts a Celery worker of its own if it lands elsewhere).
+    integration: one real Celery worker process for the run, not one per xdist worker.
+    chromium: browser tests start a Chromium each and write tests/artifacts/ under fixed names.
+    contract: schemathesis drives every operation in one file; it is the longest test and stays whole.
+    """
+    if item.path.name == "test_make_run.py":
+        return "make-run"
+    if item.get_closest_marker("integration"):
+        return "integration"
+    if "browser_page" in getattr(item, "fixturenames", ()):
+        return "chromium"
+    if item.get_closest_marker("contract"):
+        return "contract"
+    return None
+
+
+# Markers given by file here, so that a test file need not say them itself; before -m deselects (tryfirst).
+MARKED_FILES = {"test_contract.py": "contract"}
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in MARKED_FILES:
+            item.add_marker(MARKED_FILES[item.path.name])
+        group = xdist_group(item)
+        if group and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
     skips = {}
     if not broker_configured():
         skips["integration"] = "integration: CELERY_BROKER_URL is not set, so no real broker and worker"
@@ -98,6 +129,17 @@ def media_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def var_dir(tmp_path_factory):
+    """VAR_DIR of the session's own: xdist workers run side by side and must not share the project's var/."""
+    root = tmp_path_factory.mktemp("var")
+    previous = settings.VAR_DIR, settings.CELERY_BEAT_SCHEDULE_FILENAME
+    settings.VAR_DIR = root
+    settings.CELERY_BEAT_SCHEDULE_FILENAME = str(root / "celerybeat-schedule")
+    yield root
+    settings.VAR_DIR, settings.CELERY_BEAT_SCHEDULE_FILENAME = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
 def signing_key(tmp_path_factory):
     """A ledger signing key of the session's own, shared with child processes."""
     from evidence.custody import ensure_signing_key
@@ -122,8 +164,13 @@ def celery_queue() -> str:
 
 
 @pytest.fixture(scope="session")
-def subprocess_env(django_db_setup, django_db_blocker, media_root, signing_key, celery_queue) -> dict[str, str]:
-    """The environment that points a child process at this session's database, media and queue."""
+def subprocess_env(
+    django_db_setup, django_db_blocker, media_root, var_dir, signing_key, celery_queue
+) -> dict[str, str]:
+    """The environment that points a child process at this session's database, media and queue.
+
+    Under xdist the database is this worker's own (test_<name>_gw0, ...): django_db_setup has set its NAME.
+    """
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3") and ("memory" in str(db["NAME"]) or db["NAME"] == ":memory:"):
         pytest.skip("child processes cannot share an in-memory SQLite test database; use PostgreSQL")
@@ -131,6 +178,7 @@ def subprocess_env(django_db_setup, django_db_blocker, media_root, signing_key, 
     env.update(
         DATABASE_URL=processes.database_url(db),
         MEDIA_ROOT=str(media_root),
+        VAR_DIR=str(var_dir),
         ATTEST_SIGNING_KEY_PATH=str(signing_key),
         CELERY_QUEUE=celery_queue,
         DEBUG="1",
