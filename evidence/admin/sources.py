@@ -203,8 +203,7 @@ class AttributionAdmin(CaseScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        subject_field = {"incident": "incident", "evidence_item": "item", "marking": "marking", "entity": "entity"}
-        subject = data.get(subject_field.get(data["subject_type"], ""), None)
+        subject = data.get(SUBJECT_FIELDS.get(data["subject_type"], ""), None)
         fields = {name: data.get(name) for name in ("claim", "page", "paragraph", "quote", "credibility", "stance")}
         saved = services.add_attribution(
             actor=request.user,

@@ -46,6 +46,7 @@ from evidence.models import (
     Source,
     TraceRequest,
 )
+from evidence.models.sources import SUBJECT_FIELDS
 from evidence.services import components as component_services
 from evidence.services import tracing as tracing_services
 
@@ -358,8 +359,7 @@ class AttributionViewSet(
         data = dict(serializer.validated_data)
         subject_type = data["subject_type"]
         subjects = {name: data.pop(name, None) for name in ("incident", "item", "marking", "entity")}
-        field = {"incident": "incident", "evidence_item": "item", "marking": "marking", "entity": "entity"}
-        subject = subjects.get(field.get(subject_type, ""))
+        subject = subjects.get(SUBJECT_FIELDS.get(subject_type, ""))
         serializer.instance = services.add_attribution(
             actor=self.request.user,
             case=data.pop("case"),

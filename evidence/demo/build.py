@@ -30,7 +30,7 @@ from cases import services as case_services
 from cases.choices import Role
 from cases.models import Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
 from evidence import custody, services
-from evidence.choices import ItemKind, ItemStatus, MarkingType, PhotoStatus, RecipientKind
+from evidence.choices import AttributionSubject, ItemKind, ItemStatus, MarkingType, PhotoStatus, RecipientKind
 from evidence.demo import data
 from evidence.demo.photos import Exif, render
 from evidence.lib.datecodes import parse_date_code
@@ -441,13 +441,13 @@ def _add_traces(ctx: Context) -> None:
 
 def _subject(ctx: Context, reference: str):
     if reference == "case":
-        return "case", None
+        return AttributionSubject.CASE, None
     kind, key = reference.split(":", 1)
     if kind in ("launch", "incident"):
-        return "incident", ctx.incidents[key]
+        return AttributionSubject.INCIDENT, ctx.incidents[key]
     if kind in ("item", "component"):
-        return "evidence_item", ctx.items[key]
-    return "marking", ctx.markings[key]
+        return AttributionSubject.EVIDENCE_ITEM, ctx.items[key]
+    return AttributionSubject.MARKING, ctx.markings[key]
 
 
 def _add_sources(ctx: Context, sources, claims) -> None:

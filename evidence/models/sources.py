@@ -68,7 +68,12 @@ class Source(WithdrawableModel):
 
 
 # The subject types and the foreign key each one fills; "case" needs none (the case itself).
-SUBJECT_FIELDS = {"incident": "incident", "evidence_item": "item", "marking": "marking", "entity": "entity"}
+SUBJECT_FIELDS = {
+    AttributionSubject.INCIDENT: "incident",
+    AttributionSubject.EVIDENCE_ITEM: "item",
+    AttributionSubject.MARKING: "marking",
+    AttributionSubject.ENTITY: "entity",
+}
 
 
 def one_subject_only() -> Q:
@@ -154,11 +159,11 @@ class Attribution(WithdrawableModel):
     @property
     def subject(self):
         return {
-            "case": self.case,
-            "incident": self.incident,
-            "evidence_item": self.item,
-            "marking": self.marking,
-            "entity": self.entity,
+            AttributionSubject.CASE: self.case,
+            AttributionSubject.INCIDENT: self.incident,
+            AttributionSubject.EVIDENCE_ITEM: self.item,
+            AttributionSubject.MARKING: self.marking,
+            AttributionSubject.ENTITY: self.entity,
         }[self.subject_type]
 
     @property
