@@ -1,4 +1,4 @@
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -15,11 +15,7 @@ from core.models import ApiToken
 
 
 class CaseViewSet(AttestModelViewSet):
-    # Ids only for the many-to-many relations the serializer lists: one query each for a whole page.
-    queryset = Case.objects.select_related("lead").prefetch_related(
-        Prefetch("entities", Entity.objects.only("pk")),
-        Prefetch("legal_basis", SanctionsProvision.objects.only("pk")),
-    )
+    queryset = Case.objects.select_related("lead")
     serializer_class = serializers.CaseSerializer
     permission_classes = [CanOpenCases]
     filterset_class = filters.CaseFilter
@@ -76,7 +72,7 @@ class CaseMembershipViewSet(IfMatchDestroyMixin, AttestModelViewSet):
 
 
 class IncidentViewSet(AttestModelViewSet):
-    queryset = Incident.objects.prefetch_related(Prefetch("entities", Entity.objects.only("pk")))
+    queryset = Incident.objects.all()
     serializer_class = serializers.IncidentSerializer
     filterset_class = filters.IncidentFilter
     search_fields = ["place_name", "region", "description", "damage", "launch_site"]

@@ -3,7 +3,9 @@ import datetime
 import django_filters
 from django import forms
 from django.db import models
+from django.utils.translation import get_language
 from django_filters.fields import IsoDateTimeField
+from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
@@ -116,6 +118,24 @@ class FilterSet(django_filters.FilterSet):
         models.CharField: {"filter_class": CharFilter},
         models.TextField: {"filter_class": CharFilter},
     }
+
+    def get_form_class(self):
+        """django-filter's form class, made once per FilterSet class and language (its documented hook).
+
+        Making it builds a form field for every filter of the class, on every request. Each request
+        still gets its own form, whose fields are copies. A filter whose choices depend on the request
+        (a callable queryset) has its form made per request, as django-filter does.
+        """
+        if any(isinstance(f, QuerySetRequestMixin) and callable(f.queryset) for f in self.filters.values()):
+            return super().get_form_class()
+        made = type(self).__dict__.get("form_classes")
+        if made is None:
+            made = {}
+            type(self).form_classes = made  # on this class only: a subclass has filters of its own
+        language = get_language()
+        if language not in made:
+            made[language] = super().get_form_class()
+        return made[language]
 
     @property
     def form(self):

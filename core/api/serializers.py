@@ -3,12 +3,16 @@
 import datetime
 import decimal
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import ISO_8601, serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 from rest_framework.settings import api_settings
 from rest_framework.utils import html
 
@@ -27,8 +31,76 @@ class NoEmptyTextMixin:
         return super().run_validation(data)
 
 
+def many_ids(rows: list, relation: str) -> dict | None:
+    """{row pk: [related pks]} of a many-to-many field of these rows, read from its link table in one query.
+
+    In the order the related model's Meta.ordering gives, as `row.<relation>.all()` would. None where
+    that cannot be read so simply (a relation other than a forward many-to-many between two
+    models, an ordering by expression): the caller reads it DRF's way.
+    """
+    model = type(rows[0])
+    try:
+        field = model._meta.get_field(relation)
+    except FieldDoesNotExist:
+        return None
+    related = field.related_model
+    if not isinstance(field, models.ManyToManyField) or related is model:
+        return None
+    ordering = related._meta.ordering
+    if not all(isinstance(name, str) and name != "?" for name in ordering):
+        return None
+    links = field.remote_field.through
+    source = next(link.name for link in links._meta.get_fields() if link.many_to_one and link.related_model is model)
+    target = next(link.name for link in links._meta.get_fields() if link.many_to_one and link.related_model is related)
+    order = [f"{'-' if name.startswith('-') else ''}{target}__{name.lstrip('-')}" for name in ordering]
+    ids: dict = {row.pk: [] for row in rows}
+    pairs = links._default_manager.filter(**{f"{source}__in": list(ids)}).order_by(*order, "pk")
+    for row_pk, related_pk in pairs.values_list(source, target):
+        ids[row_pk].append(related_pk)
+    return ids
+
+
+class ManyIdsField(serializers.ManyRelatedField):
+    """DRF's field for a to-many relation shown as ids; in a list, the ids the list read for its page."""
+
+    def get_attribute(self, instance):
+        page = getattr(self.parent, "page_many_ids", {}).get(self.source)
+        if page is None or instance.pk not in page:
+            return super().get_attribute(instance)
+        return [PKOnlyObject(pk=pk) for pk in page[instance.pk]]
+
+
 class PrimaryKeyRelatedField(NoEmptyTextMixin, serializers.PrimaryKeyRelatedField):
-    pass
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        """DRF's, with ManyIdsField for the list (DRF's documented way to customise many=True)."""
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update((key, value) for key, value in kwargs.items() if key in MANY_RELATION_KWARGS)
+        return ManyIdsField(**list_kwargs)
+
+
+class ListSerializer(serializers.ListSerializer):
+    """DRF's, reading each many-to-many relation shown as ids with one query for the whole page.
+
+    prefetch_related() makes as many queries, but builds a manager, a queryset and model instances
+    for every row: on a page of 50 incidents it cost more than the rest of the serializer.
+    """
+
+    def to_representation(self, data):
+        rows = list(data.all() if isinstance(data, models.Manager) else data)
+        if not rows or not all(isinstance(row, models.Model) and row.pk is not None for row in rows):
+            return super().to_representation(rows)
+        page = {}
+        for field in self.child.fields.values():
+            if isinstance(field, ManyIdsField) and not field.write_only:
+                ids = many_ids(rows, field.source)
+                if ids is not None:
+                    page[field.source] = ids
+        self.child.page_many_ids = page
+        try:
+            return super().to_representation(rows)
+        finally:
+            del self.child.page_many_ids
 
 
 class DateTimeField(serializers.DateTimeField):
@@ -114,18 +186,6 @@ class CharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class StrictInputMixin:
-    """For a ModelSerializer: the relations, booleans and texts above, which refuse what the schema refuses."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.BooleanField: BooleanField,
-        models.CharField: CharField,
-        models.TextField: CharField,
-    }
-    serializer_related_field = PrimaryKeyRelatedField
-
-
 FIXED_AFTER_CREATE = _("This is set when the record is made and cannot change.")
 
 
@@ -189,19 +249,62 @@ class DecimalFieldSchema(OpenApiSerializerFieldExtension):
         return schema
 
 
-class ModelSerializer(StrictInputMixin, serializers.ModelSerializer):
+class ModelSerializer(serializers.ModelSerializer):
     """The base of every model serializer of the API: DRF's, with the fields above.
 
     They refuse what the schema refuses (strict booleans and texts, "" for a relation), and print
-    the usual dates and decimals by a shorter way. A list that shows a many-to-many relation needs
-    `prefetch_related()` in its view's queryset, as with plain DRF.
+    the usual dates and decimals by a shorter way. A list reads the ids of each many-to-many
+    relation it shows in one query (ListSerializer).
     """
 
     serializer_field_mapping = {
-        **StrictInputMixin.serializer_field_mapping,
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: BooleanField,
+        models.CharField: CharField,
+        models.TextField: CharField,
         models.DateTimeField: DateTimeField,
         models.DecimalField: DecimalField,
     }
+    serializer_related_field = PrimaryKeyRelatedField
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        meta = cls.__dict__.get("Meta")
+        if meta is not None and not hasattr(meta, "list_serializer_class"):
+            meta.list_serializer_class = ListSerializer
+
+    @cached_property
+    def readable_fields(self) -> list:
+        return [field for field in self.fields.values() if not field.write_only]
+
+    def to_representation(self, instance):
+        """DRF's, with the readable fields listed once per serializer rather than once per row."""
+        ret = {}
+        for field in self.readable_fields:
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            # As DRF: None is shown as None without to_representation (a relation's pk included).
+            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            ret[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
+        return ret
+
+    def build_field(self, field_name, info, model_class, nested_depth):
+        """DRF's build_field(), whose result (model introspection, translated labels: most of the cost
+        of making a serializer) is kept per class and language. The fields are still new each time."""
+        built = type(self).__dict__.get("built_fields")
+        if built is None:
+            built = {}
+            type(self).built_fields = built  # on this class only: a subclass may build otherwise
+        key = (field_name, model_class, nested_depth, get_language())
+        if key not in built:
+            built[key] = super().build_field(field_name, info, model_class, nested_depth)
+        field_class, field_kwargs = built[key]
+        # Each field gets its own arguments (include_extra_kwargs() changes them), lists and dicts too.
+        return field_class, {
+            name: value.copy() if isinstance(value, list | dict) else value for name, value in field_kwargs.items()
+        }
 
 
 class TextDictField(serializers.DictField):

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from cases.api.serializers import VisibleCaseField, VisibleRelatedField
 from cases.models import TEXT_MAX_LENGTH, AccessLog, Incident
-from core.api.serializers import BooleanField, CharField, FixedAfterCreateMixin, StrictInputMixin
+from core.api.serializers import BooleanField, CharField, FixedAfterCreateMixin, ModelSerializer
 from evidence.choices import DossierLanguage, ItemStatus, PhotoStatus, TraceChannel
 from evidence.models import (
     Attribution,
@@ -33,7 +33,7 @@ class VisibleItemField(VisibleRelatedField):
     model = EvidenceItem
 
 
-class EvidenceItemSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.ModelSerializer):
+class EvidenceItemSerializer(FixedAfterCreateMixin, ModelSerializer):
     fixed_after_create = ("case", "custodian")  # the custodian changes by a custody transfer only
     case = VisibleCaseField()
     incident = VisibleIncidentField(required=False, allow_null=True)
@@ -57,7 +57,7 @@ class EvidenceItemSerializer(FixedAfterCreateMixin, StrictInputMixin, serializer
         read_only_fields = ["exhibit_number", "created_at", "updated_at"]
 
 
-class CustodyEventSerializer(serializers.ModelSerializer):
+class CustodyEventSerializer(ModelSerializer):
     case_reference = serializers.CharField(source="case.reference", read_only=True)
     actor = serializers.CharField(source="actor_name", read_only=True)
     payload = serializers.JSONField(source="payload_data", read_only=True)
@@ -130,7 +130,7 @@ class PhotoUploadSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class PhotoSerializer(ModelSerializer):
     case = serializers.IntegerField(source="item.case_id", read_only=True)
     exhibit_number = serializers.CharField(source="item.exhibit_number", read_only=True)
     sha256 = serializers.CharField(source="original.sha256", read_only=True)
@@ -189,7 +189,7 @@ class VisibleSourceField(VisibleRelatedField):
     model = Source
 
 
-class ManufacturerSerializer(StrictInputMixin, serializers.ModelSerializer):
+class ManufacturerSerializer(ModelSerializer):
     class Meta:
         model = Manufacturer
         fields = ["id", "name", "aliases", "country", "entity", "notes", "created_at", "updated_at"]
@@ -213,7 +213,7 @@ class DateReadingSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
-class MarkingSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.ModelSerializer):
+class MarkingSerializer(FixedAfterCreateMixin, ModelSerializer):
     fixed_after_create = ("item",)
     item = VisibleItemField()
     photo = VisiblePhotoField(required=False, allow_null=True)
@@ -252,7 +252,7 @@ class WithdrawalSerializer(serializers.Serializer):
     reason = CharField(max_length=TEXT_MAX_LENGTH)
 
 
-class SourceSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.ModelSerializer):
+class SourceSerializer(FixedAfterCreateMixin, ModelSerializer):
     fixed_after_create = ("case", "archive")  # an archived copy is written once, with the source
     case = VisibleCaseField()
     archive = serializers.FileField(write_only=True, required=False, help_text="An archived copy, stored write-once.")
@@ -273,7 +273,7 @@ class SourceSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.Mode
         read_only_fields = ["archived_copy_name", "withdrawn_at", "withdrawal_reason", "created_at", "updated_at"]
 
 
-class AttributionSerializer(StrictInputMixin, serializers.ModelSerializer):
+class AttributionSerializer(ModelSerializer):
     case = VisibleCaseField()
     source = VisibleSourceField()
     incident = VisibleIncidentField(required=False, allow_null=True)
@@ -339,7 +339,7 @@ class SeenElsewhereSerializer(serializers.Serializer):
     values = serializers.ListField(child=serializers.CharField())
 
 
-class ExportSerializer(StrictInputMixin, serializers.ModelSerializer):
+class ExportSerializer(ModelSerializer):
     case = VisibleCaseField()
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     sha256 = serializers.CharField(source="file.sha256", read_only=True, allow_null=True)
@@ -368,7 +368,7 @@ class ExportSerializer(StrictInputMixin, serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(reverse("export-download", args=[export.pk]))
 
 
-class DossierOptionsSerializer(StrictInputMixin, serializers.ModelSerializer):
+class DossierOptionsSerializer(ModelSerializer):
     """The options of a dossier asked for on its case's route, which gives the case and the kind."""
 
     class Meta:
@@ -376,7 +376,7 @@ class DossierOptionsSerializer(StrictInputMixin, serializers.ModelSerializer):
         fields = ["language", "include_photos", "redact_names"]
 
 
-class AccessLogSerializer(serializers.ModelSerializer):
+class AccessLogSerializer(ModelSerializer):
     user = serializers.CharField(source="user.username", read_only=True, allow_null=True)
 
     class Meta:
@@ -406,7 +406,7 @@ class ReadingWindowSerializer(serializers.Serializer):
     latest = serializers.DateField()
 
 
-class ComponentReadingSerializer(serializers.ModelSerializer):
+class ComponentReadingSerializer(ModelSerializer):
     """A reading as shown inside its component."""
 
     verified = serializers.SerializerMethodField()
@@ -420,7 +420,7 @@ class ComponentReadingSerializer(serializers.ModelSerializer):
         return reading.verified_by_id is not None
 
 
-class ComponentSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.ModelSerializer):
+class ComponentSerializer(FixedAfterCreateMixin, ModelSerializer):
     fixed_after_create = ("item",)
     item = VisibleItemField()
     case = serializers.IntegerField(source="item.case_id", read_only=True)
@@ -454,7 +454,7 @@ class ComponentSerializer(FixedAfterCreateMixin, StrictInputMixin, serializers.M
         read_only_fields = ["withdrawn_at", "withdrawal_reason", "created_at", "updated_at"]
 
 
-class DateCodeReadingSerializer(StrictInputMixin, serializers.ModelSerializer):
+class DateCodeReadingSerializer(ModelSerializer):
     component = VisibleComponentField()
     marking = VisibleMarkingField(required=False, allow_null=True, help_text="The marking it was read from.")
     rule = CharField(
@@ -525,7 +525,7 @@ class ComponentElsewhereSerializer(serializers.Serializer):
     manufacturer = serializers.CharField(source="manufacturer.name", allow_null=True)
 
 
-class TraceResponseSerializer(serializers.ModelSerializer):
+class TraceResponseSerializer(ModelSerializer):
     sha256 = serializers.CharField(source="file.sha256", read_only=True, allow_null=True)
     size = serializers.IntegerField(source="file.size", read_only=True, allow_null=True)
     names_distributor_name = serializers.CharField(source="names_distributor.name", read_only=True, allow_null=True)
@@ -560,7 +560,7 @@ class TraceResponseUploadSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class TraceRequestSerializer(StrictInputMixin, serializers.ModelSerializer):
+class TraceRequestSerializer(ModelSerializer):
     case = VisibleCaseField()
     components = VisibleComponentField(many=True, help_text="Components of the case the letter asks about (ids).")
     deadline_days = serializers.IntegerField(
