@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cases.audit import case_of
 from cases.choices import Role
 from cases.models import Case, Entity, Incident, refuse_long_text
 from cases.services import require_role
 from evidence import custody, filestore
-from evidence.audit import case_of
 from evidence.choices import AttributionSubject, EventType, FileKind, SubjectType
 from evidence.models import Attribution, EvidenceItem, Marking, Source
 from evidence.services.common import apply_changes, reject_unknown
