@@ -19,6 +19,7 @@ from evidence.choices import EventType, SubjectType
 from evidence.lib import daterules
 from evidence.models import Component, DateCodeReading, EvidenceItem, Marking
 from evidence.services.common import apply_changes, reject_unknown
+from evidence.services.withdrawals import withdraw
 
 COMPONENT_FIELDS = (
     "designator", "function", "manufacturer_as_marked", "manufacturer", "part_number", "lot_code", "notes",
@@ -176,17 +177,16 @@ def attach_markings(*, actor, component: Component, markings: Iterable[Marking])
 @transaction.atomic
 def withdraw_component(*, actor, component: Component, reason: str) -> Component:
     """Withdraw a component recorded in error; it stays on record, with its markings and readings."""
-    require_role(case=component.item.case, actor=actor, role=Role.ANALYST)
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why the component is withdrawn.")})
-    refuse_long_text(reason=reason)
-    component = Component.objects.select_for_update().select_related("item__case").get(pk=component.pk)
-    if component.withdrawn_at:
-        return component
-    component.withdrawn_at, component.withdrawal_reason = timezone.now(), reason
-    component.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
-    component_event(component, EventType.COMPONENT_WITHDRAWN, actor, {"reason": reason})
-    return component
+    return withdraw(
+        actor=actor,
+        case=component.item.case,
+        row=component,
+        rows=Component.objects.select_related("item__case"),
+        reason=reason,
+        say_why=_("Say why the component is withdrawn."),
+        record_event=component_event,
+        event_type=EventType.COMPONENT_WITHDRAWN,
+    )
 
 
 # --- Date-code readings -------------------------------------------------------------------------------------
@@ -292,14 +292,13 @@ def verify_reading(*, actor, reading: DateCodeReading) -> DateCodeReading:
 
 @transaction.atomic
 def withdraw_reading(*, actor, reading: DateCodeReading, reason: str) -> DateCodeReading:
-    require_role(case=reading.component.item.case, actor=actor, role=Role.ANALYST)
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why the reading is withdrawn.")})
-    refuse_long_text(reason=reason)
-    reading = _locked_reading(reading)
-    if reading.withdrawn_at:
-        return reading
-    reading.withdrawn_at, reading.withdrawal_reason = timezone.now(), reason
-    reading.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
-    reading_event(reading, EventType.READING_WITHDRAWN, actor, {"reason": reason})
-    return reading
+    return withdraw(
+        actor=actor,
+        case=reading.component.item.case,
+        row=reading,
+        rows=DateCodeReading.objects.select_related("component__item__case"),
+        reason=reason,
+        say_why=_("Say why the reading is withdrawn."),
+        record_event=reading_event,
+        event_type=EventType.READING_WITHDRAWN,
+    )
