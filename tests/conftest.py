@@ -9,6 +9,7 @@ a green CI run can never come from skipping.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -39,24 +40,42 @@ def on_postgresql() -> bool:
 REQUIRED_MARKERS = ("integration", "postgres")
 
 
-def xdist_group(item) -> str | None:
-    """The group of tests that must share one xdist worker (make test runs -n with --dist loadgroup).
+@functools.cache
+def serial_group(root: Path, relative: str) -> str | None:
+    """The group of a test file whose tests must all run on one xdist worker (make test: -n, --dist loadgroup).
 
-    make-run: `make run` in the project directory shares the virtualenv and its install stamps
-    (its integration test too, which starts a Celery worker of its own if it lands elsewhere).
+    make-run: `make run` in the project directory shares the virtualenv and its install stamps.
     integration: one real Celery worker process for the run, not one per xdist worker.
     chromium: browser tests start a Chromium each and write tests/artifacts/ under fixed names.
-    contract: schemathesis drives every operation in one file; it is the longest test and stays whole.
+    contract: schemathesis drives every operation of the API; the longest file, kept whole.
+    By file, since the scheduler sees node ids only: a file with one integration test goes whole.
     """
-    if item.path.name == "test_make_run.py":
+    path = root / relative
+    source = path.read_text() if path.is_file() else ""
+    if path.name == "test_make_run.py":
         return "make-run"
-    if item.get_closest_marker("integration"):
-        return "integration"
-    if "browser_page" in getattr(item, "fixturenames", ()):
-        return "chromium"
-    if item.get_closest_marker("contract"):
+    if path.name == "test_contract.py":
         return "contract"
+    if "browser_page" in source:
+        return "chromium"
+    if relative.startswith("tests/integration/") or "mark.integration" in source:
+        return "integration"
     return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup by serial_group: pytest-xdist 3.8's own reads xdist_group marks through a node id
+    suffix that pytest 9 no longer lets it set, so it groups nothing. Other tests go one by one."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SerialGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return serial_group(config.rootpath, nodeid.split("::", 1)[0]) or nodeid
+
+    return SerialGroupScheduling(config, log)
 
 
 # Markers given by file here, so that a test file need not say them itself; before -m deselects (tryfirst).
@@ -68,9 +87,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in MARKED_FILES:
             item.add_marker(MARKED_FILES[item.path.name])
-        group = xdist_group(item)
-        if group and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(group))
     skips = {}
     if not broker_configured():
         skips["integration"] = "integration: CELERY_BROKER_URL is not set, so no real broker and worker"
@@ -165,7 +181,7 @@ def celery_queue() -> str:
 
 @pytest.fixture(scope="session")
 def subprocess_env(
-    django_db_setup, django_db_blocker, media_root, var_dir, signing_key, celery_queue
+    django_db_setup, django_db_blocker, media_root, var_dir, signing_key, celery_queue, request
 ) -> dict[str, str]:
     """The environment that points a child process at this session's database, media and queue.
 
@@ -174,6 +190,9 @@ def subprocess_env(
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3") and ("memory" in str(db["NAME"]) or db["NAME"] == ":memory:"):
         pytest.skip("child processes cannot share an in-memory SQLite test database; use PostgreSQL")
+    xdist_worker = getattr(request.config, "workerinput", {}).get("workerid")  # not the env: child pytests inherit it
+    if xdist_worker and not db["ENGINE"].endswith("sqlite3"):
+        assert db["NAME"].endswith(f"_{xdist_worker}"), f"{db['NAME']} is not xdist worker {xdist_worker}'s database"
     env = dict(os.environ)
     env.update(
         DATABASE_URL=processes.database_url(db),
