@@ -265,7 +265,7 @@ SPECTACULAR_SETTINGS = {
         "ExportKindEnum": "evidence.choices.ExportKind",
         "ManufacturePrecisionEnum": "evidence.choices.ManufacturePrecision",
         "SourceKindEnum": "evidence.choices.SourceKind",
-        "AccessActionEnum": "evidence.choices.AccessAction",
+        "AccessActionEnum": "cases.choices.AccessAction",
     },
 }
 

@@ -40,6 +40,7 @@ DEV_NOT_IMPORTED = {
     "pip-audit": "make audit",
     "flask": "moto's ThreadedMotoServer (the tests' S3 server) is a Flask app",
     "flask-cors": "moto's ThreadedMotoServer imports it",
+    "import-linter": "tests/test_architecture.py runs its lint-imports command (.importlinter)",
 }
 
 
