@@ -48,8 +48,11 @@ run: install
 	  $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 
+# The schemathesis contract test runs apart, in one process: its items share one node id under pytest 9,
+# which xdist's grouped scheduling would collapse to one. Exit 5 (nothing selected) is no failure.
 test: install-dev
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not contract" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m contract $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

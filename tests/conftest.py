@@ -47,7 +47,8 @@ def serial_group(root: Path, relative: str) -> str | None:
     make-run: `make run` in the project directory shares the virtualenv and its install stamps.
     integration: one real Celery worker process for the run, not one per xdist worker.
     chromium: browser tests start a Chromium each and write tests/artifacts/ under fixed names.
-    contract: schemathesis drives every operation of the API; the longest file, kept whole.
+    contract: schemathesis drives every operation of the API; the longest file, kept whole. make test
+    runs it apart (-m contract): its items share one node id, which this scheduler would collapse.
     By file, since the scheduler sees node ids only: a file with one integration test goes whole.
     """
     path = root / relative
@@ -96,6 +97,15 @@ def pytest_collection_modifyitems(config, items):
         for marker, reason in skips.items():
             if item.get_closest_marker(marker):
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_collection_finish(session):
+    """Scheduling by node id (--dist loadgroup) would run one of each tests sharing a node id (the
+    contract test's, under pytest 9): refuse rather than skip them silently. -n alone runs them all."""
+    ids = [item.nodeid for item in session.items]
+    if getattr(session.config.option, "loadgroup", False) and len(set(ids)) < len(ids):
+        repeated = sorted({nodeid for nodeid in ids if ids.count(nodeid) > 1})
+        raise pytest.UsageError(f"tests sharing a node id cannot run under --dist loadgroup: {repeated[:3]}")
 
 
 @pytest.hookimpl(wrapper=True)
