@@ -67,14 +67,15 @@ def serial_group(root: Path, relative: str) -> str | None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """--dist loadgroup by serial_group: pytest-xdist 3.8's own reads xdist_group marks through a node id
-    suffix that pytest 9 no longer lets it set, so it groups nothing. Other tests go one by one."""
+    suffix that pytest 9 no longer lets it set, so it groups nothing. Other tests go file by file."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class SerialGroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return serial_group(config.rootpath, nodeid.split("::", 1)[0]) or nodeid
+            path = nodeid.split("::", 1)[0]
+            return serial_group(config.rootpath, path) or path  # a file a unit: one round trip per test is slow
 
     return SerialGroupScheduling(config, log)
 
