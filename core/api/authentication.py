@@ -43,7 +43,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             self.refused(request, None)
             raise exceptions.AuthenticationFailed(_("The Authorization header must be: Token <value>."))
         key_hash = hash_token(header[1].decode("latin-1"))
-        token = self.tokens(request).filter(key_hash=key_hash).first()
+        try:
+            token = self.tokens(request).get(key_hash=key_hash)  # unique: get() leaves out the ordering
+        except ApiToken.DoesNotExist:
+            token = None
         if token is None or not token.is_active or not token.user.is_active:
             self.refused(request, token)
             raise exceptions.AuthenticationFailed(_("The API token is unknown, expired or revoked."))

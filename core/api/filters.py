@@ -120,11 +120,12 @@ class FilterSet(django_filters.FilterSet):
     }
 
     def get_form_class(self):
-        """django-filter's form class, made once per FilterSet class and language (its documented hook).
+        """A form of the filters the query names, made once per FilterSet class, language and set of names.
 
-        Making it builds a form field for every filter of the class, on every request. Each request
-        still gets its own form, whose fields are copies. A filter whose choices depend on the request
-        (a callable queryset) has its form made per request, as django-filter does.
+        get_form_class() is django-filter's documented hook for this. A filter the query does not name
+        filters nothing, so its field need not be made and checked on every request; the browsable
+        API, whose HTML form shows every filter, gets the whole form. A filter whose choices depend on
+        the request (a callable queryset) has its form made per request, as django-filter does.
         """
         if any(isinstance(f, QuerySetRequestMixin) and callable(f.queryset) for f in self.filters.values()):
             return super().get_form_class()
@@ -135,7 +136,16 @@ class FilterSet(django_filters.FilterSet):
         language = get_language()
         if language not in made:
             made[language] = super().get_form_class()
-        return made[language]
+        whole = made[language]
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if not self.is_bound or getattr(renderer, "format", None) == "api":
+            return whole
+        prefix = f"{self.form_prefix}-" if self.form_prefix else ""
+        named = tuple(name for name, field in whole.base_fields.items() if _is_named(field, self.data, prefix + name))
+        if (language, named) not in made:
+            fields = {name: whole.base_fields[name] for name in named}
+            made[language, named] = type(whole.__name__, (self._meta.form,), fields)
+        return made[language, named]
 
     @property
     def form(self):
@@ -147,6 +157,9 @@ class FilterSet(django_filters.FilterSet):
         value still means "any".
         """
         form = super().form
+        if getattr(form, "named_values_required", False):
+            return form
+        form.named_values_required = True
         renderer = getattr(self.request, "accepted_renderer", None)
         if self.is_bound and getattr(renderer, "format", None) != "api":
             for name, field in form.fields.items():

@@ -2,6 +2,7 @@
 
 import datetime
 import decimal
+from functools import cache
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import ProhibitNullCharactersValidator
@@ -15,6 +16,8 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 from rest_framework.settings import api_settings
 from rest_framework.utils import html
+
+from core.api import drf_adapter
 
 
 class NoEmptyTextMixin:
@@ -38,7 +41,20 @@ def many_ids(rows: list, relation: str) -> dict | None:
     that cannot be read so simply (a relation other than a forward many-to-many between two
     models, an ordering by expression): the caller reads it DRF's way.
     """
-    model = type(rows[0])
+    plan = _link_plan(type(rows[0]), relation)
+    if plan is None:
+        return None
+    links, source, target, order = plan
+    ids: dict = {row.pk: [] for row in rows}
+    pairs = links._default_manager.filter(**{f"{source}__in": list(ids)}).order_by(*order)
+    for row_pk, related_pk in pairs.values_list(source, target):
+        ids[row_pk].append(related_pk)
+    return ids
+
+
+@cache
+def _link_plan(model, relation: str) -> tuple | None:
+    """(link model, its column to the row, its column to the related row, ordering) or None; per model."""
     try:
         field = model._meta.get_field(relation)
     except FieldDoesNotExist:
@@ -52,12 +68,8 @@ def many_ids(rows: list, relation: str) -> dict | None:
     links = field.remote_field.through
     source = next(link.name for link in links._meta.get_fields() if link.many_to_one and link.related_model is model)
     target = next(link.name for link in links._meta.get_fields() if link.many_to_one and link.related_model is related)
-    order = [f"{'-' if name.startswith('-') else ''}{target}__{name.lstrip('-')}" for name in ordering]
-    ids: dict = {row.pk: [] for row in rows}
-    pairs = links._default_manager.filter(**{f"{source}__in": list(ids)}).order_by(*order, "pk")
-    for row_pk, related_pk in pairs.values_list(source, target):
-        ids[row_pk].append(related_pk)
-    return ids
+    order = tuple(f"{'-' if name.startswith('-') else ''}{target}__{name.lstrip('-')}" for name in ordering)
+    return links, source, target, (*order, "pk")
 
 
 class ManyIdsField(serializers.ManyRelatedField):
@@ -275,12 +287,24 @@ class ModelSerializer(serializers.ModelSerializer):
 
     @cached_property
     def readable_fields(self) -> list:
-        return [field for field in self.fields.values() if not field.write_only]
+        """(field, read, show) of each readable field: `read` the adapter's getattr, or None for DRF's way."""
+        model = getattr(getattr(self, "Meta", None), "model", None)
+        readable = []
+        for field in self.fields.values():
+            if not field.write_only:
+                read, show = drf_adapter.reader(field, model) or (None, None)
+                readable.append((field, read, show))
+        return readable
 
     def to_representation(self, instance):
-        """DRF's, with the readable fields listed once per serializer rather than once per row."""
+        """DRF's, with stored values read directly where DRF would only getattr them (core.api.drf_adapter)."""
         ret = {}
-        for field in self.readable_fields:
+        direct = isinstance(instance, models.Model) and type(instance) is getattr(self.Meta, "model", None)
+        for field, read, show in self.readable_fields:
+            if direct and read is not None:
+                value = read(instance)
+                ret[field.field_name] = None if value is None else show(value)
+                continue
             try:
                 attribute = field.get_attribute(instance)
             except SkipField:
