@@ -137,12 +137,8 @@ def test_a_dossier_and_a_package_are_built_from_the_bucket_and_kept_in_it(photo,
     MarkingFactory(
         item=photo.item, photo=photo, region=(10, 10, 50, 20), transcription="주체112", marking_type="date_code"
     )
-    dossier = build_export(
-        export_id=services.request_export(actor=team.vera, case=team.case, include_photos=True).pk
-    )
-    package = build_export(
-        export_id=services.request_export(actor=team.vera, case=team.case, kind="package").pk
-    )
+    dossier = build_export(export_id=services.request_export(actor=team.vera, case=team.case, include_photos=True).pk)
+    package = build_export(export_id=services.request_export(actor=team.vera, case=team.case, kind="package").pk)
     for export in (dossier, package):
         assert export.status == "done", export.error
         assert hashlib.sha256(body(bucket, export.file.path)).hexdigest() == export.file.sha256
