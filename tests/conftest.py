@@ -10,6 +10,7 @@ a green CI run can never come from skipping.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from pathlib import Path
 
@@ -89,6 +90,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in MARKED_FILES:
             item.add_marker(MARKED_FILES[item.path.name])
+    for item in items:
+        restore_seed_data_after(item)
     skips = {}
     if not broker_configured():
         skips["integration"] = "integration: CELERY_BROKER_URL is not set, so no real broker and worker"
@@ -98,6 +101,30 @@ def pytest_collection_modifyitems(config, items):
         for marker, reason in skips.items():
             if item.get_closest_marker(marker):
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def restore_seed_data_after(item) -> None:
+    """A transactional test empties every table when it ends, the rows migrations seed included (reference
+    data, the editors' group). Serial pytest-django runs such tests last; under xdist a worker may run one
+    before a test that needs those rows (the demo's Hwasong-11). reseed_after_flush, set up first and so
+    torn down last, after the flush, seeds them again."""
+    marker = item.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction")
+    if transactional or {"transactional_db", "live_server"} & set(item.fixturenames):
+        item.fixturenames.insert(0, "reseed_after_flush")
+
+
+@pytest.fixture
+def reseed_after_flush(django_db_blocker):
+    yield
+    from django.apps import apps
+
+    from cases import reference_data
+
+    reference_seed = importlib.import_module("cases.migrations.0002_reference_data")
+    with django_db_blocker.unblock():
+        reference_seed.seed(apps, None)  # written for any app registry
+        reference_data.editors_group()
 
 
 def pytest_collection_finish(session):
