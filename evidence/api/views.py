@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -550,6 +551,10 @@ def _component_table_rows(case) -> list[dict]:
     return rows
 
 
+class NoBodySerializer(drf_serializers.Serializer):
+    pass
+
+
 class CaseCustodyActions:
     """A case's dossiers (`/cases/{id}/dossiers/`) and its fixity check (`/cases/{id}/verify/`)."""
 
@@ -597,6 +602,11 @@ class CaseEvidenceViewSet(CaseCustodyActions, VisibleQuerysetMixin, viewsets.Gen
     (also as CSV) and its counts. The cases app serves the case itself."""
 
     queryset = Case.objects.all()
+
+    def get_serializer_class(self):
+        # What OPTIONS describes of a POST: a dossier's options; the fixity check takes no body.
+        return serializers.DossierOptionsSerializer if self.action == "dossiers" else NoBodySerializer
+
     filter_backends = []
     pagination_class = None
 
