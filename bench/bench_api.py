@@ -391,7 +391,7 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 def check_same_page(full_body: bytes, bare_body: bytes, rows: int) -> list[int]:
     """The API's page and the baseline's must be the same 50 incidents with the same fields."""
     full, bare = json.loads(full_body), json.loads(bare_body)
-    # Counts are exact up to API_EXACT_COUNT_LIMIT, then capped and flagged (config/api/pagination.py).
+    # Counts are exact up to API_EXACT_COUNT_LIMIT, then capped and flagged (core/api/pagination.py).
     from django.conf import settings
 
     limit = getattr(settings, "API_EXACT_COUNT_LIMIT", 10_000)
