@@ -109,7 +109,7 @@ def build_case(folder: Path, photos: int):
     """The DossierData of the generated case (deterministic: both sides build the same)."""
     import hashlib
 
-    from evidence.export.dossier import (
+    from evidence.export.pdf.data import (
         AttributionRow,
         CustodyRow,
         DossierData,

@@ -26,14 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from evidence.export.dossier import (  # noqa: E402
+from evidence.export.pdf import sidejob  # noqa: E402
+from evidence.export.pdf.data import (  # noqa: E402
     AttributionRow,
     CustodyRow,
     DossierData,
     Exhibit,
     MarkingRow,
 )
-from evidence.export.pdf import sidejob  # noqa: E402
 from evidence.export.pdf.render import render_dossier  # noqa: E402
 
 TARGET_RATIO = 5.0

@@ -26,7 +26,8 @@ from evidence import custody, filestore
 from evidence.choices import DossierLanguage, ItemKind, PhotoStatus, Stance, SubjectType
 from evidence.export import layout
 from evidence.export.disclosure import Disclosure, Party, disclose
-from evidence.export.dossier import (
+from evidence.export.layout import VERIFY_SCRIPT
+from evidence.export.pdf.data import (
     AssemblyStatement,
     AttributionRow,
     ComponentRow,
@@ -41,7 +42,6 @@ from evidence.export.dossier import (
     PhotoRow,
     SourceRow,
 )
-from evidence.export.layout import VERIFY_SCRIPT
 from evidence.export.pdf.labels import LABELS, format_date
 from evidence.export.tracefiles import trace_files
 from evidence.lib.assembly import ComponentReading, infer_earliest_assembly

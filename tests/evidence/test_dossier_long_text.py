@@ -19,9 +19,9 @@ from pypdf import PdfReader
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table
 
 from cases.models import TEXT_MAX_LENGTH
-from evidence.export.dossier import AttributionRow, CustodyRow, DossierData, Exhibit, MarkingRow
 from evidence.export.pdf import exhibits, sections, sidejob
 from evidence.export.pdf.common import Context
+from evidence.export.pdf.data import AttributionRow, CustodyRow, DossierData, Exhibit, MarkingRow
 from evidence.export.pdf.exhibits import PhotoBlock
 from evidence.export.pdf.labels import labels_for
 from evidence.export.pdf.render import render_dossier

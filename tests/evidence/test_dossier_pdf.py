@@ -22,8 +22,8 @@ from pypdf import PdfReader
 
 from evidence.export.charts import MAP_INCHES, TIMELINE_INCHES
 from evidence.export.charts import pixel_size as chart_pixels
-from evidence.export.dossier import (
-    LABELS,
+from evidence.export.pdf import sidejob
+from evidence.export.pdf.data import (
     AttributionRow,
     CustodyRow,
     DossierData,
@@ -33,11 +33,9 @@ from evidence.export.dossier import (
     MarkingRow,
     PhotoRow,
     SourceRow,
-    format_date,
 )
-from evidence.export.pdf import sidejob
 from evidence.export.pdf.images import crop_geometry
-from evidence.export.pdf.labels import SAME_IN_BOTH
+from evidence.export.pdf.labels import LABELS, SAME_IN_BOTH, format_date
 from evidence.export.pdf.render import render_dossier
 from evidence.export.pdf.text import markup, script_runs
 
@@ -450,7 +448,7 @@ def test_markup_splits_scripts_and_escapes():
 
 def test_renderer_imports_no_django():
     code = (
-        "import sys; import evidence.export.dossier, evidence.export.pdf.render, evidence.export.charts; "
+        "import sys; import evidence.export.pdf.data, evidence.export.pdf.render, evidence.export.charts; "
         "sys.exit(any(name == 'django' or name.startswith('django.') for name in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)

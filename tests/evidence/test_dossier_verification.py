@@ -25,7 +25,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from evidence import filestore, services
 from evidence.export import layout
 from evidence.export.build import build_export
-from evidence.export.dossier import (
+from evidence.export.pdf import common, sidejob
+from evidence.export.pdf.data import (
     AttributionRow,
     ComponentRow,
     CustodyRow,
@@ -38,7 +39,6 @@ from evidence.export.dossier import (
     PhotoReference,
     SourceRow,
 )
-from evidence.export.pdf import common, sidejob
 from evidence.export.pdf.labels import LABELS
 from evidence.export.pdf.render import render_dossier
 from tests import corpus

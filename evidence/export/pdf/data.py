@@ -1,7 +1,7 @@
 """The dossier's data: plain frozen dataclasses, filled by the caller, drawn by render_dossier (render.py).
 
-Defined beside the renderer so that pdf/ needs nothing above it; evidence/export/dossier.py names them
-for callers. No Django, no ReportLab here.
+Defined beside the renderer so that pdf/ needs nothing above it; collect.py fills them. No Django,
+no ReportLab here.
 """
 
 from __future__ import annotations
