@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from cases import references
 from cases.choices import ROLE_RANK, CaseStatus, Role
 from cases.models import Case, CaseMembership, Incident, reference_problem
-from core.models import ApiToken
+from core.models import ApiToken, hash_token
 
 CASE_FIELDS = {"title", "summary", "status", "opened_on", "closed_on", "lead"}
 # In the order forms show them.
@@ -239,8 +239,6 @@ def create_api_token(*, actor, name: str, expires_at=None, two_factor_verified: 
     if settings.ATTEST_REQUIRE_2FA and not two_factor_verified:
         raise PermissionDenied(_("API tokens are issued only after a two-factor sign-in."))
     import secrets
-
-    from core.models import hash_token
 
     raw = "att_" + secrets.token_urlsafe(32)
     now = timezone.now()

@@ -7,7 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.choices import IdentificationBasis
+from cases.audit import record
+from cases.choices import AccessAction, IdentificationBasis
 from cases.models import Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
 from core.api.serializers import (
     CharField,
@@ -40,9 +41,6 @@ class VisibleRelatedField(NoEmptyTextMixin, serializers.PrimaryKeyRelatedField):
             raise
 
     def _log_refusal(self, data) -> None:
-        from cases.audit import record
-        from cases.choices import AccessAction
-
         probed = self.model._base_manager.filter(pk=data).first() if str(data).isdigit() else None
         if probed is not None:
             request = self.context["request"]
