@@ -610,6 +610,16 @@ class CaseEvidenceViewSet(CaseCustodyActions, VisibleQuerysetMixin, viewsets.Gen
     filter_backends = []
     pagination_class = None
 
+    TABLE_FORMATS = ("json", "csv")
+
+    def perform_content_negotiation(self, request, force=False):
+        # A `?format=` other than these is not DRF's 404 before authentication (nor the browsable
+        # API's page): answered in JSON, the action refuses it as a 400 naming the parameter.
+        if request.query_params.get("format") not in (None, *self.TABLE_FORMATS):
+            renderer = self.get_renderers()[0]
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
+
     def finalize_response(self, request, response, *args, **kwargs):
         # An error asked for as CSV is answered in the project's JSON error format.
         if isinstance(response, Response) and isinstance(getattr(request, "accepted_renderer", None), CsvRenderer):
@@ -632,6 +642,8 @@ class CaseEvidenceViewSet(CaseCustodyActions, VisibleQuerysetMixin, viewsets.Gen
     def components(self, request, pk=None):
         """The case's components, one row each: what was read, who made it, when, who sold it."""
         case = self.get_object()
+        if request.query_params.get("format") not in (None, *self.TABLE_FORMATS):
+            raise ValidationError({"format": [gettext("Choose json or csv.")]})
         rows = _component_table_rows(case)
         if isinstance(request.accepted_renderer, CsvRenderer):
             return self._csv(case, rows)

@@ -160,6 +160,15 @@ class TestComponentTable:
             for cell in row:
                 assert not cell.startswith(("=", "+", "-", "@")), cell
 
+    @pytest.mark.parametrize("value", ["", "xml", "api", "CSV"])
+    def test_a_format_other_than_json_or_csv_is_a_400_naming_it(self, api, team, value):
+        # The schema's enum is json and csv; the fuzzer found `?format=` answered 200.
+        response = api(team.vera).get(f"/api/v1/cases/{team.case.pk}/components/", {"format": value})
+        assert response["Content-Type"].startswith("application/json")
+        assert_error(response, 400, field="format")
+        assert_error(api(team.charlie).get(f"/api/v1/cases/{team.case.pk}/components/", {"format": value}), 404)
+        assert_error(api(None).get(f"/api/v1/cases/{team.case.pk}/components/", {"format": value}), 401)
+
     def test_an_outsider_gets_a_json_404_even_asking_for_csv(self, api, team):
         response = api(team.charlie).get(f"/api/v1/cases/{team.case.pk}/components/", {"format": "csv"})
         assert response["Content-Type"].startswith("application/json")
