@@ -393,13 +393,16 @@ class SanctionsReportViewSet(VisibleQuerysetMixin, viewsets.GenericViewSet):
     )
     def retrieve(self, request, pk=None):
         case = self.get_object()
-        after = request.query_params.get("after")
+        after, export = request.query_params.get("after"), request.query_params.get("export")
         try:
-            after_date = dt.date.fromisoformat(after) if after else None
+            # Named but empty is refused too: read as "no date" it was a request the schema does not allow.
+            after_date = dt.date.fromisoformat(after) if after is not None else None
         except ValueError:
             raise ValidationError({"after": [gettext("A date, YYYY-MM-DD.")]}) from None
+        if export not in (None, "csv"):
+            raise ValidationError({"export": [gettext("Leave it out for JSON, or ask for csv.")]})
         report = selectors.sanctions_report(case, after=after_date)
-        if request.query_params.get("export") == "csv":
+        if export == "csv":
             response = HttpResponse(sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = content_disposition_header(
                 as_attachment=True, filename=f"{case.file_stem}-sanctions-report.csv"

@@ -156,6 +156,11 @@ class TestSanctionsReport:
         assert_error(client.get(url, {"after": "yesterday"}), 400, field="after")
         assert_error(api(team.charlie).get(url), 404)
 
+    @pytest.mark.parametrize(("name", "value"), [("after", ""), ("export", ""), ("export", "xlsx")])
+    def test_a_parameter_named_without_a_value_it_allows_is_a_400(self, api, team, name, value):
+        # Read as "no date" or "JSON", these were 200s to requests the schema does not allow.
+        assert_error(api(team.vera).get(f"/api/v1/sanctions-reports/{team.case.pk}/", {name: value}), 400, field=name)
+
     def test_incident_attributions_are_filterable(self, api, team):
         incident = IncidentFactory(case=team.case)
         AttributionFactory(case=team.case, subject_type="incident", subject=incident, actor=team.bob)
