@@ -105,8 +105,8 @@ def configure_environment(tmp: Path) -> str:
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(64)
     os.environ["ALLOWED_HOSTS"] = f"{LOOPBACK},localhost"
     os.environ["SECURE_SSL_REDIRECT"] = "0"
-    # Throttle counters in this run's database (a cache table), shared by the gunicorn workers as in
-    # production, not in the developer's Redis (CACHE_URL, or the broker's, which the cache follows).
+    # Nothing of the developer's: no Redis for the cache or a broker (the throttle counts in this run's
+    # database, shared by the gunicorn workers as in production).
     for name in ("CACHE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
         os.environ.pop(name, None)
     for name in ("MEDIA_ROOT", "VAR_DIR"):

@@ -34,7 +34,7 @@ def _stages():
 
     return [
         (ApiTokenAuthentication, "authenticate", "token authentication (own code)"),
-        (TokenRateThrottle, "allow_request", "throttle (cache get + set)"),
+        (TokenRateThrottle, "allow_request", "throttle (its counter's UPDATE)"),
         (DjangoFilterBackend, "filter_queryset", "django-filter (form, validation)"),
         (filters.SearchFilter, "filter_queryset", "search filter"),
         (filters.OrderingFilter, "filter_queryset", "ordering filter"),

@@ -269,12 +269,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# The API throttle's counters live in the default cache, which every server process must share, or
-# each gunicorn worker grants the whole budget again. Redis: CACHE_URL, else the broker's Redis (keys
-# under "attest:", beside Celery's). Nothing may call cache.clear() on it: that empties the whole
-# database. Without Redis, a table of the database (made by `migrate`), shared by every process and
-# server that shares the database; a file cache would be shared by one machine only, and on ext4 its
-# rename per write cost ten times a SQLite write (about 2 ms against 0.2 ms a request).
+# The default cache, shared by every server process: Redis at CACHE_URL, else the broker's Redis (keys
+# under "attest:", beside Celery's; nothing may call cache.clear() on it, which empties the whole
+# database), else a table of the database (made by `migrate`). Attest's own code caches nothing there
+# today: the API throttle counts in the database (core.api.throttling), one UPDATE a request where
+# DRF's cache-based throttle cost six statements on the database cache.
 CACHE_URL = env_str("CACHE_URL") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
 )
@@ -284,7 +283,7 @@ if CACHE_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "attest",
-            # An unreachable Redis must not hang requests: the throttle then lets them through.
+            # An unreachable Redis must not hang requests.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
@@ -293,7 +292,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "attest_cache",
-            # Past this many keys, some are dropped, live counters among them: far above the clients there are.
+            # Past this many keys, some are dropped.
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
@@ -425,6 +424,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=ATTEST_FIXITY_CHECK_HOUR, minute=15),
     },
     "expire-idempotency-records": {"task": "core.tasks.expire_idempotency_records", "schedule": timedelta(hours=1)},
+    "forget-throttle-counters": {"task": "core.tasks.forget_throttle_counters", "schedule": timedelta(hours=6)},
     "mark-overdue-trace-requests": {
         "task": "evidence.tasks.mark_overdue_trace_requests",
         "schedule": crontab(hour=ATTEST_FIXITY_CHECK_HOUR, minute=30),

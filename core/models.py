@@ -63,3 +63,23 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class ThrottleCounter(models.Model):
+    """The requests one API budget (a token, a user, an address) has spent: in its current window and the one before.
+
+    Kept in the database, which every server process shares, and changed by one UPDATE a request
+    (core.api.throttling).
+    """
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    started = models.BigIntegerField(_("window started"), help_text=_("seconds since 1970"))
+    hits = models.PositiveIntegerField(_("requests in the window"), default=0)
+    previous = models.PositiveIntegerField(_("requests in the window before"), default=0)
+
+    class Meta:
+        verbose_name = _("throttle counter")
+        verbose_name_plural = _("throttle counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

@@ -149,12 +149,11 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def fresh_cache(settings):
-    """Throttle counters live in the cache; on SQLite, row ids repeat between tests and would share them.
+    """Each test gets cache keys of its own (a new KEY_PREFIX) rather than an emptied cache.
 
-    Each test gets keys of its own (a new KEY_PREFIX) rather than an emptied cache: the cache may be
-    the broker's Redis database, shared with workers and other test sessions, which clear() would empty.
-    The database cache (no Redis) becomes local memory, so that tests that count a request's queries
-    count the app's own; tests/api/test_shared_throttle.py runs the database cache in real processes.
+    The cache may be the broker's Redis database, shared with workers and other test sessions, which
+    clear() would empty. The database cache (no Redis) becomes local memory. (The API throttle counts
+    in the database, not here: core.api.throttling.)
     """
     import uuid
 

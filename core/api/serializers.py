@@ -314,6 +314,10 @@ class ModelSerializer(serializers.ModelSerializer):
             ret[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
         return ret
 
+    def get_fields(self):
+        self.language = get_language()  # once, not once a field: it reads a context-local value
+        return super().get_fields()
+
     def build_field(self, field_name, info, model_class, nested_depth):
         """DRF's build_field(), whose result (model introspection, translated labels: most of the cost
         of making a serializer) is kept per class and language. The fields are still new each time."""
@@ -321,7 +325,7 @@ class ModelSerializer(serializers.ModelSerializer):
         if built is None:
             built = {}
             type(self).built_fields = built  # on this class only: a subclass may build otherwise
-        key = (field_name, model_class, nested_depth, get_language())
+        key = (field_name, model_class, nested_depth, getattr(self, "language", None) or get_language())
         if key not in built:
             built[key] = super().build_field(field_name, info, model_class, nested_depth)
         field_class, field_kwargs = built[key]
