@@ -422,6 +422,7 @@ def page_query_uses_index(sql: str) -> tuple[bool, str]:
 
 def measure_latency(plan: Plan, client: WsgiClient, case_id: int, raw_token: str) -> dict:
     """Median and p95 of the full stack and of the bare view, alternating, after a warm-up."""
+    from django.core.serializers.json import DjangoJSONEncoder
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -468,6 +469,30 @@ def measure_latency(plan: Plan, client: WsgiClient, case_id: int, raw_token: str
     assert statuses == {200}, f"statuses during the run: {sorted(statuses)}"
     # The last page must still be the same rows (nothing changed them in between).
     check_same_page(full()[1], bare()[1], plan.rows)
+
+    # The floor, for information: the bare view's two queries and its JSON, with no web stack at all
+    # (no WSGI, middleware or connect per request), so that the cost above it can be told apart.
+    from bench.urls import INCIDENT_FIELDS
+    from cases.models import Incident
+
+    def floor():
+        page = Incident.objects.filter(case_id=case_id).order_by("-occurred_at", "-id")
+        rows = list(page.values(*INCIDENT_FIELDS)[:PAGE_SIZE])
+        links = Incident.entities.through.objects.filter(incident_id__in=[row["id"] for row in rows])
+        entities: dict = {}
+        for incident_id, entity_id in links.values_list("incident_id", "entity_id"):
+            entities.setdefault(incident_id, []).append(entity_id)
+        for row in rows:
+            row["entities"] = entities.get(row["id"], [])
+        return json.dumps({"results": rows}, cls=DjangoJSONEncoder)
+
+    for _ in range(plan.warmup):
+        floor()
+    times["floor"] = []
+    for _ in range(plan.iterations):
+        started = time.perf_counter()
+        floor()
+        times["floor"].append((time.perf_counter() - started) * 1000)
 
     result = {
         name: {"median": statistics.median(values), "p95": percentile(sorted(values), 0.95)}
@@ -639,6 +664,12 @@ def report_latency(plan: Plan, latency: dict) -> bool:
     for name, label in (("full", "full stack"), ("bare", "bare view")):
         figures = latency[name]
         log(f"  {label:<10}  median {figures['median']:7.2f} ms   p95 {figures['p95']:7.2f} ms")
+    floor = latency["floor"]["median"]
+    log(
+        f"  floor       median {floor:7.2f} ms   the same two queries and json.dumps, no web stack (information): "
+        f"the bare view adds {latency['bare']['median'] - floor:.2f} ms, the full stack "
+        f"{latency['full']['median'] - floor:.2f} ms (--profile: where)"
+    )
     log(f"  ratio       median full / bare = {ratio:.2f}x (target <= {TARGET_RATIO:.1f}x)")
     if passed:
         log(f"  PASS: the full stack is within {TARGET_RATIO:.1f}x of the bare view")

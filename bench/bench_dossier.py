@@ -19,9 +19,10 @@ bare     a plain ReportLab SimpleDocTemplate with the same preview and thumbnail
 
 Each run is a fresh process (so that its peak memory is its own: VmHWM from /proc/self/status,
 imports included; the side job's peak is added to the dossier's); the two alternate, order
-swapped every round, and the figure is the median wall time. CPU times are printed too: the
-side job runs on the second core, so on a machine busy with other work the dossier's wall time
-grows with its total CPU time. Targets: dossier time within 1.5x of bare, and the dossier's
+swapped every round. Two figures: the median wall time, and the median CPU time (the dossier's
+own plus its side job's). The side job runs on the second core, so wall time alone flatters the
+dossier: on a machine busy with other work it grows with the total CPU time. Targets: dossier
+wall time and CPU time each within 1.5x of bare, and the dossier's
 peak RSS (with its side job) under 400 MB. A missed target prints FAIL and exits 0; an error
 exits 1. --quick (or ATTEST_BENCH_QUICK=1): 50 photos, one round; a smoke run whose ratio is
 dominated by fixed costs (fonts, matplotlib's import) and FAILs by design.
@@ -544,19 +545,22 @@ def main(argv: list[str] | None = None) -> int:
         bare_rss = max(run["rss_mb"] for run in runs["bare"])
         dossier_cpu = statistics.median(run["cpu"] for run in runs["dossier"])
         side_cpu = statistics.median(run["side_cpu"] for run in runs["dossier"])
+        total_cpu = statistics.median(run["cpu"] + run["side_cpu"] for run in runs["dossier"])
         bare_cpu = statistics.median(run["cpu"] for run in runs["bare"])
-        ratio = dossier / bare
-        time_ok, rss_ok = ratio <= TARGET_RATIO, dossier_rss <= TARGET_RSS_MB
+        ratio, cpu_ratio = dossier / bare, total_cpu / bare_cpu
+        # Both: wall time flatters the dossier while its side job has a core of its own; CPU time does not.
+        time_ok = ratio <= TARGET_RATIO and cpu_ratio <= TARGET_RATIO
+        rss_ok = dossier_rss <= TARGET_RSS_MB
         log(
-            f"time        dossier {dossier:.2f} s, bare {bare:.2f} s: {ratio:.2f}x "
-            f"(target <= {TARGET_RATIO}x)  {'PASS' if time_ok else 'FAIL'}"
+            f"wall time   dossier {dossier:.2f} s, bare {bare:.2f} s: {ratio:.2f}x "
+            f"(target <= {TARGET_RATIO}x)  {'PASS' if ratio <= TARGET_RATIO else 'FAIL'}"
+        )
+        log(
+            f"cpu time    dossier {dossier_cpu:.2f} s + side job {side_cpu:.2f} s (charts, in a child process beside "
+            f"the layout) = {total_cpu:.2f} s, bare {bare_cpu:.2f} s: {cpu_ratio:.2f}x "
+            f"(target <= {TARGET_RATIO}x)  {'PASS' if cpu_ratio <= TARGET_RATIO else 'FAIL'}"
         )
         log(f"per photo   dossier {dossier / plan.photos * 1000:.1f} ms, bare {bare / plan.photos * 1000:.1f} ms")
-        log(
-            f"cpu         dossier {dossier_cpu:.2f} s + side job {side_cpu:.2f} s (charts, in a child "
-            f"process beside the layout) = {dossier_cpu + side_cpu:.2f} s; bare {bare_cpu:.2f} s (for information: "
-            "on a busy machine the side job no longer runs for free)"
-        )
         log(
             f"peak RSS    dossier {dossier_main_rss:.0f} MB + side job {side_rss:.0f} MB = {dossier_rss:.0f} MB "
             f"(target <= {TARGET_RSS_MB} MB)  {'PASS' if rss_ok else 'FAIL'}; bare {bare_rss:.0f} MB (for information)"
@@ -564,7 +568,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"previews    embedded byte for byte in the dossier: {'yes' if unchanged else 'NO'}")
         verdict = "PASS" if time_ok and rss_ok and unchanged else "FAIL"
         log(
-            f"result      {verdict}: dossier / bare = {ratio:.2f}x (target <= {TARGET_RATIO}x), dossier peak RSS "
+            f"result      {verdict}: dossier / bare = {ratio:.2f}x by wall time, {cpu_ratio:.2f}x by CPU time "
+            f"(target <= {TARGET_RATIO}x each), dossier peak RSS "
             f"{dossier_rss:.0f} MB (target <= {TARGET_RSS_MB} MB), {plan.photos} photos, {rounds} round(s); "
             f"load average {os.getloadavg()[0]:.2f}; the bench took {time.perf_counter() - began:.0f} s"
         )

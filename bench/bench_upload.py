@@ -19,9 +19,11 @@ accepted  followed by a second JPEG stream (FF D8 FF ...), as phones append dept
 This process samples the worker's VmRSS (/proc/<pid>/status; the worker is the gunicorn master's
 child) every 50 ms while each upload runs. Before each, the worker's peak is reset (writing 5
 to /proc/<pid>/clear_refs), so VmHWM read after it is the true peak of that upload, samples or
-not. The baseline is VmRSS after a warm-up upload of an ordinary photo. Target: peak under
-150 MB (MB = 10^6 bytes here, as for throughput). Also reported: the upload rate, and whether the
-temporary upload files were removed.
+not. The baseline is the worker's VmRSS after a warm-up upload of an ordinary photo. Target: the
+peak grows less than 20 MB over that baseline (MB = 10^6 bytes here, as for throughput): the
+worker's resting memory (about 150 MB: Django, DRF, Pillow) is not the upload's, and a target on
+the absolute peak passed or failed on it. Also reported: the absolute peak, the upload rate, and
+whether the temporary upload files were removed.
 
 Needs twice the upload size plus 1 GiB free where the temporary folder lives (ATTEST_BENCH_TMPDIR,
 else the system's temp folder); otherwise prints SKIPPED. Everything is removed at the end.
@@ -51,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import photo_env
 from bench.photo_env import LOOPBACK, log
 
-TARGET_BYTES = 150_000_000
+TARGET_GROWTH_BYTES = 20_000_000  # over the warm worker's own VmRSS
 FULL_SIZE = 2_000_000_000
 QUICK_SIZE = 200_000_000
 SAMPLE_SECONDS = 0.05
@@ -259,11 +261,12 @@ def check(upload: Upload, size: int) -> str:
 def report(upload: Upload, size: int, baseline: int) -> bool:
     sending = [rss for moment, rss in upload.samples if upload.started <= moment <= upload.all_sent]
     after = [rss for moment, rss in upload.samples if moment > upload.all_sent]
-    passed = upload.peak_hwm < TARGET_BYTES
+    passed = upload.peak_hwm - baseline < TARGET_GROWTH_BYTES
     log(f"{upload.variant:<9} {check(upload, size)}")
     log(
-        f"  memory  peak {upload.peak_hwm / MB:6.1f} MB (VmHWM{PEAK_SCOPE[upload.hwm_reset]}), "
-        f"{(upload.peak_hwm - baseline) / MB:+.1f} MB over the baseline   {'PASS' if passed else 'FAIL'}"
+        f"  memory  {(upload.peak_hwm - baseline) / MB:+.1f} MB over the baseline "
+        f"(target < +{TARGET_GROWTH_BYTES / MB:.0f} MB)   {'PASS' if passed else 'FAIL'}; "
+        f"peak {upload.peak_hwm / MB:.1f} MB (VmHWM{PEAK_SCOPE[upload.hwm_reset]})"
     )
     log(
         f"          sampled every {SAMPLE_SECONDS * 1000:.0f} ms ({len(upload.samples)} samples): "
@@ -359,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         log(
             f"baseline    worker VmRSS {booted['VmRSS'] / MB:.1f} MB after start-up and a /healthz request, "
             f"{baseline['VmRSS'] / MB:.1f} MB after a warm-up upload of a 1600x1200 photo (VmHWM so far "
-            f"{baseline['VmHWM'] / MB:.1f} MB); target: peak under {TARGET_BYTES / MB:.0f} MB"
+            f"{baseline['VmHWM'] / MB:.1f} MB); target: peak less than {TARGET_GROWTH_BYTES / MB:.0f} MB over it"
         )
         uploads = []
         for variant in variants:
@@ -375,10 +378,12 @@ def main(argv: list[str] | None = None) -> int:
         if failures:
             raise RuntimeError("the uploads did not go as designed: " + "; ".join(failures))
         worst = max(uploads, key=lambda upload: upload.peak_hwm)
-        passed = worst.peak_hwm < TARGET_BYTES
+        growth = worst.peak_hwm - baseline["VmRSS"]
+        passed = growth < TARGET_GROWTH_BYTES
         log(
-            f"result      {'PASS' if passed else 'FAIL'}: peak {worst.peak_hwm / MB:.1f} MB during a {size / 1e9:g} GB "
-            f"upload ({worst.variant}), target < {TARGET_BYTES / MB:.0f} MB; "
+            f"result      {'PASS' if passed else 'FAIL'}: {growth / MB:+.1f} MB over the worker's baseline "
+            f"(peak {worst.peak_hwm / MB:.1f} MB) during a {size / 1e9:g} GB upload ({worst.variant}), "
+            f"target < +{TARGET_GROWTH_BYTES / MB:.0f} MB; "
             f"uploads {time.perf_counter() - started_at:.0f} s, "
             f"the bench took {time.perf_counter() - began:.0f} s"
         )
