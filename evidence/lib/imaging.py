@@ -106,25 +106,42 @@ def set_pillow_pixel_limit(max_pixels: int) -> None:
     Image.MAX_IMAGE_PIXELS = max_pixels
 
 
-def inspect_image(path: Path, *, max_pixels: int) -> ImageInfo:
-    """Accept or refuse a file as an evidence photo, decoding it completely.
+def inspect_image(path: Path, *, max_pixels: int, full_decode: bool = False) -> ImageInfo:
+    """Accept or refuse a file as an evidence photo, decoding all of its image data.
 
     Raises PhotoRejected with code empty, not_an_image, unsupported_format, polyglot,
     too_many_pixels, truncated or corrupt. Pillow's own Image.MAX_IMAGE_PIXELS limit
     applies as well, so the effective limit is the smaller of the two: the app sets
     Pillow's to its own limit at start (set_pillow_pixel_limit).
+
+    A JPEG is decoded at 1/8 scale: libjpeg still reads and entropy-decodes every segment
+    of the scan data (it must, to find where each block ends), so a truncated or damaged
+    file is refused as a full decode refuses it, for about a third of the cost.
+    `full_decode` decodes every pixel at full size instead (the reference the tests hold
+    the reduced decode to). Other formats are always decoded in full.
     """
-    # Uploads may be gigabytes: the checks read the file a piece at a time and Pillow
-    # decodes from the file, so memory does not grow with the file's size.
-    with path.open("rb") as fh:
-        fmt = require_supported_format(fh.read(_SNIFF_BYTES))
-        check_not_polyglot(fh, fmt)
-        if container_truncated(fh, fmt):
-            raise PhotoRejected("truncated", f"The {fmt.upper()} file is shorter than its header declares.")
-        fh.seek(0)
-        with _opened(fh, PIL_FORMATS[fmt], max_pixels) as im:
-            _decode(im)
-            return ImageInfo(format=fmt, width=im.width, height=im.height, mode=im.mode)
+    with _vetted_open(path, max_pixels) as (fmt, im):
+        info = ImageInfo(format=fmt, width=im.width, height=im.height, mode=im.mode)
+        if fmt == "jpeg" and not full_decode:
+            im.draft(None, (1, 1))  # the smallest scale libjpeg offers, 1/8
+        _decode(im)
+        return info
+
+
+def vet_and_derive(
+    path: Path, *, max_pixels: int, preview_px: int = 1600, thumb_px: int = 400
+) -> tuple[ImageInfo, Derivatives]:
+    """inspect_image and make_derivatives from one decode, for a photo processed where it is vetted.
+
+    The JPEG is decoded once, at the reduced scale make_derivatives uses (which reads all of
+    its data, as inspect_image's does), and the derivatives are made from those pixels: the
+    same refusals as inspect_image, the same derivatives as make_derivatives.
+    """
+    _check_sizes(preview_px, thumb_px)
+    with _vetted_open(path, max_pixels) as (fmt, im):
+        info = ImageInfo(format=fmt, width=im.width, height=im.height, mode=im.mode)
+        derivatives = _derive_opened(im, fmt, preview_px, thumb_px)
+    return info, derivatives
 
 
 def make_derivatives(
@@ -139,32 +156,51 @@ def make_derivatives(
     Vet the file with inspect_image first: this does not repeat the polyglot and
     container checks, only refuses what it cannot decode.
     """
-    if preview_px < 1 or thumb_px < 1:
-        raise ValueError("preview_px and thumb_px must be positive")
+    _check_sizes(preview_px, thumb_px)
     with path.open("rb") as fh:
         fmt = require_supported_format(fh.read(_SNIFF_BYTES))  # refuse GIF & co. by name, not "corrupt"
         fh.seek(0)
-        derivatives = _derive(fh, fmt, preview_px, thumb_px, max_pixels)
-    return derivatives
+        with _opened(fh, PIL_FORMATS[fmt], max_pixels) as im:
+            return _derive_opened(im, fmt, preview_px, thumb_px)
 
 
-def _derive(fh: IO[bytes], fmt: str, preview_px: int, thumb_px: int, max_pixels: int | None) -> Derivatives:
-    with _opened(fh, PIL_FORMATS[fmt], max_pixels) as im:
-        source_size = im.size
-        target = fit_within(source_size, preview_px)
-        if fmt == "jpeg":
-            # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below `target`.
-            im.draft("RGB", target)
-        _decode(im)
-        decoded_size = im.size
-        orientation = _orientation_of(im)
-        icc_profile = _rgb_icc_profile(im)
-        upright = _to_rgb(im)
-        if upright.size != target:
-            upright = upright.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
-        if orientation in _TRANSPOSE:
-            upright = upright.transpose(_TRANSPOSE[orientation])
-        preview = upright if upright is not im else im.copy()  # closing `im` drops its pixels
+def _check_sizes(preview_px: int, thumb_px: int) -> None:
+    if preview_px < 1 or thumb_px < 1:
+        raise ValueError("preview_px and thumb_px must be positive")
+
+
+@contextmanager
+def _vetted_open(path: Path, max_pixels: int) -> Iterator[tuple[str, ImageFile.ImageFile]]:
+    """The file's format and its Pillow image (header read), once the byte-level checks pass."""
+    # Uploads may be gigabytes: the checks read the file a piece at a time and Pillow
+    # decodes from the file, so memory does not grow with the file's size.
+    with path.open("rb") as fh:
+        fmt = require_supported_format(fh.read(_SNIFF_BYTES))
+        check_not_polyglot(fh, fmt)
+        if container_truncated(fh, fmt):
+            raise PhotoRejected("truncated", f"The {fmt.upper()} file is shorter than its header declares.")
+        fh.seek(0)
+        with _opened(fh, PIL_FORMATS[fmt], max_pixels) as im:
+            yield fmt, im
+
+
+def _derive_opened(im: ImageFile.ImageFile, fmt: str, preview_px: int, thumb_px: int) -> Derivatives:
+    """Derivatives of an opened, not yet decoded image; the caller closes `im`."""
+    source_size = im.size
+    target = fit_within(source_size, preview_px)
+    if fmt == "jpeg":
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below `target`.
+        im.draft("RGB", target)
+    _decode(im)
+    decoded_size = im.size
+    orientation = _orientation_of(im)
+    icc_profile = _rgb_icc_profile(im)
+    upright = _to_rgb(im)
+    if upright.size != target:
+        upright = upright.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if orientation in _TRANSPOSE:
+        upright = upright.transpose(_TRANSPOSE[orientation])
+    preview = upright if upright is not im else im.copy()  # closing `im` drops its pixels
     preview.info = {}  # Pillow's JPEG writer would copy e.g. the comment from info
     thumb = preview.resize(fit_within(preview.size, thumb_px), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return Derivatives(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import threading
 import time
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,7 +25,8 @@ from cases.services import require_role
 from evidence import custody, filestore
 from evidence.choices import CapturedAtSource, EventType, FileKind, PhotoErrorCode, PhotoStatus, SubjectType
 from evidence.lib.exif import read_metadata
-from evidence.lib.imaging import ImageInfo, inspect_image, make_derivatives
+from evidence.lib.imaging import Derivatives, ImageInfo, inspect_image, make_derivatives
+from evidence.lib.imaging import vet_and_derive as vet_and_derive_image
 from evidence.lib.sniff import PhotoRejected
 from evidence.models import EvidenceItem, Photo
 from evidence.selectors import stuck_photos
@@ -61,12 +65,30 @@ def _photo_event(photo: Photo, event_type: str, actor, occurred_at=None):
 
 def vet(path: Path) -> ImageInfo:
     """What the photo is, or a ValidationError on `file` naming why it is refused."""
-    try:
+    with _refusals_as_validation_errors():
         return inspect_image(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
+
+
+def vet_and_derive(path: Path) -> tuple[ImageInfo, Derivatives]:
+    """vet, and the photo's derivatives made from the same decode (for a photo processed in this process)."""
+    with _refusals_as_validation_errors():
+        return vet_and_derive_image(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
+
+
+@contextlib.contextmanager
+def _refusals_as_validation_errors():
+    try:
+        yield
     except PhotoRejected as rejected:
         # The message is for the uploader; what Pillow said (it names the temporary file) is for the log.
         log.warning("photo refused (%s): %s; cause: %r", rejected.code, rejected.message, rejected.__cause__)
         raise ValidationError({"file": ValidationError(rejected.message, code=rejected.code)}) from None
+
+
+def processed_in_this_process() -> bool:
+    """Whether the photo task runs here, right after the upload commits: Celery's eager mode, as the
+    embedded default (no broker) runs tasks. A real worker processes it elsewhere, later."""
+    return bool(current_app.conf.task_always_eager)
 
 
 def add_photo(
@@ -81,13 +103,19 @@ def add_photo(
 ) -> PhotoAccepted:
     """Accept a photo of an exhibit: an investigator's right.
 
-    The bytes are vetted (decoded in full) before anything is stored, so a refused file leaves
-    no row and no file. The same bytes again on the same item are reported as a duplicate.
+    The bytes are vetted (all image data decoded, JPEGs at reduced scale) before anything is
+    stored, so a refused file leaves no row and no file. Where the photo is processed in this
+    process, its derivatives are made from the vetting decode and handed to the task, which
+    then need not decode the file again. The same bytes again on the same item are reported
+    as a duplicate.
     """
     require_role(case=item.case, actor=actor, role=Role.INVESTIGATOR)
     if upload.size == 0:
         raise ValidationError({"file": ValidationError(_("The file is empty."), code="empty")})
-    info = vet(upload.path)
+    if processed_in_this_process():
+        info, derivatives = vet_and_derive(upload.path)
+    else:
+        info, derivatives = vet(upload.path), None
     # A file name is a label only, never a path.
     label = Path(original_name.replace("\\", "/")).name[:255] or "upload"
     with transaction.atomic(), filestore.files_removed_on_failure():
@@ -112,7 +140,7 @@ def add_photo(
         photo.full_clean(exclude=["original", "uploaded_by", "item"])
         photo.save()
         _photo_event(photo, EventType.PHOTO_ADDED, actor, occurred_at=captured_at)
-        transaction.on_commit(lambda: enqueue_processing(photo.pk))
+        transaction.on_commit(lambda: _enqueue_with(photo.pk, derivatives))
     return PhotoAccepted(photo, duplicate=False)
 
 
@@ -123,6 +151,29 @@ processing_wanted = Signal()
 
 def enqueue_processing(photo_id: int) -> None:
     processing_wanted.send(sender=Photo, photo_id=photo_id)
+
+
+# Derivatives made while vetting, by photo id, for the task when it runs on this thread during
+# _enqueue_with (eager mode). The task still fetches the photo by its id; it only skips the decode.
+_handed_over = threading.local()
+
+
+def _ready_derivatives() -> dict[int, Derivatives]:
+    if not hasattr(_handed_over, "by_photo"):
+        _handed_over.by_photo = {}
+    return _handed_over.by_photo
+
+
+def _enqueue_with(photo_id: int, derivatives: Derivatives | None) -> None:
+    """enqueue_processing, offering `derivatives` to the task for as long as the queueing lasts:
+    an eager task runs within it; a queued one runs elsewhere and decodes the stored original."""
+    ready = _ready_derivatives()
+    if derivatives is not None:
+        ready[photo_id] = derivatives
+    try:
+        enqueue_processing(photo_id)
+    finally:
+        ready.pop(photo_id, None)
 
 
 def _exif_capture_time(taken_at: str | None) -> dt.datetime | None:
@@ -162,9 +213,11 @@ def process_photo(*, photo_id: int) -> Photo:
         return Photo.objects.get(pk=photo_id)
     if settings.ATTEST_PHOTO_PROCESSING_DELAY:  # fault injection: lets a test kill a worker mid-task
         time.sleep(settings.ATTEST_PHOTO_PROCESSING_DELAY)
+    derivatives = _ready_derivatives().pop(photo_id, None)  # made from the upload's vetting decode
     with filestore.local_file(photo.original.path) as path:
         metadata = read_metadata(path)
-        derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
+        if derivatives is None:
+            derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
     filestore.write_derivative(photo.derivative_path("preview"), derivatives.preview_jpeg)
     filestore.write_derivative(photo.derivative_path("thumbnail"), derivatives.thumb_jpeg)
     with transaction.atomic():
