@@ -42,6 +42,12 @@ try:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 except ImportError:  # main() refuses to run: signatures are never skipped
     Ed25519PublicKey = None
+try:  # optional and faster: used only where its output is the canonical form byte for byte (_fast_line)
+    import orjson
+except ImportError:
+    orjson = None
+else:
+    ORJSON_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 try:  # only --tsa-cert needs it (section 8a): RFC 3161 is ASN.1, parsed by a maintained library
     import cryptography.x509
     from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
@@ -63,6 +69,8 @@ REFERENCE = re.compile(r"[A-Z0-9./-]+")  # a case reference's alphabet (section 
 ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
 SURROGATE = re.compile("[\ud800-\udfff]")
+ENTRY_KEYS = frozenset((*EVENT_FIELDS, "hash"))
+SUBJECT_KEYS, ACTOR_KEYS = frozenset(("type", "id", "label")), frozenset(("id", "name"))
 CHUNK = 1024 * 1024
 BROKEN, UNANCHORED, USAGE = 1, 2, 3
 UNANCHORED_HINT = "give the head (--head) and the key fingerprint (--key-fingerprint) that the dossier prints"
@@ -148,6 +156,45 @@ def parse_strict_json(data: bytes) -> Any:
     return value
 
 
+def _fast_entry(line: bytes) -> dict[str, Any] | None:
+    """With orjson: the object a ledger line holds when the line is already in canonical form, else
+    None (the exact path then decides, and says why).
+
+    orjson's compact, key-sorted encoding of dict, list, str, int (within +/-(2^53-1)), true, false and
+    null is the canonical form byte for byte (the Attest tests check it on the specification's vectors
+    and on generated data). So when what orjson parsed holds no float and re-encodes to the line, the
+    line is the canonical encoding of that value and json parses it to the same value. Spaces, other
+    escapes, duplicate keys, -0, numbers out of range: each makes the re-encoding differ."""
+    try:
+        entry = orjson.loads(line)
+        if type(entry) is not dict or orjson.dumps(entry, option=ORJSON_CANONICAL) != line:
+            return None
+    except (ValueError, TypeError):  # orjson.JSONDecodeError, orjson.JSONEncodeError
+        return None
+    return None if _holds_float(entry) else entry
+
+
+def _holds_float(value: dict[str, Any] | list[Any]) -> bool:
+    """Whether a parsed object or array holds a float anywhere."""
+    for item in value.values() if type(value) is dict else value:
+        kind = type(item)
+        if kind is float or ((kind is dict or kind is list) and _holds_float(item)):
+            return True
+    return False
+
+
+def _record_bytes(line: bytes, digest: str) -> bytes | None:
+    """canonical() of the record of a canonical line whose shape check_event verified: the line
+    without its "hash" member. Members of a canonical object are joined by commas, "hash" is not the
+    first, and its first occurrence is the top-level one: before it come only "actor" (null or id and
+    name), "case" and "corrects", and no string of canonical JSON holds `,"` (a quote in it is \\")."""
+    member = b',"hash":"' + digest.encode("ascii") + b'"'
+    start = line.find(member[:9])
+    if line[start : start + len(member)] != member:  # cannot happen for such a line: then encode it
+        return None
+    return line[:start] + line[start + len(member) :]
+
+
 def event_hash(record: dict[str, Any]) -> str:
     """SHA-256 of the event domain prefix and the canonical record without its "hash"."""
     return hashlib.sha256(EVENT_DOMAIN + canonical({name: record[name] for name in EVENT_FIELDS})).hexdigest()
@@ -165,39 +212,71 @@ def fingerprint(public_key_raw: bytes) -> str:
 # --- The ledger ------------------------------------------------------------------------------
 
 
+class ChainHashes:
+    """{seq: hash} of a verified ledger, keeping only the events asked for (checkpoints, published
+    heads) and the last one, so that memory does not grow with the ledger (keep=None keeps all)."""
+
+    def __init__(self, keep: set[int] | frozenset[int] | None = None) -> None:
+        self.keep, self.size, self.kept = keep, 0, {}
+
+    def add(self, seq: int, digest: str) -> None:
+        self.size = seq
+        self.last = digest
+        if self.keep is None or seq in self.keep:
+            self.kept[seq] = digest
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __contains__(self, seq: object) -> bool:
+        return type(seq) is int and 1 <= seq <= self.size
+
+    def __getitem__(self, seq: int) -> str:
+        if seq == self.size and seq:
+            return self.last
+        return self.kept[seq]  # a KeyError here means `keep` missed a size that is looked up
+
+
 def verify_ledger(
     path: Path,
     case: str,
     recorded: dict[str, tuple[str, int]] | None = None,
     rotations: list[tuple[int, str, str]] | None = None,
-) -> dict[int, str]:
-    """Check every line of one case's ledger in order; return {seq: hash} when all are intact.
+    keep: set[int] | frozenset[int] | None = None,
+) -> ChainHashes:
+    """Check every line of one case's ledger in order, reading it line by line; return its hashes
+    ({seq: hash} of the sizes in `keep`, and of the last event) when all are intact.
 
     `recorded`, when given, collects the SHA-256 of every file the events record (section 10), with
     the case and number of the first event that records it; `rotations` the key.rotated events as
     (seq, from fingerprint, to fingerprint)."""
-    *lines, rest = path.read_bytes().split(b"\n")
-    hashes: dict[int, str] = {}
+    hashes = ChainHashes(keep)
     prev = GENESIS
-    for number, line in enumerate(lines, start=1):
-        try:
-            entry = parse_json(line)
-            encoded = canonical(entry)
-        except (ValueError, RecursionError) as exc:
-            raise Broken(f"line {number}", f"not valid ledger JSON ({exc})") from None
-        if encoded != line:
-            raise Broken(f"line {number}", "not in canonical form")
-        prev = check_event(entry, number, prev, case)
-        hashes[number] = prev
-        if recorded is not None:
-            for sha256 in recorded_files(entry):
-                recorded.setdefault(sha256, (case, number))
-        if rotations is not None and entry["type"] == "key.rotated":
-            old, new = entry["payload"].get("from"), entry["payload"].get("to")
-            if isinstance(old, str) and isinstance(new, str) and HEX64.fullmatch(old) and HEX64.fullmatch(new):
-                rotations.append((number, old, new))
-    if rest:
-        raise Broken(f"line {len(lines) + 1}", "not terminated by a newline")
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw[-1:] != b"\n":  # only the last part of a file can lack it
+                raise Broken(f"line {number}", "not terminated by a newline")
+            line = raw[:-1]
+            entry = None if orjson is None else _fast_entry(line)
+            if entry is not None:
+                prev = check_event(entry, number, prev, case, line)
+            else:
+                try:
+                    entry = parse_json(line)
+                    encoded = canonical(entry)
+                except (ValueError, RecursionError) as exc:
+                    raise Broken(f"line {number}", f"not valid ledger JSON ({exc})") from None
+                if encoded != line:
+                    raise Broken(f"line {number}", "not in canonical form")
+                prev = check_event(entry, number, prev, case)
+            hashes.add(number, prev)
+            if recorded is not None and entry["type"] in RECORDING_TYPES:
+                for sha256 in recorded_files(entry):
+                    recorded.setdefault(sha256, (case, number))
+            if rotations is not None and entry["type"] == "key.rotated":
+                old, new = entry["payload"].get("from"), entry["payload"].get("to")
+                if isinstance(old, str) and isinstance(new, str) and HEX64.fullmatch(old) and HEX64.fullmatch(new):
+                    rotations.append((number, old, new))
     return hashes
 
 
@@ -210,6 +289,9 @@ FILE_HASH_FIELDS = {
     "trace.letter": ("letter", "sha256"),
     "trace.answered": ("response", "sha256"),
 }
+
+
+RECORDING_TYPES = frozenset((*FILE_HASH_FIELDS, "package.sealed"))
 
 
 def recorded_files(entry: dict[str, Any]) -> list[str]:
@@ -226,26 +308,26 @@ def recorded_files(entry: dict[str, Any]) -> list[str]:
     return [value] if isinstance(value, str) and HEX64.fullmatch(value) else []
 
 
-def check_event(entry: Any, expected: int, prev: str, case: str) -> str:
-    """One event against its predecessor; returns its hash."""
+def check_event(entry: Any, expected: int, prev: str, case: str, line: bytes | None = None) -> str:
+    """One event against its predecessor; returns its hash. `line`: the canonical line it was read
+    from, when _fast_entry accepted it (the record's bytes are then cut from it, not encoded again)."""
     if not isinstance(entry, dict):
         raise Broken(f"line {expected}", "not a JSON object")
     seq = entry.get("seq")
     where = f"event {seq}" if type(seq) is int else f"line {expected}"
-    missing = [name for name in (*EVENT_FIELDS, "hash") if name not in entry]
-    if missing:
-        raise Broken(where, f"missing field(s) {', '.join(missing)}")
-    unknown = sorted(set(entry) - {*EVENT_FIELDS, "hash"})
-    if unknown:
-        raise Broken(where, f"unknown field(s) {', '.join(unknown)}")
+    if entry.keys() != ENTRY_KEYS:  # the usual case costs one comparison
+        missing = [name for name in (*EVENT_FIELDS, "hash") if name not in entry]
+        if missing:
+            raise Broken(where, f"missing field(s) {', '.join(missing)}")
+        raise Broken(where, f"unknown field(s) {', '.join(sorted(set(entry) - ENTRY_KEYS))}")
     if type(entry["v"]) is not int or entry["v"] != VERSION:
         raise Broken(where, f"format version {entry['v']!r} is not {VERSION}")
     if type(seq) is not int or seq < 1:
         raise Broken(where, "seq is not an integer of at least 1")
     subject, actor = entry["subject"], entry["actor"]
-    if not isinstance(subject, dict) or set(subject) != {"type", "id", "label"}:
+    if not isinstance(subject, dict) or subject.keys() != SUBJECT_KEYS:
         raise Broken(where, "subject must hold exactly type, id and label")
-    if actor is not None and (not isinstance(actor, dict) or set(actor) != {"id", "name"}):
+    if actor is not None and (not isinstance(actor, dict) or actor.keys() != ACTOR_KEYS):
         raise Broken(where, "actor must be null or hold exactly id and name")
     if not isinstance(entry["payload"], dict):
         raise Broken(where, "payload is not an object")
@@ -261,7 +343,9 @@ def check_event(entry: Any, expected: int, prev: str, case: str) -> str:
         raise Broken(where, f"sequence number {seq} where {expected} was expected (events missing or out of order)")
     if entry["prev"] != prev:
         raise Broken(where, "its link to the previous event is broken (prev hash differs)")
-    if event_hash(entry) != entry["hash"]:
+    record = None if line is None else _record_bytes(line, entry["hash"])
+    digest = event_hash(entry) if record is None else hashlib.sha256(EVENT_DOMAIN + record).hexdigest()
+    if digest != entry["hash"]:
         raise Broken(where, "its content does not match its hash (the event was altered)")
     return entry["hash"]
 
@@ -307,17 +391,19 @@ def verify_checkpoints(
     keys: dict[str, Any],
     candidates: dict[str, Any] | None = None,
     rotations: list[tuple[int, str, str]] = (),
+    raw: bytes | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, tuple[int, Any]]]:
     """Every checkpoint: well-formed, signed by a trusted key, never shrinking, on the chain.
 
     A key of `candidates` (the package's own keys) becomes trusted when a key.rotated event that a
     trusted key's checkpoint already covers names its fingerprint (section 8, key continuity).
-    Returns the checkpoints and, for each key id that signed, the largest size it signed and the key."""
+    `raw` is the file's content when already read. Returns the checkpoints and, for each key id that
+    signed, the largest size it signed and the key."""
     name = f"data/checkpoints/{file_stem(case)}.json"
-    if not path.is_file():
+    if raw is None and not path.is_file():
         raise Broken(name, "missing (a case without checkpoints ships an empty list)")
     try:
-        checkpoints = parse_strict_json(path.read_bytes())
+        checkpoints = parse_strict_json(path.read_bytes() if raw is None else raw)
     except (ValueError, RecursionError) as exc:
         raise Broken(name, f"not valid JSON ({exc})") from None
     if not isinstance(checkpoints, list):
@@ -348,6 +434,17 @@ def verify_checkpoints(
             raise Broken(where, reason)
         signers[checkpoint["key"]] = (max(size, signers.get(checkpoint["key"], (0, None))[0]), public_key)
     return checkpoints, signers
+
+
+def checkpoint_sizes(raw: bytes | None) -> set[int]:
+    """The sizes a checkpoints file names, read leniently: verify_checkpoints judges the file."""
+    try:
+        checkpoints = parse_strict_json(raw) if raw is not None else []
+    except (ValueError, RecursionError):
+        return set()
+    if not isinstance(checkpoints, list):
+        return set()
+    return {item["size"] for item in checkpoints if isinstance(item, dict) and type(item.get("size")) is int}
 
 
 def signature_holds(checkpoint: dict[str, Any], public_key: Any) -> bool:
@@ -662,10 +759,12 @@ def verify_case(data: Path, case: str, keys: dict[str, Any], heads: list[tuple[i
     if not ledger.is_file():
         raise Broken(f"data/ledger/{ledger.name}", "missing, though the package has checkpoints for the case")
     rotations: list[tuple[int, str, str]] = []
-    hashes = verify_ledger(ledger, case, recorded, rotations)
-    checkpoints, signers = verify_checkpoints(
-        data / "checkpoints" / f"{file_stem(case)}.json", case, hashes, keys, candidates, rotations
-    )
+    checkpoints_path = data / "checkpoints" / f"{file_stem(case)}.json"
+    raw = checkpoints_path.read_bytes() if checkpoints_path.is_file() else None
+    # Only the hashes of the sizes that checkpoints and published heads name are kept.
+    keep = {size for size, _head in heads} | checkpoint_sizes(raw)
+    hashes = verify_ledger(ledger, case, recorded, rotations, keep)
+    checkpoints, signers = verify_checkpoints(checkpoints_path, case, hashes, keys, candidates, rotations, raw)
     tokens, stamps = verify_timestamps(data / "timestamps" / file_stem(case), checkpoints, tsa_certs)
     for size, head in heads:
         reason = head_problem(size, head, hashes)
