@@ -143,6 +143,11 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# What _fast_entry uses without orjson: json's C scanner and encoder, without per-object hooks.
+_PLAIN_DECODER = json.JSONDecoder(parse_float=_refuse_number, parse_constant=_refuse_number)
+_PLAIN_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def parse_json(data: bytes) -> Any:
     """Strict JSON: UTF-8, no duplicate keys, no floats, NaN or Infinity."""
     text = data.decode("utf-8")
@@ -157,28 +162,37 @@ def parse_strict_json(data: bytes) -> Any:
 
 
 def _fast_entry(line: bytes) -> dict[str, Any] | None:
-    """With orjson: the object a ledger line holds when the line is already in canonical form, else
-    None (the exact path then decides, and says why).
+    """The object a ledger line holds when the line is already in canonical form, else None (the
+    exact path, parse_json and canonical, then decides and says why).
 
-    orjson's compact, key-sorted encoding of dict, list, str, int (within +/-(2^53-1)), true, false and
-    null is the canonical form byte for byte (the Attest tests check it on the specification's vectors
-    and on generated data). So when what orjson parsed holds no float and re-encodes to the line, the
-    line is the canonical encoding of that value and json parses it to the same value. Spaces, other
-    escapes, duplicate keys, -0, numbers out of range: each makes the re-encoding differ."""
+    The line is parsed without the exact path's hooks (by orjson when installed, else by json) and
+    re-encoded: by orjson, compact and key-sorted, or by json.dumps(sort_keys=True, separators=(",",
+    ":"), ensure_ascii=False). For a value holding no float and no integer beyond +/-(2^53-1), each
+    gives the canonical form byte for byte (section 2; the Attest tests check both against canonical()
+    on the specification's vectors and on generated values). So when the re-encoding is the line,
+    the line is the canonical encoding of that value, and parse_json would read the same value from
+    it: spaces, other escapes, duplicate keys, -0, lone surrogates all make the re-encoding differ
+    or fail."""
     try:
-        entry = orjson.loads(line)
-        if type(entry) is not dict or orjson.dumps(entry, option=ORJSON_CANONICAL) != line:
-            return None
-    except (ValueError, TypeError):  # orjson.JSONDecodeError, orjson.JSONEncodeError
+        if orjson is not None:
+            entry = orjson.loads(line)
+            encoded = orjson.dumps(entry, option=ORJSON_CANONICAL) if type(entry) is dict else None
+        else:
+            entry = _PLAIN_DECODER.decode(line.decode("utf-8"))
+            encoded = _PLAIN_ENCODER.encode(entry).encode("utf-8") if type(entry) is dict else None
+    except (ValueError, TypeError, RecursionError):  # orjson's errors are ValueError and TypeError
         return None
-    return None if _holds_float(entry) else entry
+    return entry if encoded == line and not _unusual_number(entry) else None
 
 
-def _holds_float(value: dict[str, Any] | list[Any]) -> bool:
-    """Whether a parsed object or array holds a float anywhere."""
+def _unusual_number(value: dict[str, Any] | list[Any]) -> bool:
+    """Whether a parsed object or array holds a float, or an integer beyond +/-(2^53-1), anywhere."""
     for item in value.values() if type(value) is dict else value:
         kind = type(item)
-        if kind is float or ((kind is dict or kind is list) and _holds_float(item)):
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return True
+        elif kind is float or ((kind is dict or kind is list) and _unusual_number(item)):
             return True
     return False
 
@@ -257,7 +271,7 @@ def verify_ledger(
             if raw[-1:] != b"\n":  # only the last part of a file can lack it
                 raise Broken(f"line {number}", "not terminated by a newline")
             line = raw[:-1]
-            entry = None if orjson is None else _fast_entry(line)
+            entry = _fast_entry(line)
             if entry is not None:
                 prev = check_event(entry, number, prev, case, line)
             else:
