@@ -14,6 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+try:  # optional: faster parsing when verifying (evidence.lib.ledger uses it to encode)
+    import orjson
+except ImportError:
+    orjson = None
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
@@ -341,19 +345,64 @@ class CaseReport:
         }
 
 
+# What a record is rebuilt from (see CustodyEvent.record), read as tuples: no model instance per event.
+# The corrected event's sequence comes by a join, trusted only when that event is of the same case.
+ROW_FIELDS = (
+    "sequence", "event_type", "subject_type", "subject_id", "subject_label", "actor_id", "actor_name",
+    "occurred_at", "recorded_at", "corrects__sequence", "corrects__case_id", "payload", "prev_hash", "hash",
+)  # fmt: skip
+ROWS_PER_BATCH = 2000
+
+
 def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
-    """The case's events as hashed records with their hash, straight from the rows."""
-    sequences = dict(CustodyEvent.objects.filter(case=case).values_list("pk", "sequence"))
-    for event in CustodyEvent.objects.filter(case=case).order_by("sequence", "pk").iterator(chunk_size=2000):
+    """The case's events as hashed records with their hash, straight from the rows, read in batches
+    (memory does not grow with the ledger)."""
+    rows = (
+        CustodyEvent.objects.filter(case=case)
+        .order_by("sequence", "pk")
+        .values_list(*ROW_FIELDS)
+        .iterator(chunk_size=ROWS_PER_BATCH)
+    )
+    for (seq, event_type, subject_type, subject_id, label, actor_id, actor_name, occurred_at, recorded_at,
+         corrects, corrects_case, payload, prev, digest) in rows:  # fmt: skip
         try:
-            record = event.record(case.reference, sequences.get(event.corrects_id))
+            record = ledger.event_record(
+                case=case.reference,
+                seq=seq,
+                event_type=event_type,
+                subject={"type": subject_type, "id": subject_id, "label": label},
+                actor=None if actor_id is None else {"id": actor_id, "name": actor_name},
+                occurred_at=ledger.format_timestamp(occurred_at),
+                recorded_at=ledger.format_timestamp(recorded_at),
+                corrects=corrects if corrects_case == case.pk else None,
+                payload=_parse_payload(payload),
+                prev=prev,
+            )
         except (ValueError, ledger.LedgerFormatError) as exc:
-            record = {"seq": event.sequence, "unreadable": str(exc)}
-        record["hash"] = event.hash
+            record = {"seq": seq, "unreadable": str(exc)}
+        record["hash"] = digest
         # A payload column that is not canonical text was edited outside the encoder.
-        if "payload" in record and ledger.canonical_json(record["payload"]).decode() != event.payload:
-            record["payload"] = {"non_canonical_payload": event.payload}
+        if "payload" in record and not _canonical_text(record["payload"], payload):
+            record["payload"] = {"non_canonical_payload": payload}
         yield record
+
+
+def _parse_payload(text: str) -> Any:
+    """json.loads, by orjson when it can: for a canonical payload both give the same value, and one
+    that is not canonical is caught by _canonical_text either way."""
+    if orjson is not None:
+        try:
+            return orjson.loads(text)
+        except ValueError:  # orjson.JSONDecodeError; json may still read it (NaN, huge numbers)
+            pass
+    return json.loads(text)
+
+
+def _canonical_text(value: Any, text: str) -> bool:
+    try:
+        return ledger.canonical_json(value) == text.encode("utf-8", "surrogatepass")
+    except ledger.LedgerFormatError:  # a float or an integer out of range: not what the encoder wrote
+        return False
 
 
 # Reverse relations from a stored file to the rows that use it, with each one's path to the case.
@@ -384,14 +433,35 @@ def check_file(stored: StoredFile) -> ledger.Problem | None:
     return None
 
 
+class VerifiedPrefix:
+    """{seq: hash} of a verified prefix of `size` events, of which only some hashes are kept: what
+    ledger.head_problem asks of it (len, `in`, and the hashes of the kept sizes)."""
+
+    def __init__(self, size: int, kept: dict[int, str]) -> None:
+        self.size, self.kept = size, kept
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __contains__(self, seq: object) -> bool:
+        return type(seq) is int and 1 <= seq <= self.size
+
+    def __getitem__(self, seq: int) -> str:
+        return self.kept[seq]
+
+
 def verify_case(case: Case, *, published_heads: Iterable[tuple[int, str]] = (), files: bool = True) -> CaseReport:
     """Recompute the chain, check every checkpoint and published head, re-hash every file."""
     report = CaseReport(case=case.reference)
+    heads = list(published_heads)
+    checkpoints = [item.as_signed(case.reference) for item in Checkpoint.objects.filter(case=case)]
+    # Only the hashes that checkpoints and published heads name are kept, so memory stays flat.
+    wanted = {size for size, _hash in heads} | {item["size"] for item in checkpoints}
     hashes: dict[int, str] = {}
 
     def entries():
         for entry in ledger_entries(case):
-            if isinstance(entry.get("seq"), int):
+            if entry.get("seq") in wanted and isinstance(entry["seq"], int):
                 hashes.setdefault(entry["seq"], entry["hash"])
             yield entry
 
@@ -400,8 +470,7 @@ def verify_case(case: Case, *, published_heads: Iterable[tuple[int, str]] = (), 
     if chain.problem:
         report.problems.append(chain.problem)
     # Heads and checkpoints are judged against the verified prefix only.
-    intact_hashes = {seq: digest for seq, digest in hashes.items() if seq <= chain.size}
-    checkpoints = [item.as_signed(case.reference) for item in Checkpoint.objects.filter(case=case)]
+    intact_hashes = VerifiedPrefix(chain.size, {seq: digest for seq, digest in hashes.items() if seq <= chain.size})
     report.checkpoints = len(checkpoints)
     if checkpoints:
         problem = ledger.verify_checkpoints(
@@ -409,7 +478,7 @@ def verify_case(case: Case, *, published_heads: Iterable[tuple[int, str]] = (), 
         )
         if problem:
             report.problems.append(problem)
-    for size, head_hash in published_heads:
+    for size, head_hash in heads:
         reason = ledger.head_problem(size, head_hash, intact_hashes)
         if reason:
             report.problems.append(ledger.Problem(f"published head {size}:{head_hash[:12]}…", reason, size))
