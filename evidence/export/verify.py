@@ -182,7 +182,19 @@ def _fast_entry(line: bytes) -> dict[str, Any] | None:
             encoded = _PLAIN_ENCODER.encode(entry).encode("utf-8") if type(entry) is dict else None
     except (ValueError, TypeError, RecursionError):  # orjson's errors are ValueError and TypeError
         return None
-    return entry if encoded == line and not _unusual_number(entry) else None
+    if encoded != line:
+        return None
+    # orjson already refused integers beyond 53 bits (OPT_STRICT_INTEGER); json did not.
+    return None if (_holds_float(entry) if orjson is not None else _unusual_number(entry)) else entry
+
+
+def _holds_float(value: dict[str, Any] | list[Any]) -> bool:
+    """Whether a parsed object or array holds a float anywhere."""
+    for item in value.values() if type(value) is dict else value:
+        kind = type(item)
+        if kind is float or ((kind is dict or kind is list) and _holds_float(item)):
+            return True
+    return False
 
 
 def _unusual_number(value: dict[str, Any] | list[Any]) -> bool:
@@ -348,9 +360,11 @@ def check_event(entry: Any, expected: int, prev: str, case: str, line: bytes | N
     reason = field_type_problem(entry)
     if reason:
         raise Broken(where, reason)
-    for name in ("prev", "hash"):
-        if not (isinstance(entry[name], str) and HEX64.fullmatch(entry[name])):
-            raise Broken(where, f"{name} is not 64 lowercase hex digits")
+    # `prev` equal to the previous hash (or the genesis) is 64 lowercase hex digits already.
+    if entry["prev"] != prev and not (isinstance(entry["prev"], str) and HEX64.fullmatch(entry["prev"])):
+        raise Broken(where, "prev is not 64 lowercase hex digits")
+    if not (isinstance(entry["hash"], str) and HEX64.fullmatch(entry["hash"])):
+        raise Broken(where, "hash is not 64 lowercase hex digits")
     if entry["case"] != case:
         raise Broken(where, f"belongs to case {entry['case']!r}, not {case!r}")
     if seq != expected:
