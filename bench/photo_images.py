@@ -15,8 +15,10 @@ different SHA-256s, so the evidence store keeps each one as a separate original)
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +159,29 @@ def camera_jpeg(width: int, height: int, *, seed: int, orientation: int = 1, qua
         out, format="JPEG", quality=quality, exif=camera_exif(seed, orientation=orientation)
     )
     return out.getvalue()
+
+
+def with_exif(jpeg: bytes, exif: bytes) -> bytes:
+    """The JPEG with its EXIF (APP1) segment replaced by `exif` (as Image.Exif.tobytes() gives it), or
+    inserted after SOI when it has none: a new original with the same pixels, for the cost of a copy."""
+    if not jpeg.startswith(b"\xff\xd8"):
+        raise ValueError("not a JPEG")
+    segment = b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif
+    at = 2
+    while at + 4 <= len(jpeg) and jpeg[at] == 0xFF and 0xE0 <= jpeg[at + 1] <= 0xEF:  # APPn segments
+        length = int.from_bytes(jpeg[at + 2 : at + 4], "big")
+        if jpeg[at + 1] == 0xE1 and jpeg[at + 4 : at + 10] == b"Exif\x00\x00":
+            return jpeg[:at] + segment + jpeg[at + 2 + length :]
+        at += 2 + length
+    return jpeg[:2] + segment + jpeg[2:]
+
+
+def camera_jpeg_variants(size: tuple[int, int], *, seed: int, orientation: int = 1) -> Iterator[bytes]:
+    """Endless distinct camera JPEGs of `size`: the same pixels (encoded once), each with the EXIF of
+    another seed (another camera, time, place and MakerNote), so each has its own SHA-256."""
+    pixels = camera_jpeg(*size, seed=seed, orientation=orientation)
+    for n in itertools.count(1):
+        yield with_exif(pixels, camera_exif(seed + n, orientation=orientation))
 
 
 def write_camera_jpegs(folder: Path, size: tuple[int, int], count: int, *, seed: int, prefix: str) -> list[Path]:
