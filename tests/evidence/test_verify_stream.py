@@ -19,13 +19,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db.models.signals import pre_init
 
-from evidence import custody
+from evidence import custody, services
 from evidence.lib import ledger
 from evidence.models import CustodyEvent
-from tests.evidence.test_custody import as_database_attacker, ledger_of_five  # noqa: F401 (a fixture)
+from tests.evidence.test_custody import WHEN, as_database_attacker, ledger_of_five  # noqa: F401 (a fixture)
 from tests.evidence.test_custody import verify as verify_custody
 from tests.evidence.test_verify_script import CASE, build_chain, ledger_path, run, write_package
 from tests.evidence.test_verify_script import verify as script
+from tests.factories import EvidenceItemFactory
 
 SCRIPT = Path(script.__file__)
 
@@ -203,3 +204,25 @@ def test_the_database_entries_are_the_records_the_rows_hold(ledger_of_five):  # 
     rows = CustodyEvent.objects.filter(case=ledger_of_five).order_by("sequence")
     expected = [{**row.record(ledger_of_five.reference, None), "hash": row.hash} for row in rows]
     assert list(custody.ledger_entries(ledger_of_five)) == expected
+
+
+def test_a_correction_is_read_with_the_sequence_it_names_within_its_own_case(team):
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    transfer = services.transfer_custody(actor=team.ivan, item=item, to_custodian="Lab", occurred_at=WHEN)
+    fix = services.correct_event(actor=team.ivan, event=transfer, reason="typo", correction={"notes": "x"})
+    rows = CustodyEvent.objects.filter(case=team.case).order_by("sequence")
+    sequences = {row.pk: row.sequence for row in rows}
+    expected = [{**row.record(team.case.reference, sequences.get(row.corrects_id)), "hash": row.hash} for row in rows]
+    assert list(custody.ledger_entries(team.case)) == expected
+    assert expected[-1]["corrects"] == transfer.sequence
+    assert custody.verify_case(team.case, files=False).intact
+    # Pointed at the other case's event of the same number, the correction no longer names one of its own.
+    while CustodyEvent.objects.filter(case=team.other_case).count() < transfer.sequence:
+        EvidenceItemFactory(case=team.other_case, actor=team.charlie)
+    elsewhere = CustodyEvent.objects.get(case=team.other_case, sequence=transfer.sequence)
+    with as_database_attacker() as cursor:
+        cursor.execute("UPDATE evidence_custodyevent SET corrects_id = %s WHERE id = %s", [elsewhere.pk, fix.pk])
+    report = custody.verify_case(team.case, files=False)
+    assert [str(problem) for problem in report.problems] == [
+        f"event {fix.sequence}: an event.corrected must name an earlier event of the ledger in corrects"
+    ]
