@@ -38,6 +38,8 @@ _WINDOW: Final = 1 << 16
 # Markup that makes a file renderable as a document. Each alternative is long enough
 # that it turns up by chance in compressed image data about once in 10^5 large photos
 # or less; "<svg" alone is short, so it must be followed by what makes SVG active.
+# The reference: it is searched as _TAG_MARKUP and _PDF_MARKUP, which must stay in step
+# with it (tests/evidence/test_sniff_search.py compares them on generated files).
 _ACTIVE_CONTENT: Final = re.compile(
     rb"<script|<html[\s>]|<body[\s>]|<iframe|<!doctype\s+html|<\?php"
     rb"|<svg[\s/>][^\x00]{0,256}?(?:xmlns|\bon[a-z]+\s*=|<script)"
@@ -71,9 +73,9 @@ _RUN_CHAINS: Final = (
     (b"a", _NOT_LETTER, re.compile(rb"a{%d,}" % _RUN_POINTS)),
     (b" ", _NOT_SPACE, re.compile(rb" {%d,}" % _RUN_POINTS)),
 )
-# _ACTIVE_CONTENT split by first byte, each part with a literal first byte that sre finds
-# at memchr-like speed; _ACTIVE_CONTENT itself starts with either of two bytes, which sre
-# tests byte by byte, about ten times slower. At a "<" only the first part can match, at
+# _ACTIVE_CONTENT split by first byte, each part with a literal first byte that sre skips
+# to in a tight loop; _ACTIVE_CONTENT itself starts with either of two bytes, which sre
+# tests byte by byte against a charset, about ten times slower. At a "<" only the first part can match, at
 # a "%" only the second, and each keeps the order of its alternatives, so the earlier of
 # their two first matches is the match of _ACTIVE_CONTENT.
 _TAG_MARKUP: Final = re.compile(
