@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +21,7 @@ except ImportError:
     orjson = None
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -347,34 +349,81 @@ class CaseReport:
 
 # What a record is rebuilt from (see CustodyEvent.record), read as tuples: no model instance per event.
 # The corrected event's sequence comes by a join, trusted only when that event is of the same case.
+# The two times are read as the database's text (Cast), not converted to datetimes row by row.
 ROW_FIELDS = (
-    "sequence", "event_type", "subject_type", "subject_id", "subject_label", "actor_id", "actor_name",
-    "occurred_at", "recorded_at", "corrects__sequence", "corrects__case_id", "payload", "prev_hash", "hash",
+    "pk", "sequence", "event_type", "subject_type", "subject_id", "subject_label", "actor_id", "actor_name",
+    Cast("occurred_at", models.TextField()), Cast("recorded_at", models.TextField()),
+    "corrects__sequence", "corrects__case_id", "payload", "prev_hash", "hash",
 )  # fmt: skip
 ROWS_PER_BATCH = 2000
+# A time as the database gives it as text: SQLite the stored text (naive, in the database's zone, as
+# Django writes it), PostgreSQL timestamptz::text in the ISO style (the session's offset, the
+# fraction's trailing zeros dropped). Any other spelling is read through Django's conversion.
+STORED_TIME = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(\+00)?", re.ASCII)
+
+
+def _ledger_time(text: Any, offsets: tuple[str | None, ...]) -> str | None:
+    """ledger.format_timestamp of the time Django reads `text` as, when `text` is a valid time in a
+    spelling of STORED_TIME with one of the `offsets` that mean UTC (None: no offset); else None."""
+    match = STORED_TIME.fullmatch(text) if type(text) is str else None
+    if match is None or match[4] not in offsets:
+        return None
+    try:
+        dt.datetime.fromisoformat(text[:19])  # a real date and time (no 30 February, no second 60)
+    except ValueError:
+        return None
+    return f"{match[1]}T{match[2]}.{(match[3] or '').ljust(6, '0')}Z"
 
 
 def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
     """The case's events as hashed records with their hash, straight from the rows, read in batches
-    (memory does not grow with the ledger)."""
-    rows = (
-        CustodyEvent.objects.filter(case=case)
-        .order_by("sequence", "pk")
-        .values_list(*ROW_FIELDS)
-        .iterator(chunk_size=ROWS_PER_BATCH)
-    )
-    for (seq, event_type, subject_type, subject_id, label, actor_id, actor_name, occurred_at, recorded_at,
-         corrects, corrects_case, payload, prev, digest) in rows:  # fmt: skip
+    (memory does not grow with the ledger).
+
+    A row whose times have a spelling of STORED_TIME and whose payload is canonical text is rebuilt
+    directly (its payload a ledger.CanonicalObject, hashed as stored); any other row as before, its
+    times converted by Django, so its verdict and words stay the same."""
+    events = CustodyEvent.objects.filter(case=case)
+    # With USE_TZ off Django reads naive times (which the ledger refuses); with it on, naive stored
+    # times are UTC when the database has no TIME_ZONE of its own.
+    if not settings.USE_TZ:
+        offsets = ()
+    else:
+        offsets = ("+00", None) if settings.DATABASES[events.db].get("TIME_ZONE") is None else ("+00",)
+    rows = events.order_by("sequence", "pk").values_list(*ROW_FIELDS).iterator(chunk_size=ROWS_PER_BATCH)
+    reference, case_pk, version = case.reference, case.pk, ledger.FORMAT_VERSION
+    for (pk, seq, event_type, subject_type, subject_id, label, actor_id, actor_name, occurred_text,
+         recorded_text, corrects, corrects_case, payload, prev, digest) in rows:  # fmt: skip
+        occurred_at = _ledger_time(occurred_text, offsets)
+        recorded_at = _ledger_time(recorded_text, offsets)
+        body = ledger.canonical_object(payload) if type(payload) is str else None
+        if occurred_at is not None and recorded_at is not None and body is not None:
+            yield {
+                "v": version,
+                "case": reference,
+                "seq": seq,
+                "type": event_type,
+                "subject": {"type": subject_type, "id": subject_id, "label": label},
+                "actor": None if actor_id is None else {"id": actor_id, "name": actor_name},
+                "occurred_at": occurred_at,
+                "recorded_at": recorded_at,
+                "corrects": corrects if corrects_case == case_pk else None,
+                "payload": body,
+                "prev": prev,
+                "hash": digest,
+            }
+            continue
+        # Rare (a row written outside Django, or tampered with): the row's times as Django reads them.
+        occurred, recorded = CustodyEvent.objects.filter(pk=pk).values_list("occurred_at", "recorded_at").get()
         try:
             record = ledger.event_record(
-                case=case.reference,
+                case=reference,
                 seq=seq,
                 event_type=event_type,
                 subject={"type": subject_type, "id": subject_id, "label": label},
                 actor=None if actor_id is None else {"id": actor_id, "name": actor_name},
-                occurred_at=ledger.format_timestamp(occurred_at),
-                recorded_at=ledger.format_timestamp(recorded_at),
-                corrects=corrects if corrects_case == case.pk else None,
+                occurred_at=ledger.format_timestamp(occurred),
+                recorded_at=ledger.format_timestamp(recorded),
+                corrects=corrects if corrects_case == case_pk else None,
                 payload=_parse_payload(payload),
                 prev=prev,
             )

@@ -46,6 +46,12 @@ ACTOR_FIELDS = ("id", "name")
 CHECKPOINT_FIELDS = ("v", "case", "size", "head", "signed_at", "key")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
 KEY_ID = re.compile(r"[0-9a-f]{16}")
+HASH_HEX = re.compile(r"[0-9a-f]{64}")
+_ENTRY_NAMES = frozenset((*EVENT_FIELDS, "hash"))
+_SUBJECT_NAMES, _ACTOR_NAMES = frozenset(SUBJECT_FIELDS), frozenset(ACTOR_FIELDS)
+# dict first: a dict is told apart much faster than by the check against the Mapping ABC.
+_OBJECT = (dict, Mapping)
+_BESIDE_PAYLOAD = tuple(name for name in EVENT_FIELDS if name != "payload")
 
 
 class LedgerFormatError(ValueError):
@@ -100,12 +106,14 @@ def canonical_json(value: Any) -> bytes:
 # would encode where json refuses (UUID, enums, dates), never reach it: _plain() sends them to json.
 ORJSON_CANONICAL = 0 if orjson is None else orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 _PLAIN_SCALARS = frozenset((str, int, bool, type(None)))
+_FRAGMENT = getattr(orjson, "Fragment", None)  # orjson 3.9.15 and later: text put into the output as is
 
 
 def _plain(value: Any) -> bool:
-    """Whether a value is made only of dict, list, str, int, bool and None (exact types)."""
+    """Whether a value is made only of dict, list, str, int, bool and None (exact types; a
+    CanonicalObject counts as a dict: orjson encodes dict subclasses as dicts)."""
     kind = type(value)
-    if kind is dict:
+    if kind is dict or kind is CanonicalObject:
         items = value.values()
     elif kind is list:
         items = value
@@ -113,9 +121,58 @@ def _plain(value: Any) -> bool:
         return kind in _PLAIN_SCALARS
     for item in items:
         kind = type(item)
-        if kind not in _PLAIN_SCALARS and not ((kind is dict or kind is list) and _plain(item)):
+        if kind not in _PLAIN_SCALARS and not (
+            (kind is dict or kind is list or kind is CanonicalObject) and _plain(item)
+        ):
             return False
     return True
+
+
+class CanonicalObject(dict):
+    """A JSON object read from text that is its canonical encoding, with that text (UTF-8) in
+    `text`: a record holding it as its payload is hashed without encoding the payload again.
+    Made only by canonical_object(); equal to the plain dict of the same members."""
+
+    __slots__ = ("text",)
+
+
+def canonical_object(text: str) -> CanonicalObject | None:
+    """The object `text` encodes when `text` is exactly its canonical encoding, else None.
+
+    Parsed by orjson when installed, else json: for text that is the canonical encoding of a value
+    both read that value, and canonical_json must give the text back byte for byte. orjson reads
+    only dict, list, str, int, bool, None and float, so for a value without floats canonical_json is
+    orjson.dumps(value, option=ORJSON_CANONICAL), which refuses what canonical_json refuses among
+    them (integers beyond 53 bits). Anything else (not JSON, not an object, not canonical) is None."""
+    try:
+        value = orjson.loads(text) if orjson is not None else json.loads(text)
+    except (ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
+        return None
+    if type(value) is not dict:
+        return None
+    try:
+        if orjson is None:
+            encoded = canonical_json(value)
+        elif _holds_float(value):
+            return None
+        else:
+            encoded = orjson.dumps(value, option=ORJSON_CANONICAL)
+    except (LedgerFormatError, TypeError):  # TypeError: orjson.JSONEncodeError
+        return None
+    if encoded != text.encode("utf-8", "surrogatepass"):
+        return None
+    found = CanonicalObject(value)
+    found.text = encoded
+    return found
+
+
+def _holds_float(value: dict[str, Any] | list[Any]) -> bool:
+    """Whether a parsed object or array holds a float anywhere."""
+    for item in value.values() if type(value) is dict else value:
+        kind = type(item)
+        if kind is float or ((kind is dict or kind is list) and _holds_float(item)):
+            return True
+    return False
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -263,27 +320,28 @@ class ChainReport:
 
 
 def _shape_problem(entry: Mapping[str, Any]) -> str | None:
-    missing = [name for name in (*EVENT_FIELDS, "hash") if name not in entry]
-    if missing:
-        return f"missing field(s) {', '.join(missing)}"
-    extra = sorted(set(entry) - {*EVENT_FIELDS, "hash"})
-    if extra:
-        return f"unknown field(s) {', '.join(extra)}"
-    if type(entry["v"]) is not int or entry["v"] != FORMAT_VERSION:  # true == 1 in Python, not in JSON
-        return f"format version {entry['v']!r} is not {FORMAT_VERSION}"
-    if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool):
+    if entry.keys() != _ENTRY_NAMES:
+        missing = [name for name in (*EVENT_FIELDS, "hash") if name not in entry]
+        if missing:
+            return f"missing field(s) {', '.join(missing)}"
+        return f"unknown field(s) {', '.join(sorted(set(entry) - _ENTRY_NAMES))}"
+    version, seq = entry["v"], entry["seq"]
+    if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in Python, not in JSON
+        return f"format version {version!r} is not {FORMAT_VERSION}"
+    if type(seq) is not int and (not isinstance(seq, int) or isinstance(seq, bool)):
         return "seq is not an integer"
     subject = entry["subject"]
-    if not isinstance(subject, Mapping) or set(subject) != set(SUBJECT_FIELDS):
+    if not isinstance(subject, _OBJECT) or subject.keys() != _SUBJECT_NAMES:
         return "subject must hold exactly type, id and label"
     actor = entry["actor"]
-    if actor is not None and (not isinstance(actor, Mapping) or set(actor) != set(ACTOR_FIELDS)):
+    if actor is not None and (not isinstance(actor, _OBJECT) or actor.keys() != _ACTOR_NAMES):
         return "actor must be null or hold exactly id and name"
-    if not isinstance(entry["payload"], Mapping):
+    payload = entry["payload"]
+    if not isinstance(payload, _OBJECT):
         return "payload is not an object"
     for name in ("prev", "hash"):
         value = entry[name]
-        if not (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
+        if not (isinstance(value, str) and HASH_HEX.fullmatch(value)):
             return f"{name} is not 64 lowercase hex digits"
     return _field_type_problem(entry)
 
@@ -318,37 +376,63 @@ def verify_chain(entries: Iterable[Mapping[str, Any]], *, case: str) -> ChainRep
     """
     expected_seq, prev = 1, GENESIS_HASH
     for index, entry in enumerate(entries):
-        seq = entry.get("seq") if isinstance(entry, Mapping) else None
-        where = f"event {seq}" if isinstance(seq, int) else f"entry #{index + 1}"
-        shape = _shape_problem(entry) if isinstance(entry, Mapping) else "not an object"
+        if isinstance(entry, _OBJECT):
+            seq, shape = entry.get("seq"), _shape_problem(entry)
+        else:
+            seq, shape = None, "not an object"
         if shape:
-            return ChainReport(case, expected_seq - 1, prev, Problem(where, shape, expected_seq))
+            return ChainReport(case, expected_seq - 1, prev, Problem(_where(seq, index), shape, expected_seq))
         if entry["case"] != case:
-            return ChainReport(case, expected_seq - 1, prev, Problem(where, "belongs to another case", seq))
+            return ChainReport(
+                case, expected_seq - 1, prev, Problem(_where(seq, index), "belongs to another case", seq)
+            )
         if seq != expected_seq:
             reason = f"sequence number {seq} where {expected_seq} was expected (events missing or out of order)"
-            return ChainReport(case, expected_seq - 1, prev, Problem(where, reason, expected_seq))
+            return ChainReport(case, expected_seq - 1, prev, Problem(_where(seq, index), reason, expected_seq))
         if entry["prev"] != prev:
             return ChainReport(
                 case,
                 expected_seq - 1,
                 prev,
-                Problem(where, "its link to the previous event is broken (prev hash differs)", seq),
+                Problem(_where(seq, index), "its link to the previous event is broken (prev hash differs)", seq),
             )
-        record = {name: entry[name] for name in EVENT_FIELDS}
         try:
-            recomputed = event_hash(record)
+            recomputed = _entry_hash(entry)
         except LedgerFormatError as exc:
-            return ChainReport(case, expected_seq - 1, prev, Problem(where, f"not encodable: {exc}", seq))
+            return ChainReport(case, expected_seq - 1, prev, Problem(_where(seq, index), f"not encodable: {exc}", seq))
         if recomputed != entry["hash"]:
             return ChainReport(
                 case,
                 expected_seq - 1,
                 prev,
-                Problem(where, "its content does not match its hash (the event was altered)", seq),
+                Problem(_where(seq, index), "its content does not match its hash (the event was altered)", seq),
             )
         expected_seq, prev = seq + 1, entry["hash"]
     return ChainReport(case, expected_seq - 1, prev, None)
+
+
+def _where(seq: Any, index: int) -> str:
+    return f"event {seq}" if isinstance(seq, int) else f"entry #{index + 1}"
+
+
+def _entry_hash(entry: Mapping[str, Any]) -> str:
+    """event_hash of the entry's record. A CanonicalObject payload is not encoded again: orjson puts
+    its text (a Fragment) where its encoding goes, once the other members are known to be plain."""
+    payload = entry["payload"]
+    if type(payload) is CanonicalObject and _FRAGMENT is not None:
+        if type(entry) is dict:  # its keys are the record's and "hash" (_shape_problem)
+            record = entry.copy()
+            del record["hash"]
+        else:
+            record = {name: entry[name] for name in _BESIDE_PAYLOAD}
+        record["payload"] = None  # checked apart from the others: canonical_object() checked it
+        if _plain(record):
+            record["payload"] = _FRAGMENT(payload.text)
+            try:
+                return hashlib.sha256(EVENT_DOMAIN + orjson.dumps(record, option=ORJSON_CANONICAL)).hexdigest()
+            except TypeError:  # orjson.JSONEncodeError: the reference below words the refusal
+                pass
+    return event_hash({name: entry[name] for name in EVENT_FIELDS})
 
 
 def verify_checkpoints(

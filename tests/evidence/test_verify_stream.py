@@ -12,7 +12,9 @@ import hashlib
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -226,3 +228,22 @@ def test_a_correction_is_read_with_the_sequence_it_names_within_its_own_case(tea
     assert [str(problem) for problem in report.problems] == [
         f"event {fix.sequence}: an event.corrected must name an earlier event of the ledger in corrects"
     ]
+
+
+def test_a_time_spelled_otherwise_in_its_column_is_read_as_django_reads_it(ledger_of_five):  # noqa: F811
+    """The database verifier reads the two times as the database's text; a spelling it does not know
+    (here written outside Django, in another zone) is read through Django's conversion instead, so the
+    same instant still verifies and another one is still caught."""
+    event = CustodyEvent.objects.get(case=ledger_of_five, sequence=3)
+    kyiv = event.occurred_at.astimezone(ZoneInfo("Europe/Kyiv"))
+    with as_database_attacker() as cursor:
+        cursor.execute("UPDATE evidence_custodyevent SET occurred_at = %s WHERE id = %s", [kyiv.isoformat(), event.pk])
+    rows = CustodyEvent.objects.filter(case=ledger_of_five).order_by("sequence")
+    expected = [{**row.record(ledger_of_five.reference, None), "hash": row.hash} for row in rows]
+    assert list(custody.ledger_entries(ledger_of_five)) == expected
+    assert custody.verify_case(ledger_of_five, files=False).intact
+    later = (kyiv + timedelta(microseconds=1)).isoformat()
+    with as_database_attacker() as cursor:
+        cursor.execute("UPDATE evidence_custodyevent SET occurred_at = %s WHERE id = %s", [later, event.pk])
+    report = custody.verify_case(ledger_of_five, files=False)
+    assert str(report.problems[0]) == "event 3: its content does not match its hash (the event was altered)"
