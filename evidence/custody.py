@@ -20,7 +20,7 @@ try:  # optional: faster parsing when verifying (evidence.lib.ledger uses it to 
 except ImportError:
     orjson = None
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -385,10 +385,8 @@ def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
     events = CustodyEvent.objects.filter(case=case)
     # With USE_TZ off Django reads naive times (which the ledger refuses); with it on, naive stored
     # times are UTC when the database has no TIME_ZONE of its own.
-    if not settings.USE_TZ:
-        offsets = ()
-    else:
-        offsets = ("+00", None) if settings.DATABASES[events.db].get("TIME_ZONE") is None else ("+00",)
+    own_zone = settings.DATABASES[router.db_for_read(CustodyEvent)].get("TIME_ZONE")
+    offsets = () if not settings.USE_TZ else ("+00",) if own_zone is not None else ("+00", None)
     rows = events.order_by("sequence", "pk").values_list(*ROW_FIELDS).iterator(chunk_size=ROWS_PER_BATCH)
     reference, case_pk, version = case.reference, case.pk, ledger.FORMAT_VERSION
     for (pk, seq, event_type, subject_type, subject_id, label, actor_id, actor_name, occurred_text,
