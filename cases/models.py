@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
@@ -98,6 +101,9 @@ def _member_case_ids(user):
     read_with_token = getattr(user, MEMBER_CASE_IDS_ATTRIBUTE, None)
     if read_with_token is not None and len(read_with_token) <= MEMBER_CASE_IDS_INLINE_LIMIT:
         return read_with_token
+    roles = _roles_read_once(user)
+    if roles is not None:
+        return sorted(roles)
     members = CaseMembership.objects.filter(user=user).values_list("case_id", flat=True)
     ids = list(members.order_by("case_id")[: MEMBER_CASE_IDS_INLINE_LIMIT + 1])
     return ids if len(ids) <= MEMBER_CASE_IDS_INLINE_LIMIT else members.order_by()
@@ -107,6 +113,37 @@ def _member_case_ids(user):
 # leaves them on the user object of that request, which _member_case_ids() then uses. Nothing in a
 # GET changes memberships, so they cannot go stale; other requests never have them.
 MEMBER_CASE_IDS_ATTRIBUTE = "_member_case_ids_of_request"
+
+# A write request that asks about the user's memberships twice (the photo upload: which items the form
+# may name, then whether the role may add a photo) reads them once within memberships_read_once().
+# The memo lives on that request's user object until the block ends, never into another request.
+MEMBERSHIPS_ATTRIBUTE = "_memberships_of_request"
+_NOT_READ_YET = object()
+
+
+@contextmanager
+def memberships_read_once(user) -> Iterator[None]:
+    """Within the block, _member_case_ids() and Case.role_of() answer for `user` from one query,
+    read at first use. Wrap only work that changes no membership."""
+    if not getattr(user, "is_authenticated", False) or hasattr(user, MEMBERSHIPS_ATTRIBUTE):
+        yield  # anonymous, or an enclosing block owns the memo
+        return
+    setattr(user, MEMBERSHIPS_ATTRIBUTE, _NOT_READ_YET)
+    try:
+        yield
+    finally:
+        delattr(user, MEMBERSHIPS_ATTRIBUTE)
+
+
+def _roles_read_once(user) -> dict[int, str] | None:
+    """The user's role by case id within memberships_read_once(); None outside it, or for very many cases."""
+    memo = getattr(user, MEMBERSHIPS_ATTRIBUTE, None)
+    if memo is _NOT_READ_YET:
+        rows = CaseMembership.objects.filter(user=user).order_by("case_id").values_list("case_id", "role")
+        read = list(rows[: MEMBER_CASE_IDS_INLINE_LIMIT + 1])
+        memo = dict(read) if len(read) <= MEMBER_CASE_IDS_INLINE_LIMIT else False  # False: ask case by case
+        setattr(user, MEMBERSHIPS_ATTRIBUTE, memo)
+    return memo if isinstance(memo, dict) else None
 
 
 class JoinedIds(models.Aggregate):
@@ -335,6 +372,9 @@ class Case(TimestampedModel):
             return None
         if user.is_superuser:
             return Role.LEAD
+        roles = _roles_read_once(user)
+        if roles is not None:
+            return roles.get(self.pk)
         membership = self.memberships.filter(user=user).only("role").first()
         return membership.role if membership else None
 

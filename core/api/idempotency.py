@@ -12,11 +12,15 @@ from django.core.files.uploadedfile import UploadedFile
 
 def _canonical(value: Any) -> Any:
     if isinstance(value, UploadedFile):
-        digest = hashlib.sha256()
-        for chunk in value.chunks():
-            digest.update(chunk)
-        value.seek(0)
-        return {"file": value.name, "size": value.size, "sha256": digest.hexdigest()}
+        # evidence.filestore.HashingUploadHandler hashed the bytes as they arrived: no second read.
+        sha256 = getattr(value, "sha256", None)
+        if sha256 is None:
+            digest = hashlib.sha256()
+            for chunk in value.chunks():
+                digest.update(chunk)
+            value.seek(0)
+            sha256 = digest.hexdigest()
+        return {"file": value.name, "size": value.size, "sha256": sha256}
     if hasattr(value, "getlist"):  # QueryDict: keep every value of repeated keys
         return {key: [_canonical(item) for item in value.getlist(key)] for key in sorted(value.keys())}
     if isinstance(value, Mapping):

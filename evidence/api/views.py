@@ -19,7 +19,7 @@ from cases import audit
 from cases.api.views import ReferenceDataViewSet
 from cases.api.viewsets import AttestModelViewSet, VisibleQuerysetMixin
 from cases.choices import AccessAction, Role
-from cases.models import AccessLog, Case
+from cases.models import AccessLog, Case, memberships_read_once
 from cases.services import require_role
 from core.api.negotiation import FormatIsAFilter
 from core.api.pagination import LedgerCursorPagination
@@ -133,8 +133,10 @@ class CustodyEventViewSet(
 
 class PhotoCreateMixin:
     def create(self, request, *args, **kwargs):
-        accepted = self.perform_upload(request)
-        photo = self.get_queryset().get(pk=accepted.photo.pk)
+        # The item field's visibility and add_photo's role check ask about the same memberships.
+        with memberships_read_once(request.user):
+            accepted = self.perform_upload(request)
+            photo = accepted.photo if accepted.current else self.get_queryset().get(pk=accepted.photo.pk)
         body = self.get_serializer(photo).data
         if accepted.duplicate:
             return Response(body, status=status.HTTP_200_OK, headers={"Duplicate-Of": str(photo.pk)})

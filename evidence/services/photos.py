@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 class PhotoAccepted:
     photo: Photo
     duplicate: bool  # the same bytes were already a photo of this item: nothing new was stored
+    # `photo` is the row as it now stands, with its item, case and original: no need to read it again.
+    # False for a duplicate, and where the processing ran here and failed (it marked the row).
+    current: bool = False
 
 
 def photo_state(photo: Photo) -> dict:
@@ -140,8 +143,15 @@ def add_photo(
         photo.full_clean(exclude=["original", "uploaded_by", "item"])
         photo.save()
         _photo_event(photo, EventType.PHOTO_ADDED, actor, occurred_at=captured_at)
-        transaction.on_commit(lambda: _enqueue_with(photo.pk, derivatives))
-    return PhotoAccepted(photo, duplicate=False)
+        queued: dict[str, Photo | None] = {}
+        transaction.on_commit(lambda: queued.update(processed=_enqueue_with(photo.pk, derivatives)))
+    processed = queued.get("processed")
+    if processed is not None:
+        return PhotoAccepted(processed, duplicate=False, current=True)
+    # Not queued yet (an enclosing transaction commits later), or queued for a worker elsewhere: the
+    # row is as saved here. A task that ran here and did not hand its photo back failed.
+    ran_here = "processed" in queued and derivatives is not None
+    return PhotoAccepted(photo, duplicate=False, current=not ran_here)
 
 
 # Sent after commit for each photo the pipeline must (again) process. evidence.tasks receives it and queues
@@ -164,16 +174,25 @@ def _ready_derivatives() -> dict[int, Derivatives]:
     return _handed_over.by_photo
 
 
-def _enqueue_with(photo_id: int, derivatives: Derivatives | None) -> None:
+def _processed_here() -> dict[int, Photo | None]:
+    if not hasattr(_handed_over, "processed"):
+        _handed_over.processed = {}
+    return _handed_over.processed
+
+
+def _enqueue_with(photo_id: int, derivatives: Derivatives | None) -> Photo | None:
     """enqueue_processing, offering `derivatives` to the task for as long as the queueing lasts:
-    an eager task runs within it; a queued one runs elsewhere and decodes the stored original."""
-    ready = _ready_derivatives()
+    an eager task runs within it; a queued one runs elsewhere and decodes the stored original.
+    Returns the photo as an eager task finished it (so the upload's answer need not read it again)."""
+    ready, processed = _ready_derivatives(), _processed_here()
     if derivatives is not None:
         ready[photo_id] = derivatives
+        processed[photo_id] = None
     try:
         enqueue_processing(photo_id)
     finally:
         ready.pop(photo_id, None)
+    return processed.pop(photo_id, None)
 
 
 def _exif_capture_time(taken_at: str | None) -> dt.datetime | None:
@@ -196,7 +215,8 @@ def _decimal(value: float | None, places: int) -> Decimal | None:
 def claim_for_processing(photo_id: int) -> Photo | None:
     """Mark the photo as being processed; None when it is done already (a redelivered task)."""
     with transaction.atomic():
-        photo = Photo.objects.select_for_update().get(pk=photo_id)
+        # The original with it, for the path the task reads next; the lock stays on the photo's row only.
+        photo = Photo.objects.select_for_update(of=("self",)).select_related("original").get(pk=photo_id)
         if photo.status == PhotoStatus.DONE:
             return None
         photo.status = PhotoStatus.PROCESSING
@@ -242,6 +262,8 @@ def process_photo(*, photo_id: int) -> Photo:
         photo.processed_at = photo.status_changed_at = timezone.now()
         photo.save()
         _photo_event(photo, EventType.PHOTO_PROCESSED, actor=None)
+    if photo_id in _processed_here():  # the upload that queued it waits in this thread (eager mode)
+        _processed_here()[photo_id] = photo
     return photo
 
 
