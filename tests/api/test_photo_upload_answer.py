@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +15,7 @@ from cases.choices import Role
 from cases.models import CaseMembership
 from core.api.idempotency import fingerprint_json, request_fingerprint
 from core.models import IdempotencyRecord
+from evidence.api.serializers import PhotoUploadSerializer
 from evidence.models import Photo
 from tests import corpus
 from tests.api.test_endpoints import assert_error
@@ -148,3 +150,12 @@ def test_a_hash_handed_over_by_the_upload_handler_is_used_without_reading_the_fi
     handed.sha256 = hashlib.sha256(data).hexdigest()
     read = SimpleUploadedFile("a.jpg", data, content_type="image/jpeg")
     assert fingerprint_json({"file": handed}) == fingerprint_json({"file": read})
+
+
+@pytest.mark.django_db
+def test_the_item_field_reads_the_case_with_the_item(team, django_assert_num_queries):
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    upload_form = PhotoUploadSerializer(context={"request": SimpleNamespace(user=team.ivan)})
+    chosen = upload_form.fields["item"].to_internal_value(item.pk)
+    with django_assert_num_queries(0):
+        assert chosen.case.reference == team.case.reference  # add_photo's role check needs the case
