@@ -136,15 +136,8 @@ class CaseMembershipSerializer(FixedAfterCreateMixin, ModelSerializer):
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string", "enum": IdentificationBasis.values}})
-class IdentificationBasisChoice(serializers.ChoiceField):
-    def __init__(self, **kwargs):
-        # Choices given here, not as an argument: every serializer deep-copies its fields'
-        # arguments, and copying the translated labels cost a tenth of an incident list page.
-        super().__init__(choices=IdentificationBasis.choices, **kwargs)
-
-
 class IdentificationBasisField(serializers.ListField):
-    child = IdentificationBasisChoice()
+    child = serializers.ChoiceField(choices=IdentificationBasis.choices)
 
 
 class IncidentSerializer(FixedAfterCreateMixin, ModelSerializer):
