@@ -377,12 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         try:
-            if "django.db" in sys.modules:
-                from django.db import connections
-
-                connections.close_all()
-            if database_url:
-                photo_env.drop_postgres_database(server_url, database_url)
+            photo_env.close_and_drop(server_url, database_url)
             if keys is not None:
                 keys.clean()
         finally:

@@ -96,6 +96,16 @@ def drop_postgres_database(server_url: str, database_url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def close_and_drop(server_url: str | None, database_url: str | None) -> None:
+    """A bench's end: close Django's connections (if it was set up), then drop its PostgreSQL database."""
+    if "django.db" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
+    if database_url:
+        drop_postgres_database(server_url, database_url)
+
+
 def migrate() -> None:
     from django.core.management import call_command
 
