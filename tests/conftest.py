@@ -167,6 +167,19 @@ def fresh_cache(settings):
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, the test database is a file of the session's own, as the embedded default's is a file.
+
+    Django's default, an in-memory database, makes the live server hand one connection to every request
+    thread: two requests at once then share a transaction (one's on_commit work ran with, or was lost
+    with, the other's), which the browser tests met as photos and dossiers never processed.
+    """
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3") and not db.get("TEST", {}).get("NAME"):
+        db.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def log_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("logs")
 
