@@ -63,8 +63,9 @@ def record(request, action: str, *, obj=None, case=None, case_id=None, status=No
                 label = str(obj)
         case = case or case_of(obj)
     try:
-        # bulk_create: an INSERT without save()'s steps and signals; a row is written on most requests.
-        row = AccessLog(
+        # save() of a new row with no parent table is one INSERT in autocommit; bulk_create() wrapped
+        # it in BEGIN and COMMIT, two more statements on most requests.
+        AccessLog(
             user=user,
             username=username or (user.get_username() if user else ""),
             action=action,
@@ -77,8 +78,7 @@ def record(request, action: str, *, obj=None, case=None, case_id=None, status=No
             status_code=status,
             ip=client_ip(request) if request is not None else None,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else "",
-        )
-        AccessLog.objects.bulk_create([row])
+        ).save()
     except DatabaseError:
         # Never turn a read into an error page; but say loudly that the log missed one.
         log.exception("could not write the access log for %s %s", action, object_id)
