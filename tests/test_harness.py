@@ -37,3 +37,16 @@ def test_a_run_that_requires_integration_fails_when_they_are_skipped():
     result = run_inner_pytest(ATTEST_REQUIRE_INTEGRATION="1")
     assert result.returncode == 1, result.stdout
     assert "integration test skipped in a run that requires them" in result.stdout
+
+
+def test_the_live_server_does_not_share_the_tests_sqlite_connection(live_server):
+    """On SQLite the test database is a file (tests/conftest.py), so the live server's request threads
+    open connections of their own, as the embedded default's do. An in-memory one would be handed to
+    every thread as one connection, and two requests at once would share a transaction."""
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite's in-memory test database is shared with the live server")
+    assert not connection.is_in_memory_db()
+    assert live_server.thread.connections_override == {}
