@@ -19,6 +19,8 @@ TIMEOUT = int(os.environ.get("ATTEST_BENCH_TIMEOUT", "900"))  # seconds per benc
 
 
 def main() -> int:
+    # A SIGTERM to this runner (a CI time limit) stops the running benchmark as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     benchmarks = sorted(BENCH_DIR.glob("bench_*.py"))
     if not benchmarks:
         print("No benchmark exists yet: later work adds bench/bench_*.py files.")
@@ -32,6 +34,11 @@ def main() -> int:
         process = subprocess.Popen([sys.executable, str(path), *sys.argv[1:]], cwd=ROOT, start_new_session=True)
         try:
             code = process.wait(timeout=TIMEOUT)
+        except KeyboardInterrupt:
+            # Ctrl-C reaches only the terminal's process group, not the benchmark's own: pass it on.
+            print(f"== {path.stem}: interrupted, stopping it", flush=True)
+            stop_what_is_left(process.pid)
+            return 130
         except subprocess.TimeoutExpired:
             code = "timeout"
             process.terminate()  # SIGTERM: the benchmark stops its servers and removes its files

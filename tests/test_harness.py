@@ -4,6 +4,9 @@ import os
 import subprocess
 import sys
 
+import pytest
+from django.db import connection
+
 from tests.processes import PROJECT_DIR
 
 WORKER_TEST = "tests/integration/test_worker.py::test_worker_answers_the_ping_task"
@@ -43,9 +46,6 @@ def test_the_live_server_does_not_share_the_tests_sqlite_connection(live_server)
     """On SQLite the test database is a file (tests/conftest.py), so the live server's request threads
     open connections of their own, as the embedded default's do. An in-memory one would be handed to
     every thread as one connection, and two requests at once would share a transaction."""
-    import pytest
-    from django.db import connection
-
     if connection.vendor != "sqlite":
         pytest.skip("only SQLite's in-memory test database is shared with the live server")
     assert not connection.is_in_memory_db()
