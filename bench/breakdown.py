@@ -26,6 +26,7 @@ def _stages():
     from rest_framework import filters, negotiation, renderers, serializers
 
     from cases import audit
+    from core.api import renderers as api_renderers
     from core.api.authentication import ApiTokenAuthentication
     from core.api.throttling import TokenRateThrottle
 
@@ -44,6 +45,7 @@ def _stages():
         (serializers.ModelSerializer, "get_fields", "serializer get_fields (built per request)"),
         (serializers.ListSerializer, "to_representation", "serializer to_representation"),
         (renderers.JSONRenderer, "render", "JSON rendering"),
+        (api_renderers.JSONRenderer, "render", "JSON rendering"),
         (negotiation.DefaultContentNegotiation, "select_renderer", "content negotiation"),
         (audit, "record", "access log row (insert)"),
         (BaseDatabaseWrapper, "connect", "database connect"),

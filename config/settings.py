@@ -206,6 +206,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
+    # DRF's two, with JSON encoded by orjson where the document is the same.
+    "DEFAULT_RENDERER_CLASSES": [
+        "core.api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # DRF's three, with a JSON parser that refuses deeply nested bodies (a RecursionError otherwise).
     "DEFAULT_PARSER_CLASSES": [
         "core.api.parsers.JSONParser",

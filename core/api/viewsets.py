@@ -7,11 +7,11 @@ import json
 from django.db import IntegrityError, transaction
 from rest_framework import mixins, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core.api.exceptions import Conflict, PreconditionFailed
 from core.api.idempotency import etag_for, parse_etags, request_fingerprint
+from core.api.renderers import JSONRenderer
 from core.idempotency import replay_cutoff
 from core.models import IdempotencyRecord
 
