@@ -166,6 +166,21 @@ def fresh_cache(settings):
     settings.CACHES = caches
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle_budgets(monkeypatch):
+    """Each test's API budgets are its own (a key prefix), as its cache keys are (fresh_cache).
+
+    The counters live in the database, and some of a test's rows outlive it: those a live server
+    writes for a page still polling as its test ends, after the flush. A later test whose user or
+    token has the same id would otherwise start with them spent (a 429 in a browser test).
+    """
+    import uuid
+
+    from core.api.throttling import SharedThrottle
+
+    monkeypatch.setattr(SharedThrottle, "cache_format", f"t{uuid.uuid4().hex[:12]}_%(scope)s_%(ident)s")
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """On SQLite, the test database is a file of the session's own, as the embedded default's is a file.
