@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
         photo_env.migrate()
         user, _case, items = photo_env.make_team(items=1)
-        _token, token = create_api_token(actor=user, name="upload bench")
+        _token, token = create_api_token(actor=user, name="upload bench", two_factor_verified=True)
         files = {"head": tmp / "head.jpg", "filler": tmp / "filler.bin"}
         files["head"].write_bytes(photo_images.camera_jpeg(1024, 768, seed=77))
         files["filler"].write_bytes(filler_block(seed=2024))

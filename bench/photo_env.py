@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -44,7 +45,9 @@ def configure_environment(tmp: Path, *, database_url: str | None = None) -> None
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.setdefault("DEBUG", "1")
+    # What production runs: DEBUG off (no SQL logging on every cursor), with a key made for this run.
+    os.environ["DEBUG"] = "0"
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(64)
     os.environ["ALLOWED_HOSTS"] = f"{LOOPBACK},localhost"
     os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ.pop("CACHE_URL", None)  # throttle counters in the database (or the broker's Redis if one is asked for)
@@ -154,15 +157,23 @@ def make_team(items: int = 1):
 
 @contextlib.contextmanager
 def tasks_not_queued() -> Iterator[list[int]]:
-    """Within: add_photo queues no processing task (its on-commit callback does nothing).
+    """Within: add_photo leaves photos pending, as with a worker elsewhere, and queues no task (its
+    on-commit callback does nothing); without a broker it would process each photo in the upload.
 
     Yields the ids the callbacks were called with, so the benchmark can queue them when it chooses.
     """
     from unittest import mock
 
+    from config.celery import app
+
     queued: list[int] = []
-    with mock.patch("evidence.services.photos.enqueue_processing", side_effect=queued.append):
-        yield queued
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        with mock.patch("evidence.services.photos.enqueue_processing", side_effect=queued.append):
+            yield queued
+    finally:
+        app.conf.task_always_eager = eager
 
 
 def add_photos(user, items, paths: list[Path]) -> list[int]:

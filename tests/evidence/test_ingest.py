@@ -18,10 +18,10 @@ from django.core.exceptions import ValidationError
 from PIL import Image
 
 from evidence import filestore, services
-from evidence.choices import PhotoStatus
+from evidence.choices import EventType, PhotoStatus, SubjectType
 from evidence.lib.imaging import inspect_image, make_derivatives, vet_and_derive
 from evidence.lib.sniff import PhotoRejected
-from evidence.models import Photo, StoredFile
+from evidence.models import CustodyEvent, Photo, StoredFile
 from tests import corpus
 from tests.factories import EvidenceItemFactory
 
@@ -202,17 +202,21 @@ def test_vet_and_derive_gives_what_inspect_image_and_make_derivatives_give(name)
 @pytest.mark.parametrize(
     "name", ["Landscape_6.jpg", "Landscape_8.jpg", "Samsung GT-I9000 (Galaxy S).jpg", "Issue 487.heic"]
 )
-def test_in_process_the_task_uses_the_vetting_decode(
+def test_in_process_the_upload_processes_from_its_vetting_decode(
     team, item, django_capture_on_commit_callbacks, eager_tasks, monkeypatch, name
 ) -> None:
     path = corpus.photo(name)
 
     def decoded_again(*args, **kwargs):
-        raise AssertionError("the task decoded the original again")
+        raise AssertionError("the original was decoded again")
 
     monkeypatch.setattr(services.photos, "make_derivatives", decoded_again)
-    with django_capture_on_commit_callbacks(execute=True):
-        photo = services.add_photo_from_path(actor=team.ivan, item=item, path=path).photo
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        accepted = services.add_photo_from_path(actor=team.ivan, item=item, path=path)
+    assert queued == []  # no task: processed within the upload, in its transaction
+    photo = accepted.photo
+    assert accepted.current
+    assert photo.status == PhotoStatus.DONE, photo.error
     photo.refresh_from_db()
     assert photo.status == PhotoStatus.DONE, photo.error
     expected = make_derivatives(path, max_pixels=MAX_PIXELS)  # what a worker makes from the original
@@ -221,7 +225,10 @@ def test_in_process_the_task_uses_the_vetting_decode(
     assert (photo.preview_width, photo.preview_height) == (expected.preview_width, expected.preview_height)
     assert (photo.phash, photo.dhash) == (expected.phash, expected.dhash)
     assert filestore.hash_file(filestore.absolute(photo.original.path))[0] == corpus.manifest_entry(name)["sha256"]
-    assert not services.photos._ready_derivatives()  # nothing handed over is left behind
+    events = list(CustodyEvent.objects.filter(subject_type=SubjectType.PHOTO, subject_id=photo.pk).order_by("sequence"))
+    assert [event.event_type for event in events] == [EventType.PHOTO_ADDED, EventType.PHOTO_PROCESSED]
+    assert events[1].sequence == events[0].sequence + 1
+    assert photo.attempts == 1
 
 
 @pytest.mark.django_db
@@ -232,7 +239,7 @@ def test_with_a_worker_elsewhere_the_task_decodes_the_stored_original(
     with django_capture_on_commit_callbacks(execute=False) as queued:  # the broker's part is not under test
         photo = services.add_photo_from_path(actor=team.ivan, item=item, path=path).photo
     assert len(queued) == 1
-    assert not services.photos._ready_derivatives()
+    assert Photo.objects.get(pk=photo.pk).status == PhotoStatus.PENDING
     photo = services.process_photo(photo_id=photo.pk)  # what the worker's task calls, by id
     assert photo.status == PhotoStatus.DONE, photo.error
     expected = make_derivatives(path, max_pixels=MAX_PIXELS)
