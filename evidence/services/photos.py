@@ -150,9 +150,22 @@ def add_photo(
             # Where the task would run in this process right after the commit (the embedded default),
             # it is done here from the vetting decode, in the same transaction: photo.processed follows
             # photo.added, and no claim, second read of the row or second decode is needed.
-            photo.attempts = 1
-            _record_processed(photo, *processed)
+            photo = _process_here(photo, *processed)
     return PhotoAccepted(photo, duplicate=False, current=True)
+
+
+def _process_here(photo: Photo, metadata: PhotoMetadata, derivatives: Derivatives) -> Photo:
+    """Record the processing of a photo just added; a failure fails the photo, as the task's would,
+    and keeps the upload (the original and photo.added are evidence, the processing is not)."""
+    try:
+        with transaction.atomic():
+            photo.attempts = 1
+            _record_processed(photo, metadata, derivatives)
+        return photo
+    except Exception as exc:
+        log.exception("photo %s failed", photo.pk)  # the detail for the log; the photo keeps a message for users
+        mark_failed(photo_id=photo.pk, error=failure_of(exc))
+        return Photo.objects.select_related("item__case", "original").get(pk=photo.pk)
 
 
 # Sent after commit for each photo the pipeline must (again) process. evidence.tasks receives it and queues

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from PIL import Image
 
 from evidence import filestore, services
-from evidence.choices import EventType, PhotoStatus, SubjectType
+from evidence.choices import EventType, PhotoErrorCode, PhotoStatus, SubjectType
 from evidence.lib.imaging import inspect_image, make_derivatives, vet_and_derive
 from evidence.lib.sniff import PhotoRejected
 from evidence.models import CustodyEvent, Photo, StoredFile
@@ -250,3 +250,24 @@ def test_with_a_worker_elsewhere_the_task_decodes_the_stored_original(
         1067,
     )  # stored portrait, shown landscape
     assert photo.phash == expected.phash
+
+
+@pytest.mark.django_db
+def test_in_process_a_processing_failure_fails_the_photo_and_keeps_the_upload(
+    team, item, django_capture_on_commit_callbacks, eager_tasks, monkeypatch
+) -> None:
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", "/srv/media/derivatives/secret")
+
+    monkeypatch.setattr(filestore, "write_derivative", disk_full)
+    path = corpus.photo("Landscape_6.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        photo = services.add_photo_from_path(actor=team.ivan, item=item, path=path).photo
+    assert photo.status == PhotoStatus.FAILED
+    assert photo.error_code == PhotoErrorCode.NOT_PROCESSED
+    assert "/srv" not in photo.error
+    stored = filestore.absolute(photo.original.path)
+    assert filestore.hash_file(stored)[0] == corpus.manifest_entry("Landscape_6.jpg")["sha256"]
+    events = CustodyEvent.objects.filter(subject_type=SubjectType.PHOTO, subject_id=photo.pk)
+    assert [event.event_type for event in events] == [EventType.PHOTO_ADDED]
+    assert Photo.objects.get(pk=photo.pk).status == PhotoStatus.FAILED
