@@ -14,8 +14,8 @@ photos    camera-like JPEGs (bench/photo_images.py) of 4000x3000 (12 MP) and 600
           another seed (another camera, time, place, MakerNote), hence its own SHA-256.
 ingest    POST /api/v1/photos/ (multipart, token auth) through config.wsgi.application in this
           process, as gunicorn calls it: request parsing into HashingUploadHandler, DRF, the
-          throttle, services.add_photo, which on the embedded default (no broker: Celery eager)
-          processes the photo itself, in the upload's transaction, from its vetting decode. The response is
+          throttle, services.add_photo, and, on the embedded default (no broker: Celery eager),
+          the photo task run right after the upload commits, within the request. The response is
           closed as a WSGI server closes it, so the request's end closes the database connection.
           The multipart body is built beforehand (it is the client's work).
 worker    the same upload with a worker elsewhere (Celery not eager; the queued task is held
@@ -290,6 +290,7 @@ def measure(plan: Plan, uploader: Uploader, subjects: list[Subject]) -> tuple[di
 # (label, module, attribute, parent): what the request calls, by the names it looks them up with at call
 # time, so wrapping the attribute times the real calls. "Class.method" wraps a method.
 VET = "vet_and_derive (checks, decode at preview scale, derivatives)"
+TASK = "the photo task (services.process_photo)"
 STEPS = [
     ("multipart parsing into the hashed temporary file", "django.http.multipartparser", "MultiPartParser.parse", None),
     (VET, "evidence.services.photos", "vet_and_derive", None),
@@ -297,10 +298,12 @@ STEPS = [
     ("decode (load)", "evidence.lib.imaging", "_decode", VET),
     ("JPEG encode of preview and thumbnail", "evidence.lib.imaging", "_jpeg_bytes", VET),
     ("vet (checks, decode at 1/8 scale; with a worker elsewhere)", "evidence.services.photos", "vet", None),
-    ("read_metadata (EXIF)", "evidence.services.photos", "read_metadata", None),
     ("filestore.store (link the original in)", "evidence.filestore", "store", None),
     ("custody events (photo.added, photo.processed)", "evidence.services.photos", "_photo_event", None),
-    ("write_derivative (preview, thumbnail)", "evidence.filestore", "write_derivative", None),
+    (TASK, "evidence.services", "process_photo", None),
+    ("read_metadata (EXIF)", "evidence.services.photos", "read_metadata", TASK),
+    ("make_derivatives (only when not handed over)", "evidence.services.photos", "make_derivatives", TASK),
+    ("write_derivative (preview, thumbnail)", "evidence.filestore", "write_derivative", TASK),
 ]
 
 
@@ -324,7 +327,7 @@ def breakdown(plan: Plan, uploader: Uploader, subjects: list[Subject]) -> dict[s
         with contextlib.ExitStack() as stack:
             for name, module_name, attribute, _parent in STEPS:
                 owner, attribute_name = _target(module_name, attribute)
-                if hasattr(owner, attribute_name):  # (the bench also runs on older code, without some of them)
+                if hasattr(owner, attribute_name):  # (vet_and_derive is new: the bench also runs on older code)
                     wrapped = watch.wrap(name, getattr(owner, attribute_name))
                     stack.enter_context(mock.patch.object(owner, attribute_name, wrapped))
             stack.enter_context(connection.execute_wrapper(watch.database))
@@ -396,7 +399,7 @@ def report_breakdown(parts: dict[str, dict]) -> None:
             f"{figures['floor_ms']:.0f} ms, difference {figures['ingest_ms'] - figures['floor_ms']:+.0f} ms "
             "(means of instrumented runs)"
         )
-        log("  ingest (POST /api/v1/photos/, processed within it)")
+        log("  ingest (POST /api/v1/photos/ with the task run in-process)")
         top = 0.0
         for n, (name, _module, _attribute, parent) in enumerate(STEPS):
             log(f"    {'  ' if parent else ''}{steps[name]:7.1f} ms  {name}")
@@ -476,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
             subject.variants = itertools.chain([next(subject.variants)], subject.variants)  # encode now
         made = time.perf_counter()
 
-        log("ingest      POST /api/v1/photos/ through config.wsgi.application, processed within it (no broker)")
+        log("ingest      POST /api/v1/photos/ through config.wsgi.application, task in-process (Celery eager)")
         log("worker      the same upload, task held back, then services.process_photo in-process (no broker hop)")
         log("floor       sha256 + open + draft + load + resize 1600 + quarter turn + thumbnail 400 + pHash, in memory")
         log(f"database    {photo_env.describe_database()}; DEBUG={settings.DEBUG}{'; QUICK RUN' if args.quick else ''}")
