@@ -170,9 +170,9 @@ def fresh_cache(settings):
 def fresh_throttle_budgets(monkeypatch):
     """Each test's API budgets are its own (a key prefix), as its cache keys are (fresh_cache).
 
-    The counters live in the database, and some of a test's rows outlive it: those a live server
-    writes for a page still polling as its test ends, after the flush. A later test whose user or
-    token has the same id would otherwise start with them spent (a 429 in a browser test).
+    The counters live in the database, and a test's rows can outlive it (a live server answering its
+    page after the flush): a browser test was seen starting with another test's counter for its
+    user's id, and once got 429 on its thumbnails.
     """
     import uuid
 
