@@ -157,8 +157,8 @@ def make_team(items: int = 1):
 
 @contextlib.contextmanager
 def tasks_not_queued() -> Iterator[list[int]]:
-    """Within: add_photo leaves photos pending, as with a worker elsewhere, and queues no task (its
-    on-commit callback does nothing); without a broker it would process each photo in the upload.
+    """Within: add_photo works as with a worker elsewhere (Celery not eager: it vets at 1/8 scale and
+    makes no derivatives) and queues no task (its on-commit callback does nothing): photos stay pending.
 
     Yields the ids the callbacks were called with, so the benchmark can queue them when it chooses.
     """
