@@ -8,6 +8,7 @@ from rest_framework.utils.encoders import JSONEncoder
 # them). Keys that are not strings are written as json.dumps writes them.
 OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 LINE_SEPARATORS = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+DRF_DEFAULT = JSONEncoder().default  # holds no state
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -28,7 +29,7 @@ class JSONRenderer(renderers.JSONRenderer):
         ):
             return super().render(data, accepted_media_type, renderer_context)
         try:
-            encoded = orjson.dumps(data, default=JSONEncoder().default, option=OPTIONS)
+            encoded = orjson.dumps(data, default=DRF_DEFAULT, option=OPTIONS)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
         # As DRF: escaped, so the document is also valid JavaScript.

@@ -331,7 +331,7 @@ class ModelSerializer(serializers.ModelSerializer):
         field_class, field_kwargs = built[key]
         # Each field gets its own arguments (include_extra_kwargs() changes them), lists and dicts too.
         return field_class, {
-            name: value.copy() if isinstance(value, (list, dict)) else value for name, value in field_kwargs.items()
+            name: value.copy() if isinstance(value, list | dict) else value for name, value in field_kwargs.items()
         }
 
 

@@ -75,6 +75,12 @@ def test_an_indented_document_is_drfs():
         assert b"\n" in ours
 
 
+def test_a_lone_surrogate_is_refused_as_drf_refuses_it():
+    for renderer in (JSONRenderer(), renderers.JSONRenderer()):
+        with pytest.raises(UnicodeEncodeError):
+            renderer.render({"x": "\ud800"})
+
+
 def test_none_is_an_empty_body():
     assert JSONRenderer().render(None) == b""
 
