@@ -125,8 +125,11 @@ def test_zoom_outlines_and_a_keyboard_region(live_server, browser_page, team, ea
     images = page.locator(".attest-compare img")
     # This photo, its copy and Landscape_6 (the same picture stored rotated: pHash is taken upright).
     assert images.count() == 3
+    # The click returns once the page has committed, not once its previews have arrived: wait for each
+    # to settle (loaded or failed), then require a decoded picture, so a broken preview still fails.
+    page.wait_for_function("() => [...document.querySelectorAll('.attest-compare img')].every((img) => img.complete)")
     for index in range(3):
-        assert page.evaluate("(img) => img.complete && img.naturalWidth", images.nth(index).element_handle()) > 0
+        assert page.evaluate("(img) => img.naturalWidth", images.nth(index).element_handle()) > 0
     assert "Hamming distance" in page.inner_text(".attest-compare")
     shot(page, "viewer-near-duplicates")
     assert not errors, errors
