@@ -359,20 +359,32 @@ ROWS_PER_BATCH = 2000
 # A time as the database gives it as text: SQLite the stored text (naive, in the database's zone, as
 # Django writes it), PostgreSQL timestamptz::text in the ISO style (the session's offset, the
 # fraction's trailing zeros dropped). Any other spelling is read through Django's conversion.
-STORED_TIME = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(\+00)?", re.ASCII)
+_STORED_TIME = r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(\+00)?"
+STORED_TIME = re.compile(_STORED_TIME, re.ASCII)
+# A row's two times, joined by a line break (which neither spelling holds): one match for both.
+_STORED_TIMES = re.compile(f"{_STORED_TIME}\n{_STORED_TIME}", re.ASCII)
 
 
-def _ledger_time(text: Any, offsets: tuple[str | None, ...]) -> str | None:
-    """ledger.format_timestamp of the time Django reads `text` as, when `text` is a valid time in a
-    spelling of STORED_TIME with one of the `offsets` that mean UTC (None: no offset); else None."""
-    match = STORED_TIME.fullmatch(text) if type(text) is str else None
-    if match is None or match[4] not in offsets:
+def _ledger_times(occurred: Any, recorded: Any, offsets: tuple[str | None, ...]) -> tuple[str, str] | None:
+    """ledger.format_timestamp of the two times Django reads the texts as, when both are valid times
+    in a spelling of STORED_TIME with one of the `offsets` that mean UTC (None: no offset); else None."""
+    if type(occurred) is not str or type(recorded) is not str:
         return None
-    try:
-        dt.datetime.fromisoformat(text[:19])  # a real date and time (no 30 February, no second 60)
+    match = _STORED_TIMES.fullmatch(f"{occurred}\n{recorded}")
+    if match is None:
+        return None
+    day, time, fraction, offset, other_day, other_time, other_fraction, other_offset = match.groups()
+    if offset not in offsets or other_offset not in offsets:
+        return None
+    try:  # real dates and times (no 30 February, no second 60)
+        dt.datetime.fromisoformat(occurred[:19])
+        dt.datetime.fromisoformat(recorded[:19])
     except ValueError:
         return None
-    return f"{match[1]}T{match[2]}.{(match[3] or '').ljust(6, '0')}Z"
+    return (
+        f"{day}T{time}.{(fraction or '').ljust(6, '0')}Z",
+        f"{other_day}T{other_time}.{(other_fraction or '').ljust(6, '0')}Z",
+    )
 
 
 def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
@@ -391,10 +403,10 @@ def ledger_entries(case: Case) -> Iterable[dict[str, Any]]:
     reference, case_pk, version = case.reference, case.pk, ledger.FORMAT_VERSION
     for (pk, seq, event_type, subject_type, subject_id, label, actor_id, actor_name, occurred_text,
          recorded_text, corrects, corrects_case, payload, prev, digest) in rows:  # fmt: skip
-        occurred_at = _ledger_time(occurred_text, offsets)
-        recorded_at = _ledger_time(recorded_text, offsets)
+        times = _ledger_times(occurred_text, recorded_text, offsets)
         body = ledger.canonical_object(payload) if type(payload) is str else None
-        if occurred_at is not None and recorded_at is not None and body is not None:
+        if times is not None and body is not None:
+            occurred_at, recorded_at = times
             yield {
                 "v": version,
                 "case": reference,

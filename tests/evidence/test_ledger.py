@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 
 import pytest
@@ -214,3 +215,90 @@ def test_parse_head(text, expected):
 def test_parse_head_refuses_malformed(text):
     with pytest.raises(ledger.LedgerFormatError):
         ledger.parse_head(text)
+
+
+# --- verify_chain's short path (_plainly_intact) ---------------------------------------------------
+
+
+def canonical_chain(payloads: list[dict]) -> list[dict]:
+    """build_chain with each payload a CanonicalObject, as the database verifier builds entries."""
+    chain = build_chain(payloads)
+    for entry in chain:
+        entry["payload"] = ledger.canonical_object(ledger.canonical_json(entry["payload"]).decode())
+    return chain
+
+
+class Text(str):
+    pass
+
+
+ODD_VALUES = [
+    None, True, False, 0, 1, 2, -1, 2**53, 2**60, 1.0, "", "x", "\ud800", Text("x"), {}, [], ["x"],
+    {"id": 3, "name": "ivan"}, {"type": "evidence_item", "id": 7, "label": "EX-0001"},
+    "2024-01-02T05:40:00.000000Z", "2024-01-02 05:40:00", ledger.GENESIS_HASH, "A" * 64, "event.corrected",
+    CASE, Text(CASE), ledger.canonical_object('{"a":1}'), ledger.canonical_object('{"a":"\u00e9"}'),
+]  # fmt: skip
+FIELD_PATHS = [(name,) for name in (*ledger.EVENT_FIELDS, "hash")] + [
+    ("subject", "type"), ("subject", "id"), ("subject", "label"), ("actor", "id"), ("actor", "name"),
+]  # fmt: skip
+
+
+def rehash_from(chain: list[dict], index: int) -> None:
+    """Recompute the hashes (and the links after the first) from `index` on, where the reference can."""
+    for position in range(index, len(chain)):
+        entry = chain[position]
+        if position > index:
+            entry["prev"] = chain[position - 1]["hash"]
+        try:
+            entry["hash"] = ledger.event_hash({name: entry[name] for name in ledger.EVENT_FIELDS})
+        except (ledger.LedgerFormatError, KeyError, TypeError, AttributeError):
+            return
+
+
+@pytest.mark.parametrize("path", FIELD_PATHS, ids=".".join)
+def test_the_short_path_gives_the_long_paths_verdict_and_words(path):
+    """Whatever one member of an entry is changed to (a type that only looks right, a string
+    subclass, a huge integer, a lone surrogate, another object), or if it is removed or a member
+    added beside it, with or without the hashes recomputed after it, verify_chain reports exactly
+    what it reports without the short path. Every combination, at the first, a middle, the
+    corrected and the last entry."""
+    from unittest import mock
+
+    base = canonical_chain(PAYLOADS * 2)
+    base[5] = {**base[5], "type": "event.corrected", "corrects": 2}
+    rehash_from(base, 5)
+    changes = [("set", value) for value in ODD_VALUES] + [("delete", None), ("extra", None)]
+    checked = 0
+    for index in (0, 3, 5, len(base) - 1):
+        for (action, value), rehash in itertools.product(changes, (False, True)):
+            chain = [dict(entry) for entry in base]
+            target = chain[index]
+            if len(path) == 2:
+                inner = target[path[0]] = dict(target[path[0]])
+                target = inner
+            if action == "set":
+                target[path[-1]] = value
+            elif action == "delete":
+                del target[path[-1]]
+            else:
+                target["extra"] = 1
+            if rehash:
+                rehash_from(chain, index)
+            report = ledger.verify_chain(chain, case=CASE)
+            with mock.patch.object(ledger, "_plainly_intact", return_value=False):
+                assert ledger.verify_chain(chain, case=CASE) == report, (index, action, value, rehash)
+            checked += 1
+    assert checked == 4 * len(changes) * 2
+
+
+def test_an_intact_canonical_chain_takes_the_short_path():
+    """The database verifier's entries are checked the short way: the long checks are not reached."""
+    from unittest import mock
+
+    chain = canonical_chain(PAYLOADS)
+    chain.append({**chain[-1], "seq": 5, "type": "event.corrected", "corrects": 2, "prev": chain[-1]["hash"]})
+    rehash_from(chain, 4)
+    with mock.patch.object(ledger, "_shape_problem", side_effect=AssertionError("the long path was taken")):
+        report = ledger.verify_chain(chain, case=CASE)
+    assert report.intact
+    assert (report.size, report.head) == (5, chain[-1]["hash"])
