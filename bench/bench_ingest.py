@@ -32,7 +32,9 @@ The floor resizes and turns as the pipeline does, so its pHash must equal the on
 records (checked after every run). The sides alternate photo by photo, order rotated each time,
 after a warm-up; a set of runs during which this process got less than 85 % of a CPU is run again
 (up to 3 times). The figure is the median per photo. Target: ingest / floor <= 1.3 for every size
-and orientation. Then where the time of an ingest goes (the functions it calls, wrapped).
+and orientation. Then where the time of an ingest goes (the functions it calls, wrapped), and, for
+information, what writing the photo's bytes to a new file costs on this machine (kept, as an
+original is, and removed before the next): the floor writes nothing.
 
 Database: a SQLite file in a temporary folder, or with ATTEST_BENCH_DATABASE_URL a throwaway
 PostgreSQL database on that server. --quick (or ATTEST_BENCH_QUICK=1): three rounds. A missed
@@ -342,6 +344,7 @@ def breakdown(plan: Plan, uploader: Uploader, subjects: list[Subject]) -> dict[s
             floor(data, subject.orientation, laps)
             floor_total += time.perf_counter() - started
         runs = plan.breakdown_runs
+        kept, dropped = write_costs(next(subject.variants), runs)
         results[subject.label] = {
             "ingest_ms": total / runs * 1000,
             "steps": {name: watch.seconds[name] / runs * 1000 for name, *_ in STEPS},
@@ -349,8 +352,34 @@ def breakdown(plan: Plan, uploader: Uploader, subjects: list[Subject]) -> dict[s
             "queries": watch.calls["database queries"] / runs,
             "floor_ms": floor_total / runs * 1000,
             "floor_steps": {name: seconds / runs * 1000 for name, seconds in laps.items()},
+            "write_kept_ms": kept * 1000,
+            "write_dropped_ms": dropped * 1000,
         }
     return results
+
+
+def write_costs(data: bytes, runs: int) -> tuple[float, float]:
+    """Mean seconds to write `data` to a new file in 64 KiB pieces, as the upload handler does, under
+    MEDIA_ROOT: files kept (as an original is), and each removed before the next is written. On a
+    virtual machine that hands the guest fresh memory lazily, the first differs from the second by
+    what new page-cache memory costs; the floor, in memory, pays neither."""
+    from django.conf import settings
+
+    folder = Path(settings.MEDIA_ROOT) / "bench-writes"
+    folder.mkdir(exist_ok=True)
+    seconds = {True: 0.0, False: 0.0}
+    for keep in (True, False):
+        for n in range(runs):
+            target = folder / f"{keep}-{n}"
+            started = time.perf_counter()
+            with target.open("wb") as out:
+                for at in range(0, len(data), 1 << 16):
+                    out.write(data[at : at + (1 << 16)])
+            seconds[keep] += time.perf_counter() - started
+            if not keep:
+                target.unlink()
+    shutil.rmtree(folder)
+    return seconds[True] / runs, seconds[False] / runs
 
 
 def cprofile_ingest(uploader: Uploader, subject: Subject, runs: int, lines: int) -> str:
@@ -419,6 +448,10 @@ def report_breakdown(parts: dict[str, dict]) -> None:
         log("  floor")
         for name, ms in figures["floor_steps"].items():
             log(f"    {ms:7.1f} ms  {name}")
+        log(
+            f"  for information: the photo's bytes written to a new file, kept as an original is "
+            f"{figures['write_kept_ms']:.1f} ms; removed before the next {figures['write_dropped_ms']:.1f} ms"
+        )
 
 
 # --- main -----------------------------------------------------------------------------------

@@ -230,7 +230,12 @@ def _put_remote(remote: Storage, temp: HashedTempFile, relative: str) -> bool:
 
 
 def _place(source: Path, target: Path) -> None:
-    """Put a file at `target` without ever replacing one there; read-only afterwards."""
+    """Put a file at `target` without ever replacing one there; read-only afterwards.
+
+    Its bytes reach the disk before it is linked in, and the link before this returns: the row
+    that names it commits after, so a crash cannot leave a record of evidence whose bytes were
+    never written."""
+    _flush(source)
     try:
         os.link(source, target)
     except OSError as exc:
@@ -240,10 +245,38 @@ def _place(source: Path, target: Path) -> None:
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         shutil.copyfile(source, partial)
         try:
+            _flush(partial)
             os.link(partial, target)
         finally:
             partial.unlink(missing_ok=True)
     target.chmod(0o444)
+    _flush(target.parent, data_only=False)  # the directory entry
+
+
+def _flush(path: Path, *, data_only: bool = True) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        (os.fdatasync if data_only else os.fsync)(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def release_cached(relative: str) -> None:
+    """Let the kernel drop a stored file's pages from its cache (POSIX_FADV_DONTNEED), once processed.
+
+    An original is read again only to verify or export it. Cached, it pushes out pages that are
+    read (previews, thumbnails, the database), and each new upload takes fresh memory for its own
+    pages instead of reusing these. The file was flushed when stored, so its pages are clean."""
+    if object_storage() is not None or not hasattr(os, "posix_fadvise"):
+        return
+    try:
+        descriptor = os.open(absolute(relative), os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(descriptor)
 
 
 def write_derivative(relative: str, data: bytes) -> None:

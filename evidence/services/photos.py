@@ -240,6 +240,7 @@ def process_photo(*, photo_id: int) -> Photo:
             derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
     filestore.write_derivative(photo.derivative_path("preview"), derivatives.preview_jpeg)
     filestore.write_derivative(photo.derivative_path("thumbnail"), derivatives.thumb_jpeg)
+    filestore.release_cached(photo.original.path)  # done with the original's bytes
     with transaction.atomic():
         photo = Photo.objects.select_for_update().select_related("item__case", "original").get(pk=photo_id)
         if photo.status == PhotoStatus.DONE:
