@@ -256,7 +256,11 @@ def _place(source: Path, target: Path) -> None:
 def _flush(path: Path, *, data_only: bool = True) -> None:
     descriptor = os.open(path, os.O_RDONLY)
     try:
-        (os.fdatasync if data_only else os.fsync)(descriptor)
+        # macOS has no fdatasync. EINVAL: a filesystem that cannot sync (nothing more can be done).
+        (getattr(os, "fdatasync", os.fsync) if data_only else os.fsync)(descriptor)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
     finally:
         os.close(descriptor)
 

@@ -87,3 +87,29 @@ def test_releasing_is_nothing_for_a_bucket_or_a_missing_file(syscalls, monkeypat
     monkeypatch.setattr(filestore, "object_storage", lambda: object())
     filestore.release_cached("originals/00/00/anything")
     assert not [call for call in syscalls if call[0] == "posix_fadvise"]
+
+
+def test_a_flush_that_fails_stores_nothing_and_one_that_cannot_be_done_is_no_failure(team, tmp_path, monkeypatch):
+    import errno
+
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    source = new_photo(tmp_path)
+    sha256 = filestore.hash_file(source)[0]
+
+    def failing(code):
+        def call(descriptor):
+            raise OSError(code, os.strerror(code))
+
+        return call
+
+    monkeypatch.setattr(os, "fdatasync", failing(errno.EIO), raising=False)
+    with pytest.raises(OSError, match="Input/output error"):
+        services.add_photo_from_path(actor=team.ivan, item=item, path=source)
+    assert not StoredFile.objects.filter(sha256=sha256).exists()
+    assert not filestore.absolute(filestore.content_path("original", sha256)).exists()
+    # A filesystem that cannot sync at all (EINVAL): the photo is stored all the same.
+    monkeypatch.setattr(os, "fdatasync", failing(errno.EINVAL), raising=False)
+    monkeypatch.setattr(os, "fsync", failing(errno.EINVAL))
+    photo = services.add_photo_from_path(actor=team.ivan, item=item, path=source).photo
+    assert photo.original.sha256 == sha256
+    assert filestore.absolute(photo.original.path).read_bytes() == source.read_bytes()
