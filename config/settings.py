@@ -211,11 +211,12 @@ REST_FRAMEWORK = {
         "core.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    # DRF's three, with a JSON parser that refuses deeply nested bodies (a RecursionError otherwise).
+    # DRF's three, with a JSON parser that refuses deeply nested bodies (a RecursionError otherwise)
+    # and a multipart parser that refuses a body none of whose parts has a name (see core.api.parsers).
     "DEFAULT_PARSER_CLASSES": [
         "core.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "core.api.parsers.MultiPartParser",
     ],
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [

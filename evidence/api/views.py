@@ -10,7 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -23,7 +23,7 @@ from cases.models import AccessLog, Case, memberships_read_once
 from cases.services import require_role
 from core.api.negotiation import FormatIsAFilter
 from core.api.pagination import LedgerCursorPagination
-from core.api.parsers import JSONParser
+from core.api.parsers import JSONParser, MultiPartParser
 from core.api.renderers import JSONRenderer
 from core.api.throttling import FixityCheckThrottle
 from core.api.viewsets import ETagMixin, IdempotentCreateMixin

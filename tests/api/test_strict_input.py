@@ -267,6 +267,34 @@ class TestMembershipUpdate:
         assert api(team.alice).put(self.url(team), body, format="json").json()["role"] == "analyst"
         assert api(team.alice).put(self.url(team), {"role": "viewer"}, format="json").json()["role"] == "viewer"
 
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    def test_a_multipart_body_none_of_whose_parts_has_a_name_is_a_400(self, api, team, method):
+        """The fuzzer's body for a null object, "None" where a part's headers go: Django skipped the part,
+        and the empty form was accepted as "no change" (ST201)."""
+        from cases.models import CaseMembership
+
+        boundary = "7c5156fb04a2177cf9e322ad31ebde44"
+        bodies = [f"--{boundary}\r\nNone--{boundary}--\r\n",
+                  f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nanalyst\r\n--{boundary}--\r\n"]  # fmt: skip
+        before = CaseMembership.objects.get(case=team.case, user=team.vera).updated_at
+        for body in bodies:
+            response = getattr(api(team.alice), method)(
+                self.url(team), body.encode(), content_type=f"multipart/form-data; boundary={boundary}"
+            )
+            assert_error(response, 400, code="parse_error")
+            assert "no part of the body has a name" in response.json()["error"]["message"]
+        assert CaseMembership.objects.get(case=team.case, user=team.vera).updated_at == before
+
+    def test_a_multipart_body_of_no_parts_or_of_named_parts_is_read(self, api, team):
+        boundary = "attest"
+        empty = api(team.alice).patch(
+            self.url(team), f"--{boundary}--\r\n".encode(), content_type=f"multipart/form-data; boundary={boundary}"
+        )
+        assert empty.status_code == 200, empty.content
+        named = api(team.alice).patch(self.url(team), {"role": "analyst"}, format="multipart")
+        assert named.status_code == 200, named.content
+        assert named.json()["role"] == "analyst"
+
 
 def test_the_schema_states_the_reference_policy(api, team):
     """The fuzzer sent reference="\\x85": stripped to blank and refused by a rule the schema did not state."""
