@@ -29,12 +29,13 @@ EMPTY_MULTIPART_SLACK = 8
 
 
 class MultiPartParser(parsers.MultiPartParser):
-    """DRF's, refusing with a 400 a body that has parts of which none has a name.
+    """DRF's, refusing with a 400 a body that has parts of which none could be read.
 
-    Django skips a part without a Content-Disposition name. When every part is skipped, what
-    arrives is an empty form, which a PUT or PATCH whose fields are all optional accepts as "no
-    change" (the contract test's ST201: a body that is not an object accepted). A body of no
-    parts at all is still an empty form, and a file dropped for its size is reported by the view."""
+    Django skips a part without a Content-Disposition name (or a file part without a file name).
+    When every part is skipped, what arrives is an empty form, which a PUT or PATCH whose fields
+    are all optional accepts as "no change" (the contract test's ST201: a body that is not an
+    object accepted). A body of no parts at all is still an empty form, and a file dropped for its
+    size is reported by the view."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
@@ -51,5 +52,8 @@ class MultiPartParser(parsers.MultiPartParser):
             length = 0
         boundary = (media_type or "").partition("boundary=")[2].split(";")[0].strip().strip('"')
         if length > len(boundary) + len("----\r\n") + EMPTY_MULTIPART_SLACK:
-            raise ParseError("Multipart form parse error - no part of the body has a name.")
+            raise ParseError(
+                "Multipart form parse error - no part of the body could be read: each needs a Content-Disposition "
+                "header with a name, and a file part a file name."
+            )
         return parsed

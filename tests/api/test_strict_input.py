@@ -282,7 +282,7 @@ class TestMembershipUpdate:
                 self.url(team), body.encode(), content_type=f"multipart/form-data; boundary={boundary}"
             )
             assert_error(response, 400, code="parse_error")
-            assert "no part of the body has a name" in response.json()["error"]["message"]
+            assert "no part of the body could be read" in response.json()["error"]["message"]
         assert CaseMembership.objects.get(case=team.case, user=team.vera).updated_at == before
 
     def test_a_multipart_body_of_no_parts_or_of_named_parts_is_read(self, api, team):
