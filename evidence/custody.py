@@ -359,10 +359,9 @@ ROWS_PER_BATCH = 2000
 # A time as the database gives it as text: SQLite the stored text (naive, in the database's zone, as
 # Django writes it), PostgreSQL timestamptz::text in the ISO style (the session's offset, the
 # fraction's trailing zeros dropped). Any other spelling is read through Django's conversion.
-_STORED_TIME = r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(\+00)?"
-STORED_TIME = re.compile(_STORED_TIME, re.ASCII)
+STORED_TIME = r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(\+00)?"
 # A row's two times, joined by a line break (which neither spelling holds): one match for both.
-_STORED_TIMES = re.compile(f"{_STORED_TIME}\n{_STORED_TIME}", re.ASCII)
+_STORED_TIMES = re.compile(f"{STORED_TIME}\n{STORED_TIME}", re.ASCII)
 
 
 def _ledger_times(occurred: Any, recorded: Any, offsets: tuple[str | None, ...]) -> tuple[str, str] | None:

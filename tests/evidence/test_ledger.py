@@ -302,3 +302,32 @@ def test_an_intact_canonical_chain_takes_the_short_path():
         report = ledger.verify_chain(chain, case=CASE)
     assert report.intact
     assert (report.size, report.head) == (5, chain[-1]["hash"])
+
+
+# --- the database verifier's reading of a row's two times (evidence.custody._ledger_times) ------------
+
+BOTH_UTC = ("+00", None)
+
+
+@pytest.mark.parametrize(
+    ("occurred", "recorded", "offsets", "expected"),
+    [
+        ("2024-01-02 05:40:00", "2024-01-03 09:15:33.481903", BOTH_UTC,
+         ("2024-01-02T05:40:00.000000Z", "2024-01-03T09:15:33.481903Z")),
+        ("2024-01-02 05:40:00.5+00", "2024-01-03 09:15:33+00", ("+00",),
+         ("2024-01-02T05:40:00.500000Z", "2024-01-03T09:15:33.000000Z")),
+        ("2024-01-02 05:40:00", "2024-01-03 09:15:33+00", ("+00",), None),  # naive where the zone is not UTC
+        ("2024-01-02 05:40:00+03", "2024-01-03 09:15:33", BOTH_UTC, None),  # another offset
+        ("2024-02-30 05:40:00", "2024-01-03 09:15:33", BOTH_UTC, None),  # no 30 February
+        ("2024-01-02 05:40:00", "2024-01-03 09:15:60", BOTH_UTC, None),  # no second 60
+        ("2024-01-02 05:40:00\n2024-01-02 05:40:00", "2024-01-03 09:15:33", BOTH_UTC, None),  # two in one
+        ("2024-01-02 05:40:00", None, BOTH_UTC, None),
+        ("2024-01-02T05:40:00", "2024-01-03 09:15:33", BOTH_UTC, None),  # a spelling Django does not write
+        ("2024-01-02 05:40:00", "2024-01-03 09:15:33", (), None),  # USE_TZ off: no spelling is UTC
+    ],
+)  # fmt: skip
+def test_a_rows_two_times_are_read_only_in_the_spellings_the_database_gives(occurred, recorded, offsets, expected):
+    """Anything else (None) is read through Django's conversion by the long way."""
+    from evidence.custody import _ledger_times
+
+    assert _ledger_times(occurred, recorded, offsets) == expected
