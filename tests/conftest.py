@@ -304,12 +304,19 @@ def celery_worker(worker_process, transactional_db):
 @pytest.fixture
 def eager_tasks():
     """Run tasks in-process, as on the embedded default, whatever broker this run has."""
-    from config.celery import app
+    from tests.factories import celery_eager
 
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+    with celery_eager(True):
+        yield
+
+
+@pytest.fixture
+def worker_elsewhere():
+    """Tasks go to a broker and a worker processes them later, elsewhere (not eager)."""
+    from tests.factories import celery_eager
+
+    with celery_eager(False):
+        yield
 
 
 # --- Personas: alice leads the case, bob is her teammate, charlie is an outsider. ---

@@ -1,5 +1,6 @@
 """factory-boy factories for test rows."""
 
+import contextlib
 from datetime import UTC, datetime
 
 import factory
@@ -119,8 +120,25 @@ class EvidenceItemFactory(factory.django.DjangoModelFactory):
         return create_item(actor=actor or case.lead, case=case, **kwargs)
 
 
+@contextlib.contextmanager
+def celery_eager(eager: bool):
+    """Tasks run in this process (True, the embedded default) or go to a worker elsewhere (False)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
+
+
 class PhotoFactory(factory.django.DjangoModelFactory):
-    """A generated JPEG with a little EXIF, accepted through the service like an upload."""
+    """A generated JPEG with a little EXIF, accepted through the service like an upload.
+
+    processed=True processes it within its upload, as the embedded default does (tasks in this
+    process); processed=False accepts it for a worker elsewhere, so it stays pending (its task is
+    queued at a commit the test's transaction holds back); None does what this run's settings do."""
 
     class Meta:
         model = "evidence.Photo"
@@ -130,7 +148,7 @@ class PhotoFactory(factory.django.DjangoModelFactory):
     seed = factory.Sequence(lambda n: n)
 
     @classmethod
-    def _create(cls, model_class, *args, item, width, height, seed, actor=None, **kwargs):
+    def _create(cls, model_class, *args, item, width, height, seed, actor=None, processed=None, **kwargs):
         import io
         import uuid
 
@@ -146,7 +164,8 @@ class PhotoFactory(factory.django.DjangoModelFactory):
         exif[0x010E] = uuid.uuid4().hex  # ImageDescription: unique bytes, so tests never share an original
         image.save(buffer, "JPEG", quality=90, exif=exif)
         buffer.seek(0)
-        with hashed_copy(buffer) as upload:
+        tasks = contextlib.nullcontext() if processed is None else celery_eager(processed)
+        with hashed_copy(buffer) as upload, tasks:
             accepted = add_photo(
                 actor=actor or item.case.lead, item=item, upload=upload, original_name=f"debris-{seed}.jpg", **kwargs
             )

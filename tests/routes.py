@@ -121,7 +121,10 @@ CASE_OBJECT = {
     EvidenceItem: lambda team: factories.EvidenceItemFactory(case=team.case),
     CustodyEvent: lambda team: _event(team),
     Checkpoint: lambda team: _checkpoint(team),
-    Photo: lambda team: factories.PhotoFactory(item=factories.EvidenceItemFactory(case=team.case)),
+    Photo: lambda team: factories.PhotoFactory(
+        item=factories.EvidenceItemFactory(case=team.case),
+        processed=True,  # previews and thumbnail to read
+    ),
     EvidenceFile: _kept_file,
     Marking: lambda team: factories.MarkingFactory(
         item=factories.EvidenceItemFactory(case=team.case, kind="component")

@@ -71,7 +71,7 @@ def test_stuck_photos_and_exports_are_reported_without_failing(client, eager_tas
 
     assert client.get("/healthz").json()["stuck"] == {"photos": 0, "exports": 0}
     long_ago = timezone.now() - dt.timedelta(hours=2)
-    photo = PhotoFactory(item=EvidenceItemFactory(case=team.case))  # pending: its task never ran
+    photo = PhotoFactory(item=EvidenceItemFactory(case=team.case), processed=False)  # its task never ran
     Photo.objects.filter(pk=photo.pk).update(status_changed_at=long_ago)
     for export in (ExportFactory(case=team.case), ExportFactory(case=team.case)):
         Export.objects.filter(pk=export.pk).update(status="running", heartbeat_at=long_ago)

@@ -84,12 +84,23 @@ def read_metadata(path: Path) -> PhotoMetadata:
                 # "Corrupt EXIF data" and decompression-bomb warnings are expected here.
                 warnings.simplefilter("ignore")
                 with Image.open(fh) as im:
-                    exif = im.getexif()
-                    fmt = im.format
-                    # pillow-heif rewrites the tag to 1 and keeps the stored value here.
-                    heif_orientation = im.info.get("original_orientation") if fmt == _HEIF_FORMAT else None
+                    return metadata_of(im)
         except Exception:  # metadata must never block an upload: unreadable means empty
             return PhotoMetadata()
+
+
+def metadata_of(im: Image.Image) -> PhotoMetadata:
+    """read_metadata of an image already open (and decoded, as read_metadata's would be where the
+    format keeps EXIF after the pixels); never raises on bad or missing EXIF."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exif = im.getexif()
+            fmt = im.format
+            # pillow-heif rewrites the tag to 1 and keeps the stored value here.
+            heif_orientation = im.info.get("original_orientation") if fmt == _HEIF_FORMAT else None
+    except Exception:
+        return PhotoMetadata()
     return _metadata_from_exif(exif, fmt, heif_orientation)
 
 

@@ -18,7 +18,7 @@ from typing import IO, Final
 import numpy as np
 from PIL import Image, ImageFile
 
-from evidence.lib.exif import ORIENTATION_TAG, ensure_heif_opener
+from evidence.lib.exif import ORIENTATION_TAG, PhotoMetadata, ensure_heif_opener, metadata_of
 from evidence.lib.sniff import (
     PhotoRejected,
     check_not_polyglot,
@@ -130,18 +130,21 @@ def inspect_image(path: Path, *, max_pixels: int, full_decode: bool = False) -> 
 
 def vet_and_derive(
     path: Path, *, max_pixels: int, preview_px: int = 1600, thumb_px: int = 400
-) -> tuple[ImageInfo, Derivatives]:
-    """inspect_image and make_derivatives from one decode, for a photo processed where it is vetted.
+) -> tuple[ImageInfo, Derivatives, PhotoMetadata]:
+    """inspect_image, make_derivatives and read_metadata from one opening and one decode, for a
+    photo processed where it is vetted.
 
     The JPEG is decoded once, at the reduced scale make_derivatives uses (which reads all of
     its data, as inspect_image's does), and the derivatives are made from those pixels: the
-    same refusals as inspect_image, the same derivatives as make_derivatives.
+    same refusals as inspect_image, the same derivatives as make_derivatives, the same
+    metadata as read_metadata.
     """
     _check_sizes(preview_px, thumb_px)
     with _vetted_open(path, max_pixels) as (fmt, im):
         info = ImageInfo(format=fmt, width=im.width, height=im.height, mode=im.mode)
         derivatives = _derive_opened(im, fmt, preview_px, thumb_px)
-    return info, derivatives
+        metadata = metadata_of(im)
+    return info, derivatives, metadata
 
 
 def make_derivatives(

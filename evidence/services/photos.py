@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import threading
 import time
 import zoneinfo
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from cases.choices import Role
 from cases.services import require_role
 from evidence import custody, filestore
 from evidence.choices import CapturedAtSource, EventType, FileKind, PhotoErrorCode, PhotoStatus, SubjectType
-from evidence.lib.exif import read_metadata
+from evidence.lib.exif import PhotoMetadata, read_metadata
 from evidence.lib.imaging import Derivatives, ImageInfo, inspect_image, make_derivatives
 from evidence.lib.imaging import vet_and_derive as vet_and_derive_image
 from evidence.lib.sniff import PhotoRejected
@@ -72,8 +71,8 @@ def vet(path: Path) -> ImageInfo:
         return inspect_image(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
 
 
-def vet_and_derive(path: Path) -> tuple[ImageInfo, Derivatives]:
-    """vet, and the photo's derivatives made from the same decode (for a photo processed in this process)."""
+def vet_and_derive(path: Path) -> tuple[ImageInfo, Derivatives, PhotoMetadata]:
+    """vet, and the photo's derivatives and metadata from the same decode (for a photo processed here)."""
     with _refusals_as_validation_errors():
         return vet_and_derive_image(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
 
@@ -107,18 +106,19 @@ def add_photo(
     """Accept a photo of an exhibit: an investigator's right.
 
     The bytes are vetted (all image data decoded, JPEGs at reduced scale) before anything is
-    stored, so a refused file leaves no row and no file. Where the photo is processed in this
-    process, its derivatives are made from the vetting decode and handed to the task, which
-    then need not decode the file again. The same bytes again on the same item are reported
-    as a duplicate.
+    stored, so a refused file leaves no row and no file. Where photos are processed in this
+    process (no worker), the photo is processed from the vetting decode in the same
+    transaction: photo.added, then photo.processed. Otherwise the task is queued for a worker
+    once the row commits. The same bytes again on the same item are reported as a duplicate.
     """
     require_role(case=item.case, actor=actor, role=Role.INVESTIGATOR)
     if upload.size == 0:
         raise ValidationError({"file": ValidationError(_("The file is empty."), code="empty")})
-    if processed_in_this_process():
-        info, derivatives = vet_and_derive(upload.path)
+    here = processed_in_this_process()
+    if here:
+        info, derivatives, metadata = vet_and_derive(upload.path)
     else:
-        info, derivatives = vet(upload.path), None
+        info, derivatives, metadata = vet(upload.path), None, None
     # A file name is a label only, never a path.
     label = Path(original_name.replace("\\", "/")).name[:255] or "upload"
     with transaction.atomic(), filestore.files_removed_on_failure():
@@ -143,15 +143,27 @@ def add_photo(
         photo.full_clean(exclude=["original", "uploaded_by", "item"])
         photo.save()
         _photo_event(photo, EventType.PHOTO_ADDED, actor, occurred_at=captured_at)
-        queued: dict[str, Photo | None] = {}
-        transaction.on_commit(lambda: queued.update(processed=_enqueue_with(photo.pk, derivatives)))
-    processed = queued.get("processed")
-    if processed is not None:
-        return PhotoAccepted(processed, duplicate=False, current=True)
-    # Not queued yet (an enclosing transaction commits later), or queued for a worker elsewhere: the
-    # row is as saved here. A task that ran here and did not hand its photo back failed.
-    ran_here = "processed" in queued and derivatives is not None
-    return PhotoAccepted(photo, duplicate=False, current=not ran_here)
+        if derivatives is not None and _derivatives_written(photo, derivatives):
+            photo.attempts = 1
+            _record_processed(photo, metadata, derivatives)
+            filestore.release_cached(stored.path)
+            return PhotoAccepted(photo, duplicate=False, current=True)
+        transaction.on_commit(lambda: enqueue_processing(photo.pk))
+    # Queued for a worker elsewhere (or not yet: an enclosing transaction commits later), the row is as
+    # saved here; queued in this process, the task ran at the commit and may have changed it.
+    return PhotoAccepted(photo, duplicate=False, current=not here)
+
+
+def _derivatives_written(photo: Photo, derivatives: Derivatives) -> bool:
+    """Write the preview and thumbnail; False (logged) when the disk refuses, so the task is queued
+    instead and records the failure on the photo as a worker's would."""
+    try:
+        filestore.write_derivative(photo.derivative_path("preview"), derivatives.preview_jpeg)
+        filestore.write_derivative(photo.derivative_path("thumbnail"), derivatives.thumb_jpeg)
+    except OSError:
+        log.exception("photo %s: could not write its derivatives; queued for the task", photo.pk)
+        return False
+    return True
 
 
 # Sent after commit for each photo the pipeline must (again) process. evidence.tasks receives it and queues
@@ -161,38 +173,6 @@ processing_wanted = Signal()
 
 def enqueue_processing(photo_id: int) -> None:
     processing_wanted.send(sender=Photo, photo_id=photo_id)
-
-
-# Derivatives made while vetting, by photo id, for the task when it runs on this thread during
-# _enqueue_with (eager mode). The task still fetches the photo by its id; it only skips the decode.
-_handed_over = threading.local()
-
-
-def _ready_derivatives() -> dict[int, Derivatives]:
-    if not hasattr(_handed_over, "by_photo"):
-        _handed_over.by_photo = {}
-    return _handed_over.by_photo
-
-
-def _processed_here() -> dict[int, Photo | None]:
-    if not hasattr(_handed_over, "processed"):
-        _handed_over.processed = {}
-    return _handed_over.processed
-
-
-def _enqueue_with(photo_id: int, derivatives: Derivatives | None) -> Photo | None:
-    """enqueue_processing, offering `derivatives` to the task for as long as the queueing lasts:
-    an eager task runs within it; a queued one runs elsewhere and decodes the stored original.
-    Returns the photo as an eager task finished it (so the upload's answer need not read it again)."""
-    ready, processed = _ready_derivatives(), _processed_here()
-    if derivatives is not None:
-        ready[photo_id] = derivatives
-        processed[photo_id] = None
-    try:
-        enqueue_processing(photo_id)
-    finally:
-        ready.pop(photo_id, None)
-    return processed.pop(photo_id, None)
 
 
 def _exif_capture_time(taken_at: str | None) -> dt.datetime | None:
@@ -233,11 +213,9 @@ def process_photo(*, photo_id: int) -> Photo:
         return Photo.objects.get(pk=photo_id)
     if settings.ATTEST_PHOTO_PROCESSING_DELAY:  # fault injection: lets a test kill a worker mid-task
         time.sleep(settings.ATTEST_PHOTO_PROCESSING_DELAY)
-    derivatives = _ready_derivatives().pop(photo_id, None)  # made from the upload's vetting decode
     with filestore.local_file(photo.original.path) as path:
         metadata = read_metadata(path)
-        if derivatives is None:
-            derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
+        derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
     filestore.write_derivative(photo.derivative_path("preview"), derivatives.preview_jpeg)
     filestore.write_derivative(photo.derivative_path("thumbnail"), derivatives.thumb_jpeg)
     filestore.release_cached(photo.original.path)  # done with the original's bytes
@@ -245,27 +223,31 @@ def process_photo(*, photo_id: int) -> Photo:
         photo = Photo.objects.select_for_update().select_related("item__case", "original").get(pk=photo_id)
         if photo.status == PhotoStatus.DONE:
             return photo  # another delivery of the same task finished first
-        photo.camera_make = (metadata.make or "")[:120]
-        photo.camera_model = (metadata.model or "")[:120]
-        photo.lens = (metadata.lens or "")[:200]
-        photo.exif_taken_at = metadata.taken_at or ""
-        photo.gps_latitude = _decimal(metadata.latitude, 6)
-        photo.gps_longitude = _decimal(metadata.longitude, 6)
-        photo.gps_altitude = _decimal(metadata.altitude_m, 2)
-        photo.orientation = metadata.orientation
-        photo.exif = metadata.tags
-        exif_time = _exif_capture_time(metadata.taken_at)
-        if exif_time is not None:
-            photo.captured_at, photo.captured_at_source = exif_time, CapturedAtSource.EXIF
-        photo.preview_width, photo.preview_height = derivatives.preview_width, derivatives.preview_height
-        photo.phash, photo.dhash = derivatives.phash, derivatives.dhash
-        photo.status, photo.error, photo.error_code, photo.error_params = PhotoStatus.DONE, "", "", {}
-        photo.processed_at = photo.status_changed_at = timezone.now()
-        photo.save()
-        _photo_event(photo, EventType.PHOTO_PROCESSED, actor=None)
-    if photo_id in _processed_here():  # the upload that queued it waits in this thread (eager mode)
-        _processed_here()[photo_id] = photo
+        _record_processed(photo, metadata, derivatives)
     return photo
+
+
+def _record_processed(photo: Photo, metadata: PhotoMetadata, derivatives: Derivatives) -> None:
+    """The photo done, with what its processing found, and photo.processed in the ledger. In the
+    caller's transaction, with the photo's row locked or just made in it."""
+    photo.camera_make = (metadata.make or "")[:120]
+    photo.camera_model = (metadata.model or "")[:120]
+    photo.lens = (metadata.lens or "")[:200]
+    photo.exif_taken_at = metadata.taken_at or ""
+    photo.gps_latitude = _decimal(metadata.latitude, 6)
+    photo.gps_longitude = _decimal(metadata.longitude, 6)
+    photo.gps_altitude = _decimal(metadata.altitude_m, 2)
+    photo.orientation = metadata.orientation
+    photo.exif = metadata.tags
+    exif_time = _exif_capture_time(metadata.taken_at)
+    if exif_time is not None:
+        photo.captured_at, photo.captured_at_source = exif_time, CapturedAtSource.EXIF
+    photo.preview_width, photo.preview_height = derivatives.preview_width, derivatives.preview_height
+    photo.phash, photo.dhash = derivatives.phash, derivatives.dhash
+    photo.status, photo.error, photo.error_code, photo.error_params = PhotoStatus.DONE, "", "", {}
+    photo.processed_at = photo.status_changed_at = timezone.now()
+    photo.save()
+    _photo_event(photo, EventType.PHOTO_PROCESSED, actor=None)
 
 
 def failure_of(exc: BaseException) -> dict:

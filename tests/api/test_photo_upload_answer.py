@@ -51,10 +51,11 @@ def test_a_photo_processed_within_the_upload_answers_as_a_read_of_it_does(api, t
 def test_a_photo_whose_processing_failed_in_the_upload_answers_as_failed(api, team, eager_tasks, monkeypatch):
     from evidence.services import photos
 
-    def unreadable(path):
-        raise ValueError("EXIF block unreadable")
+    def disk_full(relative, data):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(photos, "read_metadata", unreadable)
+    # The upload cannot keep the derivatives it made; the task, run here at the commit, fails the same way.
+    monkeypatch.setattr(photos.filestore, "write_derivative", disk_full)
     item = EvidenceItemFactory(case=team.case, actor=team.ivan)
     client = api(team.ivan)
     response = client.post(URL, form(item), format="multipart")
@@ -66,10 +67,10 @@ def test_a_photo_whose_processing_failed_in_the_upload_answers_as_failed(api, te
 
 
 @pytest.mark.django_db
-def test_a_photo_queued_for_later_answers_as_a_read_of_it_does(
-    api, team, eager_tasks, django_capture_on_commit_callbacks
+def test_a_photo_queued_for_a_worker_answers_as_a_read_of_it_does(
+    api, team, worker_elsewhere, django_capture_on_commit_callbacks
 ):
-    # The test's transaction holds the commit back, as an enclosing transaction (Idempotency-Key) does.
+    # The test's transaction holds the commit back, so nothing reaches a broker.
     item = EvidenceItemFactory(case=team.case, actor=team.ivan)
     client = api(team.ivan)
     with django_capture_on_commit_callbacks(execute=False):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_the_index_lists_my_cases_with_their_state(client, team, eager_tasks, django_capture_on_commit_callbacks):
     IncidentFactory(case=team.case)
     item = EvidenceItemFactory(case=team.case)
-    PhotoFactory(item=item)  # not processed: on_commit tasks are not run here
+    PhotoFactory(item=item, processed=False)  # queued for a worker that has not run it
     with django_capture_on_commit_callbacks(execute=True):
         services.request_export(actor=team.vera, case=team.case)
     from evidence.tasks import verify_case

@@ -10,6 +10,7 @@ files of the photo corpus (shared/data/photos) and on damaged copies of real cam
 from __future__ import annotations
 
 import io
+import json
 import random
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from PIL import Image
 
 from evidence import filestore, services
 from evidence.choices import PhotoStatus
+from evidence.lib.exif import read_metadata
 from evidence.lib.imaging import inspect_image, make_derivatives, vet_and_derive
 from evidence.lib.sniff import PhotoRejected
 from evidence.models import Photo, StoredFile
@@ -89,17 +91,6 @@ def test_every_malformed_corpus_file_is_refused_for_the_reason_a_full_decode_giv
     assert full(path) == expected
     assert reduced(path) == expected
     assert derived(path) == expected
-
-
-@pytest.fixture
-def worker_elsewhere():
-    """Tasks go to a broker and a worker processes the photo later, elsewhere (not eager)."""
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -186,13 +177,30 @@ def test_damaged_camera_jpegs_are_refused_by_reduced_decodes_as_by_a_full_decode
 @pytest.mark.parametrize("name", ["Landscape_6.jpg", "Canon PowerShot A85.jpg", "Issue 487.heic", "Apple iPhone 5.jpg"])
 def test_vet_and_derive_gives_what_inspect_image_and_make_derivatives_give(name) -> None:
     path = corpus.photo(name)
-    info, derivatives = vet_and_derive(path, max_pixels=MAX_PIXELS)
+    info, derivatives, metadata = vet_and_derive(path, max_pixels=MAX_PIXELS)
     assert (
         info
         == inspect_image(path, max_pixels=MAX_PIXELS)
         == inspect_image(path, max_pixels=MAX_PIXELS, full_decode=True)
     )
     assert derivatives == make_derivatives(path, max_pixels=MAX_PIXELS)
+    assert metadata == read_metadata(path)
+
+
+def test_vet_and_derive_reads_the_metadata_read_metadata_reads_on_every_accepted_corpus_photo() -> None:
+    # The EXIF of the vetting's own opening, after its decode, against a separate opening of the file.
+    compared, differences = 0, []
+    for entry in corpus.VALID:
+        path = corpus.path_of(entry)
+        try:
+            _info, _derivatives, metadata = vet_and_derive(path, max_pixels=MAX_PIXELS)
+        except PhotoRejected:
+            continue  # refused before any metadata is kept (tested above)
+        compared += 1
+        if metadata != read_metadata(path):
+            differences.append(entry["file"])
+    assert not differences, differences
+    assert compared >= 30, compared
 
 
 # --- the embedded default: one decode per upload ----------------------------------------------------
@@ -202,26 +210,58 @@ def test_vet_and_derive_gives_what_inspect_image_and_make_derivatives_give(name)
 @pytest.mark.parametrize(
     "name", ["Landscape_6.jpg", "Landscape_8.jpg", "Samsung GT-I9000 (Galaxy S).jpg", "Issue 487.heic"]
 )
-def test_in_process_the_task_uses_the_vetting_decode(
+def test_in_process_the_upload_processes_the_photo_from_the_vetting_decode(
     team, item, django_capture_on_commit_callbacks, eager_tasks, monkeypatch, name
 ) -> None:
     path = corpus.photo(name)
 
-    def decoded_again(*args, **kwargs):
-        raise AssertionError("the task decoded the original again")
+    def opened_again(*args, **kwargs):
+        raise AssertionError("the original was opened again after vetting")
 
-    monkeypatch.setattr(services.photos, "make_derivatives", decoded_again)
-    with django_capture_on_commit_callbacks(execute=True):
-        photo = services.add_photo_from_path(actor=team.ivan, item=item, path=path).photo
-    photo.refresh_from_db()
+    monkeypatch.setattr(services.photos, "make_derivatives", opened_again)
+    monkeypatch.setattr(services.photos, "read_metadata", opened_again)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        accepted = services.add_photo_from_path(actor=team.ivan, item=item, path=path)
+    assert not callbacks  # nothing queued: done within the upload's transaction
+    assert accepted.current
+    photo = Photo.objects.get(pk=accepted.photo.pk)
     assert photo.status == PhotoStatus.DONE, photo.error
+    assert photo.attempts == 1
     expected = make_derivatives(path, max_pixels=MAX_PIXELS)  # what a worker makes from the original
     assert filestore.absolute(photo.derivative_path("preview")).read_bytes() == expected.preview_jpeg
     assert filestore.absolute(photo.derivative_path("thumbnail")).read_bytes() == expected.thumb_jpeg
     assert (photo.preview_width, photo.preview_height) == (expected.preview_width, expected.preview_height)
     assert (photo.phash, photo.dhash) == (expected.phash, expected.dhash)
+    metadata = read_metadata(path)
+    assert (photo.orientation, photo.exif, photo.camera_model) == (
+        metadata.orientation,
+        json.loads(json.dumps(metadata.tags)),
+        (metadata.model or "")[:120],
+    )
     assert filestore.hash_file(filestore.absolute(photo.original.path))[0] == corpus.manifest_entry(name)["sha256"]
-    assert not services.photos._ready_derivatives()  # nothing handed over is left behind
+    ledger = team.case.custody_events.filter(subject_type="photo", subject_id=photo.pk)
+    events = list(ledger.values_list("event_type", "actor_id"))
+    assert events == [("photo.added", team.ivan.pk), ("photo.processed", None)]
+
+
+@pytest.mark.django_db
+def test_in_process_a_derivative_the_disk_refuses_leaves_the_photo_to_the_task(
+    team, item, django_capture_on_commit_callbacks, eager_tasks, monkeypatch
+) -> None:
+    def disk_full(relative, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(services.photos.filestore, "write_derivative", disk_full)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        accepted = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_6.jpg"))
+    assert len(callbacks) == 1  # the task, queued at the commit, ran here and failed as a worker's would
+    assert not accepted.current
+    photo = Photo.objects.get(pk=accepted.photo.pk)
+    assert (photo.status, photo.attempts, photo.error_code) == (PhotoStatus.FAILED, 1, "not_processed")
+    assert filestore.absolute(photo.original.path).exists()  # the original is kept: evidence is never lost
+    ledger = team.case.custody_events.filter(subject_type="photo", subject_id=photo.pk)
+    events = list(ledger.values_list("event_type", flat=True))
+    assert events == ["photo.added"]
 
 
 @pytest.mark.django_db
@@ -232,7 +272,6 @@ def test_with_a_worker_elsewhere_the_task_decodes_the_stored_original(
     with django_capture_on_commit_callbacks(execute=False) as queued:  # the broker's part is not under test
         photo = services.add_photo_from_path(actor=team.ivan, item=item, path=path).photo
     assert len(queued) == 1
-    assert not services.photos._ready_derivatives()
     photo = services.process_photo(photo_id=photo.pk)  # what the worker's task calls, by id
     assert photo.status == PhotoStatus.DONE, photo.error
     expected = make_derivatives(path, max_pixels=MAX_PIXELS)

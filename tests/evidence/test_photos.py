@@ -18,7 +18,7 @@ from evidence.choices import PhotoErrorCode, PhotoStatus
 from evidence.models import CustodyEvent, Photo, StoredFile
 from tests import corpus
 from tests.evidence.test_custody import verify
-from tests.factories import EvidenceItemFactory, PhotoFactory
+from tests.factories import EvidenceItemFactory, PhotoFactory, celery_eager
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +184,7 @@ def test_processing_twice_changes_nothing(team, item, run_tasks):
 
 def test_a_file_that_cannot_be_processed_is_marked_failed(team, item, django_capture_on_commit_callbacks, eager_tasks):
     with django_capture_on_commit_callbacks(execute=False):
-        photo = PhotoFactory(item=item, width=400, height=300)
+        photo = PhotoFactory(item=item, width=400, height=300, processed=False)
     path = filestore.absolute(photo.original.path)
     path.chmod(0o644)
     path.write_bytes(path.read_bytes()[:600])  # damaged on disk after it was accepted
@@ -202,8 +202,10 @@ class TestSweeperAndCommands:
 
         from django.utils import timezone
 
-        stuck = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_4.jpg")).photo
-        hopeless = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_5.jpg")).photo
+        with celery_eager(False):  # accepted for a worker that never comes
+            stuck = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_4.jpg"))
+            hopeless = services.add_photo_from_path(actor=team.ivan, item=item, path=corpus.photo("Landscape_5.jpg"))
+        stuck, hopeless = stuck.photo, hopeless.photo
         old = timezone.now() - timedelta(hours=1)
         Photo.objects.filter(pk=stuck.pk).update(status_changed_at=old, status=PhotoStatus.PROCESSING, attempts=1)
         Photo.objects.filter(pk=hopeless.pk).update(status_changed_at=old, attempts=settings.ATTEST_PHOTO_MAX_ATTEMPTS)
@@ -317,7 +319,7 @@ def test_an_unexpected_processing_failure_stores_a_generic_message_and_logs_the_
     team, item, django_capture_on_commit_callbacks, eager_tasks, caplog
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        photo = PhotoFactory(item=item, width=400, height=300)
+        photo = PhotoFactory(item=item, width=400, height=300, processed=False)
     stored = filestore.absolute(photo.original.path)
     stored.unlink()  # gone from disk after it was accepted: the error names the server path
     from evidence.tasks import process_photo
@@ -336,7 +338,7 @@ def test_a_failure_is_stored_as_a_code_and_shown_in_the_readers_language(item, d
     from evidence.services.failures import failure
 
     with django_capture_on_commit_callbacks(execute=False):
-        photo = PhotoFactory(item=item, width=400, height=300)
+        photo = PhotoFactory(item=item, width=400, height=300, processed=False)
     services.photos.mark_failed(photo_id=photo.pk, error=failure(PhotoErrorCode.GAVE_UP, n=5))
     photo.refresh_from_db()
     assert (photo.error_code, photo.error_params, photo.error) == ("gave_up", {"n": 5}, "Gave up after 5 attempts.")
