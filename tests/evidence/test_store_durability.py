@@ -113,3 +113,90 @@ def test_a_flush_that_fails_stores_nothing_and_one_that_cannot_be_done_is_no_fai
     photo = services.add_photo_from_path(actor=team.ivan, item=item, path=source).photo
     assert photo.original.sha256 == sha256
     assert filestore.absolute(photo.original.path).read_bytes() == source.read_bytes()
+
+
+@pytest.fixture
+def timeline(monkeypatch):
+    """fdatasync (slowed down), link and the vetting, as they start and end, with their threads."""
+    import threading
+    import time
+
+    events = []
+
+    def note(what, **details):
+        events.append({"what": what, "at": time.monotonic(), "thread": threading.get_ident(), **details})
+
+    real_fdatasync, real_link = os.fdatasync, os.link
+
+    def fdatasync(descriptor):
+        note("flush started", path=path_of(descriptor))
+        time.sleep(0.3)  # a slow disk: the vetting must not wait for it
+        real_fdatasync(descriptor)
+        note("flush ended")
+
+    def link(source, target, *args, **kwargs):
+        note("link")
+        return real_link(source, target, *args, **kwargs)
+
+    real_vet = services.photos.vet_and_derive
+
+    def vet_and_derive(path):
+        note("vetting started")
+        return real_vet(path)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    monkeypatch.setattr(os, "link", link)
+    monkeypatch.setattr(services.photos, "vet_and_derive", vet_and_derive)
+    return events
+
+
+def test_an_uploads_bytes_go_to_disk_while_it_is_vetted_and_are_there_before_the_link(
+    api, team, timeline, eager_tasks, tmp_path
+):
+    import threading
+
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    with new_photo(tmp_path).open("rb") as handle:
+        response = api(team.ivan).post("/api/v1/photos/", {"item": item.pk, "file": handle}, format="multipart")
+    assert response.status_code == 201, response.content
+    at = {event["what"]: event for event in timeline}
+    assert list(at) == ["flush started", "vetting started", "flush ended", "link"] or list(at) == [
+        "vetting started",
+        "flush started",
+        "flush ended",
+        "link",
+    ], [event["what"] for event in timeline]
+    assert at["flush started"]["path"].parent == filestore.incoming_dir()
+    assert at["flush started"]["thread"] != threading.get_ident()  # not the request's thread
+    assert at["vetting started"]["at"] < at["flush ended"]["at"]  # the two overlapped
+    assert at["link"]["at"] >= at["flush ended"]["at"]  # and the link waited for the bytes
+
+
+def test_a_background_flush_that_fails_is_done_again_before_the_link(team, monkeypatch, eager_tasks, tmp_path):
+    import threading
+
+    real_fdatasync, real_link = os.fdatasync, os.link
+    calls = []
+
+    def fdatasync(descriptor):
+        calls.append(("fdatasync", threading.get_ident(), path_of(descriptor)))
+        if len(calls) == 1:
+            raise OSError(5, "Input/output error")
+        return real_fdatasync(descriptor)
+
+    def link(source, target, *args, **kwargs):
+        calls.append(("link", threading.get_ident(), Path(source)))
+        return real_link(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    monkeypatch.setattr(os, "link", link)
+    item = EvidenceItemFactory(case=team.case, actor=team.ivan)
+    photo = services.add_photo_from_path(actor=team.ivan, item=item, path=new_photo(tmp_path)).photo
+    here = threading.get_ident()
+    temporary = calls[0][2]
+    assert [(name, thread == here, path) for name, thread, path in calls] == [
+        ("fdatasync", False, temporary),  # in the background: failed
+        ("fdatasync", True, temporary),  # again, before the link
+        ("link", True, temporary),
+    ]
+    assert filestore.absolute(photo.original.path).exists()
