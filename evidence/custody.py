@@ -79,14 +79,24 @@ def append_event(
     payload: dict[str, Any],
     occurred_at: dt.datetime | None = None,
     corrects: CustodyEvent | None = None,
+    after: CustodyEvent | None = None,
 ) -> CustodyEvent:
-    """Append one event to the case's ledger. Call inside the transaction that makes the change."""
+    """Append one event to the case's ledger. Call inside the transaction that makes the change.
+
+    `after` is the event this same transaction appended last to the case's ledger: the case is
+    locked already and that event is the head, so neither is read again. (Any other event makes
+    the insert fail on the ledger's unique sequence, never a fork.)"""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("append_event must run inside the transaction of the change it records")
-    locked = lock_case(case)
-    last = CustodyEvent.objects.filter(case=locked).order_by("-sequence").only("sequence", "hash").first()
-    sequence = last.sequence + 1 if last else 1
-    prev_hash = last.hash if last else ledger.GENESIS_HASH
+    if after is not None:
+        if after.case_id != case.pk:
+            raise ValueError("`after` must be an event of the same case")
+        locked, sequence, prev_hash = after.case, after.sequence + 1, after.hash
+    else:
+        locked = lock_case(case)
+        last = CustodyEvent.objects.filter(case=locked).order_by("-sequence").only("sequence", "hash").first()
+        sequence = last.sequence + 1 if last else 1
+        prev_hash = last.hash if last else ledger.GENESIS_HASH
     recorded_at = timezone.now()
     occurred_at = occurred_at or recorded_at
     if corrects is not None and corrects.case_id != locked.pk:

@@ -52,7 +52,7 @@ def photo_state(photo: Photo) -> dict:
     return state
 
 
-def _photo_event(photo: Photo, event_type: str, actor, occurred_at=None):
+def _photo_event(photo: Photo, event_type: str, actor, occurred_at=None, after=None):
     return custody.append_event(
         case=photo.item.case,
         event_type=event_type,
@@ -62,6 +62,7 @@ def _photo_event(photo: Photo, event_type: str, actor, occurred_at=None):
         actor=actor,
         payload={"photo": photo_state(photo)},
         occurred_at=occurred_at,
+        after=after,
     )
 
 
@@ -142,10 +143,10 @@ def add_photo(
         )
         photo.full_clean(exclude=["original", "uploaded_by", "item"])
         photo.save()
-        _photo_event(photo, EventType.PHOTO_ADDED, actor, occurred_at=captured_at)
+        added = _photo_event(photo, EventType.PHOTO_ADDED, actor, occurred_at=captured_at)
         if derivatives is not None and _derivatives_written(photo, derivatives):
             photo.attempts = 1
-            _record_processed(photo, metadata, derivatives)
+            _record_processed(photo, metadata, derivatives, after=added)
             filestore.release_cached(stored.path)
             return PhotoAccepted(photo, duplicate=False, current=True)
         transaction.on_commit(lambda: enqueue_processing(photo.pk))
@@ -227,9 +228,10 @@ def process_photo(*, photo_id: int) -> Photo:
     return photo
 
 
-def _record_processed(photo: Photo, metadata: PhotoMetadata, derivatives: Derivatives) -> None:
+def _record_processed(photo: Photo, metadata: PhotoMetadata, derivatives: Derivatives, after=None) -> None:
     """The photo done, with what its processing found, and photo.processed in the ledger. In the
-    caller's transaction, with the photo's row locked or just made in it."""
+    caller's transaction, with the photo's row locked or just made in it; `after` is the ledger's
+    head when this transaction appended it (append_event)."""
     photo.camera_make = (metadata.make or "")[:120]
     photo.camera_model = (metadata.model or "")[:120]
     photo.lens = (metadata.lens or "")[:200]
@@ -247,7 +249,7 @@ def _record_processed(photo: Photo, metadata: PhotoMetadata, derivatives: Deriva
     photo.status, photo.error, photo.error_code, photo.error_params = PhotoStatus.DONE, "", "", {}
     photo.processed_at = photo.status_changed_at = timezone.now()
     photo.save()
-    _photo_event(photo, EventType.PHOTO_PROCESSED, actor=None)
+    _photo_event(photo, EventType.PHOTO_PROCESSED, actor=None, after=after)
 
 
 def failure_of(exc: BaseException) -> dict:

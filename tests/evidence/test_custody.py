@@ -204,6 +204,47 @@ class TestAppendOnly:
             )
 
 
+class TestAppendAfter:
+    """append_event(after=...) for a second event of the same transaction: no second read of the head."""
+
+    @staticmethod
+    def append(team, *, after=None, case=None):
+        return custody.append_event(
+            case=case or team.case,
+            event_type=EventType.EXAMINATION,
+            subject_type="case",
+            subject_id=team.case.pk,
+            subject_label=team.case.reference,
+            actor=None,
+            payload={"n": 1},
+            after=after,
+        )
+
+    def test_the_second_event_links_to_the_first_as_a_read_of_the_head_would(self, team):
+        EvidenceItemFactory(case=team.case, actor=team.ivan)
+        with transaction.atomic():
+            first = self.append(team)
+            second = self.append(team, after=first)
+        assert (second.sequence, second.prev_hash) == (first.sequence + 1, first.hash)
+        assert custody.verify_case(team.case, files=False).intact
+
+    def test_an_event_that_is_not_the_head_fails_and_leaves_the_ledger_as_it_was(self, team):
+        with transaction.atomic():
+            first = self.append(team)
+            self.append(team, after=first)
+        count = CustodyEvent.objects.filter(case=team.case).count()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            self.append(team, after=first)  # its successor exists: the same sequence again
+        assert CustodyEvent.objects.filter(case=team.case).count() == count
+        assert custody.verify_case(team.case, files=False).intact
+
+    def test_an_event_of_another_case_is_refused(self, team):
+        with transaction.atomic():
+            other = self.append(team, case=team.other_case)
+            with pytest.raises(ValueError, match="same case"):
+                self.append(team, after=other)
+
+
 @pytest.fixture
 def ledger_of_five(team):
     """A case whose ledger has five events and a signed checkpoint at its head."""
