@@ -89,8 +89,8 @@ def _refusals_as_validation_errors():
 
 
 def processed_in_this_process() -> bool:
-    """Whether the photo task runs here, right after the upload commits: Celery's eager mode, as the
-    embedded default (no broker) runs tasks. A real worker processes it elsewhere, later."""
+    """Whether photos are processed here: Celery's eager mode, as the embedded default (no broker) runs
+    tasks; the upload then processes its photo itself. A real worker processes it elsewhere, later."""
     return bool(current_app.conf.task_always_eager)
 
 
@@ -159,12 +159,16 @@ def _derivatives_written(photo: Photo, derivatives: Derivatives) -> bool:
     """Write the preview and thumbnail; False (logged) when the disk refuses, so the task is queued
     instead and records the failure on the photo as a worker's would."""
     try:
-        filestore.write_derivative(photo.derivative_path("preview"), derivatives.preview_jpeg)
-        filestore.write_derivative(photo.derivative_path("thumbnail"), derivatives.thumb_jpeg)
+        _write_derivatives(photo, derivatives)
     except OSError:
         log.exception("photo %s: could not write its derivatives; queued for the task", photo.pk)
         return False
     return True
+
+
+def _write_derivatives(photo: Photo, derivatives: Derivatives) -> None:
+    filestore.write_derivative(photo.derivative_path("preview"), derivatives.preview_jpeg)
+    filestore.write_derivative(photo.derivative_path("thumbnail"), derivatives.thumb_jpeg)
 
 
 # Sent after commit for each photo the pipeline must (again) process. evidence.tasks receives it and queues
@@ -217,8 +221,7 @@ def process_photo(*, photo_id: int) -> Photo:
     with filestore.local_file(photo.original.path) as path:
         metadata = read_metadata(path)
         derivatives = make_derivatives(path, max_pixels=settings.ATTEST_MAX_IMAGE_PIXELS)
-    filestore.write_derivative(photo.derivative_path("preview"), derivatives.preview_jpeg)
-    filestore.write_derivative(photo.derivative_path("thumbnail"), derivatives.thumb_jpeg)
+    _write_derivatives(photo, derivatives)
     filestore.release_cached(photo.original.path)  # done with the original's bytes
     with transaction.atomic():
         photo = Photo.objects.select_for_update().select_related("item__case", "original").get(pk=photo_id)
