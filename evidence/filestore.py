@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -258,6 +259,7 @@ def _place(source: Path, target: Path, flushing: Future | None = None) -> None:
 
 
 _flusher: ThreadPoolExecutor | None = None
+_flusher_lock = threading.Lock()  # the threaded development server may upload on two threads at once
 
 
 def flush_soon(path: Path) -> Future | None:
@@ -266,9 +268,10 @@ def flush_soon(path: Path) -> Future | None:
     global _flusher
     if object_storage() is not None:
         return None
-    if _flusher is None:
-        _flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attest-flush")
-    return _flusher.submit(_flush, path)
+    with _flusher_lock:
+        if _flusher is None:
+            _flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attest-flush")
+        return _flusher.submit(_flush, path)
 
 
 def _forget_flusher() -> None:

@@ -199,3 +199,35 @@ def test_a_background_flush_that_fails_is_done_again_before_the_link(team, monke
         ("link", True, temporary),
     ]
     assert filestore.absolute(photo.original.path).exists()
+
+
+def test_uploads_on_two_threads_at_once_share_one_flush_thread(monkeypatch, tmp_path):
+    # The threaded development server receives uploads on several threads: one flusher for all of them.
+    made = []
+
+    class SlowToMake(filestore.ThreadPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            threading.Event().wait(0.05)  # widens the window in which a second thread could make another
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(filestore, "ThreadPoolExecutor", SlowToMake)
+    monkeypatch.setattr(filestore, "_flusher", None)
+    paths = [tmp_path / f"upload-{n}" for n in range(4)]
+    for path in paths:
+        path.write_bytes(b"bytes")
+    start = threading.Barrier(len(paths))
+    futures = []
+
+    def upload(path):
+        start.wait()
+        futures.append(filestore.flush_soon(path))
+
+    threads = [threading.Thread(target=upload, args=(path,)) for path in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1
+    assert [future.result() for future in futures] == [None] * len(paths)
+    made[0].shutdown()
