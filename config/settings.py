@@ -277,9 +277,9 @@ SPECTACULAR_SETTINGS = {
 
 # The default cache, shared by every server process: Redis at CACHE_URL, else the broker's Redis (keys
 # under "attest:", beside Celery's; nothing may call cache.clear() on it, which empties the whole
-# database), else a table of the database (made by `migrate`). Attest's own code caches nothing there
-# today: the API throttle counts in the database (core.api.throttling), one UPDATE a request where
-# DRF's cache-based throttle cost six statements on the database cache.
+# database), else a table of the database (made by `migrate`). The API throttle counts in this Redis,
+# or without one in its own table (core.api.throttling): DRF's cache-based throttle cost six
+# statements a request on the database cache.
 CACHE_URL = env_str("CACHE_URL") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
 )

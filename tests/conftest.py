@@ -153,7 +153,7 @@ def fresh_cache(settings):
 
     The cache may be the broker's Redis database, shared with workers and other test sessions, which
     clear() would empty. The database cache (no Redis) becomes local memory. (The API throttle counts
-    in the database, not here: core.api.throttling.)
+    in this Redis, else in the database: core.api.throttling.)
     """
     import uuid
 
@@ -170,9 +170,9 @@ def fresh_cache(settings):
 def fresh_throttle_budgets(monkeypatch):
     """Each test's API budgets are its own (a key prefix), as its cache keys are (fresh_cache).
 
-    The counters live in the database, and a test's rows can outlive it (a live server answering its
-    page after the flush): a browser test was seen starting with another test's counter for its
-    user's id, and once got 429 on its thumbnails.
+    The counters live in Redis or the database, and outlive a test (in the database, a live server
+    answering its page after the flush): a browser test was seen starting with another test's
+    counter for its user's id, and once got 429 on its thumbnails.
     """
     import uuid
 

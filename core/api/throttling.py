@@ -1,14 +1,22 @@
-"""API throttles: a budget of requests per window, counted in the database (core.models.ThrottleCounter).
+"""API throttles: a budget of requests per window, one for every server process.
 
 The count is a sliding window, estimated from two fixed ones as `previous * (share of the previous
-window still inside the sliding one) + hits`: constant work and one row a budget, where DRF's
+window still inside the sliding one) + hits`: constant work and one counter a window, where DRF's
 SimpleRateThrottle keeps a timestamp of every request (up to 1,200 a token) and rewrites them all on
-each one. A request that fits costs one UPDATE; the first of a window two statements more.
+each one. The counters live in the shared cache's Redis where one is configured (one script call a
+request, no database write), else in the database (core.models.ThrottleCounter: a request that fits
+costs one UPDATE; the first of a window two statements more). While Redis is out of reach, the
+database counts.
 """
 
+import functools
 import logging
+import time
 
+import redis
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from redis.commands.core import Script
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.models import ApiToken, ThrottleCounter
@@ -72,6 +80,57 @@ def spend(*, key: str, limit: int, duration: int, now: float) -> float | None:
     return None  # four races lost in a row: admit it rather than fail it
 
 
+# COUNT_ONE's test and count in Redis, atomic as one script. KEYS: this window's and the previous
+# window's counters; ARGV: limit, weight, seconds to keep a counter (two windows, then Redis forgets it).
+REDIS_COUNT_ONE = """
+local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+if hits < tonumber(ARGV[1]) - previous * tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[1], hits + 1, 'EX', ARGV[3])
+  return {1, hits + 1, previous}
+end
+return {0, hits, previous}
+"""
+
+
+def spend_in_redis(*, script: Script, key: str, limit: int, duration: int, now: float) -> float | None:
+    """spend(), its counters in Redis under `key:<window start>`: None if admitted, else the seconds to wait.
+
+    `script` is counting_script(url); it raises redis.RedisError when Redis cannot be reached.
+    """
+    started = int(now // duration) * duration
+    into = now - started
+    weight = 1 - into / duration
+    admitted, hits, previous = script(
+        keys=[f"{key}:{started}", f"{key}:{started - duration}"], args=[limit, repr(weight), 2 * duration]
+    )
+    if admitted:
+        return None
+    return wait_seconds(limit=limit, duration=duration, into=into, hits=int(hits), previous=int(previous))
+
+
+@functools.lru_cache(maxsize=4)
+def counting_script(url: str) -> Script:
+    """REDIS_COUNT_ONE on a client of the Redis at `url`, made once a process (the client pools its connections)."""
+    # Short timeouts: the throttle runs on every request, and a Redis that hangs must not hold them up.
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return client.register_script(REDIS_COUNT_ONE)
+
+
+def redis_location() -> tuple[str, str] | None:
+    """The default cache's Redis URL and key prefix, if the default cache is Redis (CACHE_URL or the broker's)."""
+    cache = settings.CACHES["default"]
+    if not cache["BACKEND"].endswith(".RedisCache"):
+        return None
+    return cache["LOCATION"], cache.get("KEY_PREFIX", "")
+
+
+# After Redis fails, the database counts for this long before Redis is tried again, so that an outage
+# costs one request a connection timeout every REDIS_REST seconds rather than every request one.
+REDIS_REST = 10.0
+_redis_resting_until = 0.0
+
+
 def forget_spent(*, now: float) -> int:
     """Delete the counters of budgets unused for two days (no window is longer than a day); returns how many."""
     deleted, _ = ThrottleCounter.objects.filter(started__lt=now - 2 * 86_400).delete()
@@ -79,16 +138,30 @@ def forget_spent(*, now: float) -> int:
 
 
 class SharedThrottle(SimpleRateThrottle):
-    """DRF's throttle, its rate and key as DRF's, counted in the database (spend()) rather than the cache."""
+    """DRF's throttle, its rate and key as DRF's, counted by spend_in_redis() or spend() rather than the cache."""
 
     def allow_request(self, request, view):
+        global _redis_resting_until
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
+        now = self.timer()
+        location = redis_location()
+        if location and time.monotonic() >= _redis_resting_until:
+            url, prefix = location
+            try:
+                self.waiting = spend_in_redis(
+                    script=counting_script(url), key=f"{prefix}:{self.key}", limit=self.num_requests,
+                    duration=self.duration, now=now,
+                )  # fmt: skip
+                return self.waiting is None
+            except redis.RedisError:
+                _redis_resting_until = time.monotonic() + REDIS_REST
+                log.warning("API throttle: Redis out of reach; the database counts for %ss", REDIS_REST, exc_info=True)
         try:
-            self.waiting = spend(key=self.key, limit=self.num_requests, duration=self.duration, now=self.timer())
+            self.waiting = spend(key=self.key, limit=self.num_requests, duration=self.duration, now=now)
         except DatabaseError:
             # The counters cannot be written (say, SQLite busy past its timeout): serve the request rather
             # than fail it with a 500, and say so in the log.

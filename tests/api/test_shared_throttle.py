@@ -1,4 +1,5 @@
-"""The API throttle's budget is one for all server processes: its counters live in the database.
+"""The API throttle's budget is one for all server processes: its counters live in the shared cache's
+Redis where one is configured, else in the database.
 
 Each gunicorn worker is a process of its own; with counters in local memory, three workers granted
 three budgets. These tests run the throttle in two separate processes, one after the other, for the
@@ -16,6 +17,7 @@ import sys
 
 import pytest
 
+from core.api import throttling
 from core.api.throttling import TokenRateThrottle
 from tests.processes import PROJECT_DIR
 from tests.test_settings import run_python
@@ -97,20 +99,53 @@ def test_the_cache_is_cache_url_else_the_brokers_redis_else_a_database_table():
     assert cache(**both) == ["RedisCache", "redis://cache:6379/1"]
 
 
-@pytest.mark.django_db
-def test_the_budget_is_in_the_database_even_where_a_redis_cache_is_configured(api, team, settings, monkeypatch):
-    # An unreachable Redis as the cache: were the throttle still counting there, requests would pass
-    # uncounted (or wait for its timeout); they are counted and refused on time.
+@pytest.mark.integration
+def test_with_redis_two_processes_share_one_budget_in_redis_and_write_no_row(tmp_path):
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith(("redis://", "rediss://")):
+        pytest.skip(f"integration: the broker is not Redis ({broker.split(':')[0] or 'none'})")
+    # No `migrate`: the database has no counter table, so a throttle that counted there would fail,
+    # log a warning and let every request through (7 and 7, not 5 and 0).
+    env = process_environment(tmp_path, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=broker)
+    assert turns_of_two_processes(env) == [BUDGET, 0]
+
+
+def unreachable_redis() -> dict:
     with socket.socket() as probe:  # a port that nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings.CACHES = {
+    return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "KEY_PREFIX": "attest",
         }
     }
+
+
+@pytest.mark.django_db
+def test_while_redis_is_out_of_reach_the_database_counts_and_redis_is_tried_again_later(
+    api, team, settings, monkeypatch, caplog
+):
+    monkeypatch.setattr(throttling, "_redis_resting_until", 0.0)
+    settings.CACHES = unreachable_redis()
     monkeypatch.setitem(TokenRateThrottle.THROTTLE_RATES, "token", "2/min")
     client = api(team.vera)
     assert [client.get("/api/v1/cases/").status_code for _ in range(3)] == [200, 200, 429]
+    warnings = [r for r in caplog.records if "Redis out of reach" in r.getMessage()]
+    assert len(warnings) == 1, "only the first request waits for Redis; the next ones go to the database"
+    # Once the rest is over, Redis is asked again (and found out of reach again).
+    monkeypatch.setattr(throttling, "_redis_resting_until", 0.0)
+    assert client.get("/api/v1/cases/").status_code == 429
+    assert len([r for r in caplog.records if "Redis out of reach" in r.getMessage()]) == 2
+
+
+@pytest.mark.django_db
+def test_without_redis_the_counters_are_rows_of_the_database(api, team, settings):
+    from core.models import ThrottleCounter
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    client = api(team.vera)
+    before = ThrottleCounter.objects.count()
+    assert client.get("/api/v1/cases/").status_code == 200
+    assert ThrottleCounter.objects.count() == before + 1

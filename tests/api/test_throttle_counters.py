@@ -1,14 +1,18 @@
-"""The throttle's counters (core.api.throttling): a sliding-window estimate kept in one row a budget."""
+"""The throttle's counters (core.api.throttling): a sliding-window estimate kept in one row a budget,
+or in Redis, where the same sequence must give the same answers."""
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 
 import pytest
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.api.throttling import forget_spent, spend, wait_seconds
+from core.api.throttling import counting_script, forget_spent, spend, spend_in_redis, wait_seconds
 from core.models import ThrottleCounter
 
 T0 = 1_800_000_000.0  # a window boundary for a 60-second window (a multiple of 60)
@@ -107,3 +111,72 @@ def test_concurrent_requests_of_one_budget_never_spend_more_than_it():
     assert not errors, errors
     assert admitted.count(True) == limit
     assert ThrottleCounter.objects.get(key="shared").hits == limit
+
+
+@pytest.fixture
+def redis_spend():
+    """spend_in_redis on the broker's Redis, under a key prefix of the test's own; skipped without Redis."""
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith(("redis://", "rediss://")):
+        pytest.skip(f"integration: the broker is not Redis ({broker.split(':')[0] or 'none'})")
+    script = counting_script(broker)
+    prefix = f"attest-test-{uuid.uuid4().hex}"
+
+    def spend_here(*, key: str, **kwargs) -> float | None:
+        return spend_in_redis(script=script, key=f"{prefix}:{key}", **kwargs)
+
+    spend_here.client = redis.Redis.from_url(broker)
+    spend_here.prefix = prefix
+    yield spend_here
+    keys = list(spend_here.client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        spend_here.client.delete(*keys)
+    spend_here.client.close()
+
+
+@pytest.mark.integration
+class TestSpendInRedis:
+    """The same budgets as TestSpend, counted by the Lua script instead of the UPDATE."""
+
+    def test_a_budget_of_three_a_minute_over_three_windows(self, redis_spend):
+        def admitted(at: float, times: int = 1) -> list[bool]:
+            return [redis_spend(key="k", limit=3, duration=60, now=at) is None for _ in range(times)]
+
+        assert admitted(T0 + 1, 4) == [True, True, True, False]
+        assert redis_spend(key="k", limit=3, duration=60, now=T0 + 15) == pytest.approx(45)
+        assert admitted(T0 + 60) == [False]
+        assert admitted(T0 + 75, 2) == [True, False]
+        assert admitted(T0 + 200, 4) == [True, True, True, False]
+
+    def test_refused_requests_are_not_counted_and_counters_expire_after_two_windows(self, redis_spend):
+        for _ in range(10):
+            redis_spend(key="k", limit=3, duration=60, now=T0 + 1)
+        counter = f"{redis_spend.prefix}:k:{int(T0)}"
+        assert int(redis_spend.client.get(counter)) == 3
+        assert 60 < redis_spend.client.ttl(counter) <= 120
+
+    def test_budgets_are_apart(self, redis_spend):
+        assert [redis_spend(key="k", limit=1, duration=60, now=T0 + 1) is None for _ in range(2)] == [True, False]
+        assert redis_spend(key="other", limit=1, duration=60, now=T0 + 2) is None
+
+    def test_concurrent_requests_of_one_budget_never_spend_more_than_it(self, redis_spend):
+        threads_count, each, limit = 8, 6, 20
+        barrier = threading.Barrier(threads_count)
+        admitted: list[bool] = []
+        errors: list[BaseException] = []
+
+        def client() -> None:
+            try:
+                barrier.wait(timeout=30)
+                for _ in range(each):
+                    admitted.append(redis_spend(key="shared", limit=limit, duration=3600, now=T0 + 10) is None)
+            except BaseException as exc:  # reported in the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=client) for _ in range(threads_count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not errors, errors
+        assert admitted.count(True) == limit
