@@ -6,8 +6,10 @@ chain or reuse a sequence number. The hash encoding lives in evidence.lib.ledger
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -164,25 +166,29 @@ def signing_key_path() -> Path:
     return Path(settings.ATTEST_SIGNING_KEY_PATH)
 
 
+def _write_private_key(path: Path, key) -> None:
+    """Write `key` in PEM to a new file at `path` (FileExistsError if there is one).
+
+    open() makes it 0600, so the key is never readable by others, not even between its creation and
+    a chmod that a killed process would never reach."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+
+
 def ensure_signing_key(path: Path | None = None) -> Path:
     """Create an Ed25519 key at `path` if none is there (development); never replace one."""
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     path = path or signing_key_path()
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    try:
-        fd = path.open("xb")  # exclusive: two processes starting at once keep the first key
-    except FileExistsError:
-        return path
-    with fd:
-        fd.write(pem)
-    path.chmod(0o600)
+    with contextlib.suppress(FileExistsError):  # exclusive: of two processes starting at once, the first key stays
+        _write_private_key(path, Ed25519PrivateKey.generate())
     return path
 
 
@@ -295,9 +301,6 @@ def rotate_signing_key(*, actor=None) -> tuple[str, str]:
     naming the old and new fingerprints, and a checkpoint signed by the OLD key covers it, so a
     verifier anchored to the old key follows the hand-over (docs/custody-format.md, section 8).
     The old public key is kept in retired_keys_dir(). Returns (old, new) fingerprints."""
-    import os
-
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     old_key, new_key = load_private_key(), Ed25519PrivateKey.generate()
@@ -315,12 +318,8 @@ def rotate_signing_key(*, actor=None) -> tuple[str, str]:
             sign_checkpoint(case=locked, reason="signing key rotated")  # still the old key
     path = signing_key_path()
     staged = path.with_name(f".{path.name}.new")
-    staged.write_bytes(
-        new_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    staged.chmod(0o600)
+    staged.unlink(missing_ok=True)  # left by a rotation that died before its rename
+    _write_private_key(staged, new_key)
     os.replace(staged, path)  # atomic: a process reading the key gets the old one or the new one
     return old, new
 

@@ -89,3 +89,33 @@ def test_a_package_after_rotation_is_anchored_by_either_key_and_a_stranger_key_i
     assert "no key.rotated event under a trusted key's checkpoint names it" in result.stdout
     assert verify(bag).returncode == 2  # unanchored, every shipped key is taken as it is: nothing proved
     assert hashlib.sha256(raw).hexdigest() not in (old, new)
+
+
+@pytest.mark.parametrize("how", ["create_signing_key", "rotate_signing_key"])
+def test_a_private_key_is_never_readable_by_others_not_even_before_a_chmod(settings, tmp_path, monkeypatch, how):
+    """With no chmod at all (a process killed right after writing), the key file is 0600 from its creation."""
+    import os
+
+    settings.ATTEST_SIGNING_KEY_PATH = tmp_path / "keys" / "ledger-signing-key.pem"
+    if how == "rotate_signing_key":
+        custody.ensure_signing_key()
+    monkeypatch.setattr(Path, "chmod", lambda self, mode: None)
+    previous = os.umask(0o022)
+    try:
+        call_command(how, stdout=io.StringIO())
+    finally:
+        os.umask(previous)
+    assert settings.ATTEST_SIGNING_KEY_PATH.stat().st_mode & 0o777 == 0o600
+
+
+def test_create_signing_key_never_replaces_a_key_and_prints_its_public_half(settings, tmp_path):
+    settings.ATTEST_SIGNING_KEY_PATH = tmp_path / "keys" / "ledger-signing-key.pem"
+    first, second = io.StringIO(), io.StringIO()
+    call_command("create_signing_key", stdout=first)
+    key = settings.ATTEST_SIGNING_KEY_PATH.read_bytes()
+    call_command("create_signing_key", stdout=second)
+    assert "created" in first.getvalue()
+    assert "exists already" in second.getvalue()
+    assert settings.ATTEST_SIGNING_KEY_PATH.read_bytes() == key
+    assert "BEGIN PUBLIC KEY" in second.getvalue()
+    assert "PRIVATE" not in first.getvalue() + second.getvalue()
