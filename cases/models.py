@@ -48,6 +48,14 @@ def reference_problem(value: str) -> str | None:
             )
             % details
         )
+    if kind == "separators":
+        return (
+            gettext(
+                "Character %(position)d of the case reference is a second separator in a row. "
+                "Put '-', '/' or '.' only between letters or digits."
+            )
+            % details
+        )
     return gettext("A case reference starts and ends with a letter or a digit.")
 
 

@@ -2,8 +2,10 @@
 
 A reference is what prosecutors' registries print: capital Latin letters, digits and the separators
 `-`, `/` and `.` (e.g. `PGO-2024-0101`, `ICC-01/04`), 2 to 40 characters, starting and ending with a
-letter or digit. Look-alikes (Cyrillic capitals, fullwidth or non-breaking hyphens, zero-width or bidi
-characters) are refused rather than folded, so two cases can never differ by an invisible character.
+letter or digit, a separator always between two letters or digits (so no `..`, `./` or `//`, which
+read as paths wherever a reference is shown or written). Look-alikes (Cyrillic capitals, fullwidth
+or non-breaking hyphens, zero-width or bidi characters) are refused rather than folded, so two cases
+can never differ by an invisible character.
 Pure functions: no Django imports. See docs/architecture.md, "Case references".
 """
 
@@ -13,7 +15,7 @@ import re
 import unicodedata
 
 MAX_LENGTH = 40
-PATTERN = re.compile(r"[A-Z0-9](?:[A-Z0-9./-]{0,38}[A-Z0-9])")
+PATTERN = re.compile(r"[A-Z0-9]+(?:[./-][A-Z0-9]+)*")
 
 
 def normalise(text: str) -> str:
@@ -31,16 +33,19 @@ def _describe(character: str) -> str:
 def problem(reference: str) -> tuple[str, dict] | None:
     """Why `reference` (already normalised) is not a valid reference, as (kind, details), or None.
 
-    Kinds: "length" {count, most}, "character" {position, character}, "ends" {}. The caller words them.
+    Kinds: "length" {count, most}, "character" {position, character}, "ends" {}, "separators"
+    {position}. The caller words them.
     """
-    if PATTERN.fullmatch(reference):
-        return None
     if not 2 <= len(reference) <= MAX_LENGTH:
         return "length", {"count": len(reference), "most": MAX_LENGTH}
+    if PATTERN.fullmatch(reference):
+        return None
     for position, character in enumerate(reference, start=1):
         if not re.fullmatch(r"[A-Z0-9./-]", character):
             return "character", {"position": position, "character": _describe(character)}
-    return "ends", {}
+    if not (reference[0].isalnum() and reference[-1].isalnum()):
+        return "ends", {}
+    return "separators", {"position": re.search(r"[./-]{2}", reference).start() + 2}
 
 
 def file_stem(reference: str) -> str:

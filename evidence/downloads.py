@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 
 from evidence import filestore
+from evidence.lib.filenames import download_name
 
 # A downloaded file must never run as a page of this site, whatever its bytes claim to be.
 SAFE_FILE_HEADERS = {
@@ -42,7 +43,9 @@ def file_response(
             response = FileResponse(filestore.open_stored(relative_path), content_type=content_type)
     except FileNotFoundError:
         raise Http404(gettext("The file is not available.")) from None
-    response["Content-Disposition"] = content_disposition_header(as_attachment=not inline, filename=filename)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=not inline, filename=download_name(filename)
+    )
     for name, value in SAFE_FILE_HEADERS.items():
         response[name] = value
     mark(getattr(request, "_request", request), obj, AccessAction.VIEW if inline else AccessAction.DOWNLOAD)

@@ -83,7 +83,7 @@ class UsernameField(NoEmptyTextMixin, serializers.SlugRelatedField):
 @extend_schema_field(
     # The reference policy (cases/references.py) as a pattern, so the schema states what it refuses;
     # lower case is accepted and stored upper case. The policy's own messages name the character.
-    {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9./-]{0,38}[A-Za-z0-9]$", "maxLength": 40}
+    {"type": "string", "pattern": "^[A-Za-z0-9]+([./-][A-Za-z0-9]+)*$", "minLength": 2, "maxLength": 40}
 )
 class ReferenceField(CharField):
     pass
@@ -92,7 +92,7 @@ class ReferenceField(CharField):
 class CaseSerializer(FixedAfterCreateMixin, ModelSerializer):
     fixed_after_create = ("reference",)
     reference = ReferenceField(
-        max_length=40, required=False, help_text="Generated (e.g. PGO-2024-0001) when not given."
+        min_length=2, max_length=40, required=False, help_text="Generated (e.g. PGO-2024-0001) when not given."
     )
     lead = UsernameField(required=False, allow_null=True)
     my_role = serializers.CharField(read_only=True, allow_null=True, help_text="Your role on this case.")

@@ -143,6 +143,14 @@ class TestDownloads:
         if kind == "original":
             assert body == filestore.absolute(photo.original.path).read_bytes()
 
+    def test_the_download_name_is_one_harmless_component_whatever_the_file_arrived_as(self, api, team, photo):
+        Photo.objects.filter(pk=photo.pk).update(original_name='..\\..\\x\u202egpj.exe"; y=..jpg')
+        header = api(team.vera).get(f"{URL}{photo.pk}/original/")["Content-Disposition"]
+        assert (
+            header
+            == f'attachment; filename="{photo.item.exhibit_number}-{photo.original.sha256[:12]}-._._x_gpj.exe_; y=.jpg"'
+        )
+
     @pytest.mark.parametrize("kind", ["original", "preview", "thumbnail", "exif", "near-duplicates"])
     def test_an_outsider_gets_404(self, api, team, photo, kind):
         assert_error(api(team.charlie).get(f"{URL}{photo.pk}/{kind}/"), 404)

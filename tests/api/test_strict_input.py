@@ -305,13 +305,25 @@ def test_the_schema_states_the_reference_policy(api, team):
     assert_error(api(team.root).post("/api/v1/cases/", {"title": "T", "reference": "\x85"}, format="json"), 400)
 
 
-@given(st.from_regex(r"^[A-Za-z0-9][A-Za-z0-9./-]{0,38}[A-Za-z0-9]$", fullmatch=True))
-@settings(max_examples=200)
+REFERENCE_SCHEMA = {"pattern": r"^[A-Za-z0-9]+([./-][A-Za-z0-9]+)*$", "minLength": 2, "maxLength": 40}
+
+
+@given(st.from_regex(REFERENCE_SCHEMA["pattern"], fullmatch=True).filter(lambda text: 2 <= len(text) <= 40))
+@settings(max_examples=300)
 def test_every_reference_the_schema_allows_passes_the_policy(text):
     from cases import references
     from tests.api.test_contract import SERVED
 
-    assert SERVED["components"]["schemas"]["CaseRequest"]["properties"]["reference"]["pattern"] == (
-        r"^[A-Za-z0-9][A-Za-z0-9./-]{0,38}[A-Za-z0-9]$"
-    )
+    served = SERVED["components"]["schemas"]["CaseRequest"]["properties"]["reference"]
+    assert {key: served.get(key) for key in REFERENCE_SCHEMA} == REFERENCE_SCHEMA
     assert references.problem(references.normalise(text)) is None
+
+
+@given(st.text(alphabet="Ab0./-", min_size=2, max_size=12))
+@settings(max_examples=300)
+def test_the_policy_allows_what_the_schema_allows_and_nothing_else(text):
+    """The other way round: a text the policy accepts matches the schema, one it refuses does not."""
+    from cases import references
+
+    schema_allows = re.fullmatch(REFERENCE_SCHEMA["pattern"], text) is not None
+    assert (references.problem(references.normalise(text)) is None) == schema_allows

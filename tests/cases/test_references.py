@@ -36,6 +36,11 @@ LOOK_ALIKES = {
     "a megabyte": "A" * 1_000_000,
     "a formula": "=HYPERLINK(1)",
     "trailing separator": "PGO-2024-",
+    "dot-dot inside": "A/../../../../../../../TMP/X/TRAV",
+    "dot-dot segment": "A/../B",
+    "double slash": "A//B",
+    "dot segment": "A/./B",
+    "doubled hyphen": "PGO--2024",
 }
 
 
@@ -44,7 +49,9 @@ class TestPolicy:
     def test_look_alikes_are_refused(self, text):
         assert references.problem(references.normalise(text))
 
-    @pytest.mark.parametrize("text", ["PGO-2024-0101", "ICC-01/04", "UA.2024.17", "42024000000000123", "AB"])
+    @pytest.mark.parametrize(
+        "text", ["PGO-2024-0101", "ICC-01/04", "ICC-01/04-01/06", "UA.2024.17", "42024000000000123", "AB", "A" * 40]
+    )
     def test_registry_references_are_accepted(self, text):
         assert references.problem(references.normalise(text)) is None
 
@@ -58,6 +65,10 @@ class TestPolicy:
     def test_the_reason_names_the_character(self):
         reason = references.problem(references.normalise("\u0420GO-2024-0101"))
         assert reason == ("character", {"position": 1, "character": "U+0420 CYRILLIC CAPITAL LETTER ER"})
+
+    def test_a_second_separator_in_a_row_is_named_by_its_position(self):
+        assert references.problem("X/../../WORK") == ("separators", {"position": 3})
+        assert references.problem("PGO-2024--1") == ("separators", {"position": 10})
 
     def test_file_stems_are_one_component_and_map_back(self):
         assert references.file_stem("ICC-01/04") == "ICC-01_04"
