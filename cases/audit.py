@@ -9,10 +9,12 @@ the user is not on.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from django.contrib.auth import signals as auth_signals
 from django.db import DatabaseError
 from django.dispatch import receiver
+from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from cases.choices import AccessAction
@@ -86,7 +88,10 @@ def record(request, action: str, *, obj=None, case=None, case_id=None, status=No
 
 def _model_and_pk(request):
     """For an object URL (API detail or admin object page): its model and the id in the URL."""
-    match = getattr(request, "resolver_match", None)
+    return _model_and_pk_of(getattr(request, "resolver_match", None))
+
+
+def _model_and_pk_of(match):
     if match is None:
         return None, None
     pk = match.kwargs.get("pk") or match.kwargs.get("object_id")
@@ -151,7 +156,7 @@ class AccessLogMiddleware:
     def refused_token(self, request, status) -> None:
         """A 401 for an unknown, expired or revoked token: on the log of the case it was after, if it named one."""
         token = getattr(request, "audit_refused_token", None)
-        owner = token.user.get_username() if token is not None else ""
+        owner = token.user if token is not None else None  # whose token it was, so their cases' leads see it
         model, pk = _model_and_pk(request)
         if model is not None and pk is not None and _is_case_scoped(model):
             object_type, object_id, target = model._meta.model_name, str(pk), _probed(model, pk)
@@ -159,7 +164,7 @@ class AccessLogMiddleware:
             target = _named_case(request) or token
             object_type = object_id = ""
         record(request, AccessAction.TOKEN_REFUSED, obj=target, object_type=object_type, object_id=object_id,
-               status=status, username=owner)  # fmt: skip
+               status=status, user=owner)  # fmt: skip
 
 
 def _probed(model, pk):
@@ -172,6 +177,20 @@ def _probed(model, pk):
 def _named_case(request) -> Case | None:
     """The case a request's `case` parameter names, whoever may see it."""
     return _probed(Case, request.GET.get("case", "")) if "case" in request.GET else None
+
+
+def case_named_by_path(path: str) -> Case | None:
+    """The case a path of this site is about (where a sign-in's `next` leads), whoever may see it."""
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return None
+    model, pk = _model_and_pk_of(match)
+    if model is None or not _is_case_scoped(model):
+        return None
+    return case_of(_probed(model, pk))
 
 
 def _is_case_scoped(model) -> bool:

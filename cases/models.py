@@ -539,12 +539,28 @@ class ReferenceChange(models.Model):
         raise ReferenceHistoryIsPermanent(_("The history of reference data is append-only."))
 
 
+ACCOUNT_REFUSALS = (AccessAction.TOTP_FAILED, AccessAction.TOKEN_REFUSED)
+
+
 class AccessLogQuerySet(AppendOnlyQuerySet, CaseScopedQuerySet):
     def readable_by(self, user):
-        """A case's log is for its leads (and superusers), not for everyone on the team."""
+        """A case's log is for its leads (and superusers), not for everyone on the team.
+
+        A refusal about a member's account that names no case (a wrong TOTP code after the right
+        password, a revoked or expired token) is for the leads of every case of that member: someone
+        may hold their password or token."""
         if user.is_superuser:
             return self
-        return self.filter(case__memberships__user=user, case__memberships__role=Role.LEAD)
+        led = CaseMembership.objects.filter(user=user, role=Role.LEAD).values("case")
+        team = CaseMembership.objects.filter(case__in=led).values("user")
+        about_a_member = Q(case__isnull=True, action__in=ACCOUNT_REFUSALS, user__in=team)
+        return self.filter(Q(case__in=led) | about_a_member)
+
+    def visible_to(self, user):
+        """Who may see a row is who may read it: visibility by case alone would hide a member's refusals."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        return self.readable_by(user)
 
 
 class AccessLog(AppendOnlyModel):

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
-from cases.audit import record
+from cases.audit import case_named_by_path, record
 from cases.choices import AccessAction
 
 
@@ -18,7 +18,10 @@ class AuditedOTPAuthenticationForm(OTPAdminAuthenticationForm):
         except ValidationError:
             # Only once the password was right: a wrong code then means someone may hold the password.
             if user is not None and self.cleaned_data.get("otp_token"):
-                record(self.request, AccessAction.TOTP_FAILED, user=user)
+                # On the log of the case the sign-in was to open, if its `next` names one; the leads of
+                # the user's cases see it either way (AccessLog.objects.readable_by).
+                page = self.request.POST.get("next") or self.request.GET.get("next") or ""
+                record(self.request, AccessAction.TOTP_FAILED, user=user, case=case_named_by_path(page))
             raise
 
 

@@ -61,7 +61,8 @@ def test_a_revoked_token_is_logged_on_the_case_it_was_after(api, team):
     response = Client().get(f"/api/v1/evidence-items/{item.pk}/", HTTP_AUTHORIZATION=f"Token {raw}")
     assert response.status_code == 401
     row = last(action="token_refused")
-    assert (row.username, row.user, row.status_code) == ("vera", None, 401)
+    # The row names the token's owner as its user, as a refused TOTP code names the account: whose key was tried.
+    assert (row.username, row.user, row.status_code) == ("vera", team.vera, 401)
     assert (row.object_type, row.object_id, row.case) == ("evidenceitem", str(item.pk), team.case)
     assert lead_sees(api, team.alice, team.case, action="token_refused", username="vera")
 
@@ -107,3 +108,58 @@ def test_a_list_filtered_to_another_teams_case_is_a_refusal_its_lead_sees(api, t
     assert last(user=team.vera).action == "list"
     api(team.charlie).get("/api/v1/evidence-items/", {"case": 999_999})
     assert (last(user=team.charlie).action, last(user=team.charlie).case) == ("list", None)
+
+
+def wrong_code_for(user, **extra):
+    """A sign-in with the right password and a wrong TOTP code; the device is made here."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    right = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    form = {"username": user.username, "password": PASSWORD, "otp_device": device.persistent_id}
+    form["otp_token"] = f"{(right + 500_000) % 1_000_000:06d}"
+    return Client().post(reverse("admin:login"), {**form, **extra})
+
+
+def lead_reads(lead, **filters) -> list[dict]:
+    """The access log as `lead` reads it through the API, with a token issued as after a 2FA sign-in."""
+    from rest_framework.test import APIClient
+
+    _token, raw = create_api_token(actor=lead, name="reader", two_factor_verified=True)
+    reader = APIClient(HTTP_AUTHORIZATION=f"Token {raw}")
+    return reader.get("/api/v1/access-logs/", {"page_size": 100, **filters}).json()["results"]
+
+
+def test_a_wrong_code_is_on_the_log_of_the_case_the_sign_in_was_to_open(team, two_factor_urls):
+    overview = f"/admin/cases/case/{team.case.pk}/overview/"
+    assert wrong_code_for(team.vera, next=overview).status_code == 200
+    row = last(action="totp_failed")
+    assert (row.user, row.case) == (team.vera, team.case)
+    assert [row["user"] for row in lead_reads(team.alice, case=team.case.pk, action="totp_failed")] == ["vera"]
+    # A page about something under a case names that case too; a page about none names none.
+    item = EvidenceItemFactory(case=team.case)
+    wrong_code_for(team.bob, next=f"/admin/evidence/evidenceitem/{item.pk}/change/")
+    assert last(action="totp_failed", user=team.bob).case == team.case
+    for page in ("/admin/", "https://elsewhere.example/admin/cases/case/1/", "/admin/cases/case/999999/change/"):
+        wrong_code_for(UserFactory(), next=page)
+        assert last(action="totp_failed").case is None, page
+
+
+def test_a_refusal_about_a_members_account_is_for_the_leads_of_their_cases_only(team, two_factor_urls):
+    wrong_code_for(team.ivan)  # no `next`: no case named
+    assert last(action="totp_failed").case is None
+    token, raw = create_api_token(actor=team.bob, name="laptop", two_factor_verified=True)
+    revoke_api_token(actor=team.bob, token=token)
+    Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {raw}")
+    assert (last(action="token_refused").user, last(action="token_refused").case) == (team.bob, None)
+
+    seen = {(row["action"], row["user"]) for row in lead_reads(team.alice)}
+    assert {("totp_failed", "ivan"), ("token_refused", "bob")} <= seen
+    # The lead of another team sees neither, nor does a member who leads nothing.
+    assert not {row["action"] for row in lead_reads(team.charlie)} & {"totp_failed", "token_refused"}
+    assert lead_reads(team.vera) == []
+    # Sign-in failures of strangers stay with superusers.
+    wrong_code_for(UserFactory(username="stranger"))
+    assert ("totp_failed", "stranger") not in {(row["action"], row["user"]) for row in lead_reads(team.alice)}
+    assert ("totp_failed", "stranger") in {(row["action"], row["user"]) for row in lead_reads(team.root)}
