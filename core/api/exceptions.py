@@ -18,6 +18,8 @@ from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.api.renderers import JSONRenderer
+
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
@@ -102,4 +104,16 @@ def exception_handler(exc, context):
         code = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
         body = error_body(code, " ".join(_flatten(detail)))
     response.data = body
+    answer_in_json(context.get("request"))
     return response
+
+
+def answer_in_json(request) -> None:
+    """Render this request's error as JSON, whatever its Accept header chose (the browsable API's HTML page,
+    or drf-spectacular's Swagger and Redoc templates): docs/api.md promises one JSON shape for every error.
+
+    DRF renders a response with the renderer content negotiation set on the request
+    (`request.accepted_renderer`, set by DRF before a view runs, or by finalize_response after it)."""
+    if request is not None:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type

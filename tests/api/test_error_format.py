@@ -116,3 +116,40 @@ def test_not_found_in_the_admin_is_a_page_in_its_look(client, team):
     assert 'id="language-switcher"' in page
     assert "nothing you may see" in page
     assert team.case.reference not in page
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+REGISTRY = __import__("config.api.urls", fromlist=["router"]).router.registry
+LISTS = [prefix for prefix, viewset, _basename in REGISTRY if hasattr(viewset, "list")]
+DETAILS = [prefix for prefix, viewset, _basename in REGISTRY if hasattr(viewset, "retrieve")]
+
+
+@pytest.mark.parametrize("prefix", LISTS)
+def test_a_refusal_asked_for_as_a_web_page_is_still_json_on_every_list(prefix):
+    """The browsable API answered a browser's 401 (and 404, 400, 405) with its HTML page."""
+    assert_json_error(Client().get(f"/api/v1/{prefix}/", HTTP_ACCEPT=BROWSER_ACCEPT), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("prefix", DETAILS)
+def test_not_found_asked_for_as_a_web_page_is_still_json_on_every_detail(api, team, prefix):
+    missing = api(team.alice).get(f"/api/v1/{prefix}/999999999/", HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert_json_error(missing, 404, "not_found")
+
+
+@pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "text/html", "*/*", "application/json"])
+def test_every_kind_of_error_is_json_whatever_the_accept_header(api, team, accept):
+    ivan = api(team.ivan)
+    invalid = ivan.post("/api/v1/evidence-items/", {"case": team.case.pk}, format="json", HTTP_ACCEPT=accept)
+    assert assert_json_error(invalid, 400, "invalid")["fields"]
+    assert_json_error(ivan.delete("/api/v1/cases/", HTTP_ACCEPT=accept), 405, "method_not_allowed")
+    assert_json_error(api(team.vera).post(f"/api/v1/cases/{team.case.pk}/verify/", HTTP_ACCEPT=accept), 403,
+                      "permission_denied")  # fmt: skip
+    for viewer in ("/api/schema/swagger-ui/", "/api/schema/redoc/"):  # pages only: JSON is not acceptable (406)
+        refused = Client().get(viewer, HTTP_ACCEPT=accept)
+        expected = (406, "not_acceptable") if accept == "application/json" else (401, "not_authenticated")
+        assert_json_error(refused, *expected)
+
+
+def test_a_page_that_is_no_error_still_opens_in_the_browsable_api(api, team):
+    response = api(team.alice).get("/api/v1/cases/", HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert (response.status_code, response["Content-Type"].startswith("text/html")) == (200, True)
