@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from base64 import b64decode
+from urllib.parse import parse_qs
 
 from django import forms
 from django.conf import settings
@@ -221,6 +223,9 @@ class LedgerCursorPagination(StrictPageSizeMixin, CursorPagination):
         whole number a database column holds (e.g. p=9999999999999999999999) failed in the query
         (OverflowError, a 500).
         """
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None and not _is_cursor_made_here(encoded):
+            raise self._invalid()
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
@@ -231,6 +236,17 @@ class LedgerCursorPagination(StrictPageSizeMixin, CursorPagination):
 
     def _invalid(self) -> ValidationError:
         return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+
+
+def _is_cursor_made_here(encoded: str) -> bool:
+    """Whether `encoded` is shaped as DRF's encode_cursor writes a cursor: strict base64 of a query
+    string of o (offset), r (reverse) and p (position), each at most once, one at least. DRF's decoder
+    reads anything else (`garbage`, `%%%`, an empty value) as the first page."""
+    try:
+        tokens = parse_qs(b64decode(encoded.encode("ascii"), validate=True).decode("ascii"), strict_parsing=True)
+    except (ValueError, UnicodeError):  # binascii.Error is a ValueError
+        return False
+    return bool(tokens) and set(tokens) <= {"o", "r", "p"} and all(len(values) == 1 for values in tokens.values())
 
 
 def _is_row_id(text: str) -> bool:

@@ -92,6 +92,13 @@ class TestLedgerCursor:
             cursor("o=-5"),
             cursor("r=" + "9" * 5000),
             "not base64 at all!",
+            cursor("garbage"),
+            cursor("p=1&p=2"),
+            cursor("p=1&x=2"),
+            cursor(""),
+            "",
+            "%%%",
+            cursor("p=1")[:-1],  # base64 cut short
             "cD0x\u0661",  # a non-ASCII digit after valid base64
             "\u043a\u0443\u0440\u0441\u043e\u0440",
         ],
