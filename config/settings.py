@@ -230,6 +230,8 @@ REST_FRAMEWORK = {
         "token": env_str("API_THROTTLE_RATE", "1200/min"),
         # POST /cases/{id}/verify/ re-hashes every file of a case: a few per hour per user.
         "fixity_check": env_str("API_FIXITY_CHECK_RATE", "4/hour"),
+        # Refused API tokens per client address, each an access-log row; past it, 429 and no row.
+        "refused_token": env_str("API_REFUSED_TOKEN_RATE", "30/min"),
     },
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

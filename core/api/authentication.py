@@ -11,6 +11,7 @@ from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from core.api.throttling import RefusedTokenThrottle
 from core.models import ApiToken, hash_token
 
 # Recording every use would turn each read into a write; once a minute is enough to audit.
@@ -40,21 +41,27 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].decode("latin-1").lower() not in self.keywords:
             return None
         if len(header) != 2:
-            self.refused(request, None)
-            raise exceptions.AuthenticationFailed(_("The Authorization header must be: Token <value>."))
+            self.refuse(request, None, _("The Authorization header must be: Token <value>."))
         key_hash = hash_token(header[1].decode("latin-1"))
         try:
             token = self.tokens(request).get(key_hash=key_hash)  # unique: get() leaves out the ordering
         except ApiToken.DoesNotExist:
             token = None
         if token is None or not token.is_active or not token.user.is_active:
-            self.refused(request, token)
-            raise exceptions.AuthenticationFailed(_("The API token is unknown, expired or revoked."))
+            self.refuse(request, token, _("The API token is unknown, expired or revoked."))
         self.accepted(request, token)
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
+
+    def refuse(self, request, token: ApiToken | None, message) -> None:
+        """401, recorded by refused(); 429 unrecorded once the client's address spent its refusals."""
+        throttle = RefusedTokenThrottle()
+        if not throttle.allow_request(request, None):
+            raise exceptions.Throttled(wait=throttle.wait())
+        self.refused(request, token)
+        raise exceptions.AuthenticationFailed(message)
 
     def authenticate_header(self, request):
         return 'Token realm="api"'

@@ -200,3 +200,13 @@ class FixityCheckThrottle(SharedThrottle):
     def get_cache_key(self, request, view):
         ident = f"user-{request.user.pk}" if request.user.is_authenticated else f"anon-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class RefusedTokenThrottle(SharedThrottle):
+    """Refused API tokens, per client address: past the budget a guesser gets 429 and writes no more
+    access-log rows, where each refusal wrote one (authentication runs before the request's throttle)."""
+
+    scope = "refused_token"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": f"anon-{self.get_ident(request)}"}

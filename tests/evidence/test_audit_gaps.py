@@ -163,3 +163,20 @@ def test_a_refusal_about_a_members_account_is_for_the_leads_of_their_cases_only(
     wrong_code_for(UserFactory(username="stranger"))
     assert ("totp_failed", "stranger") not in {(row["action"], row["user"]) for row in lead_reads(team.alice)}
     assert ("totp_failed", "stranger") in {(row["action"], row["user"]) for row in lead_reads(team.root)}
+
+
+def test_a_token_guesser_is_slowed_and_stops_writing_rows_past_a_budget_per_address(api, team, monkeypatch):
+    from core.api.throttling import RefusedTokenThrottle
+
+    monkeypatch.setitem(RefusedTokenThrottle.THROTTLE_RATES, "refused_token", "3/min")
+    guesser = Client(REMOTE_ADDR="198.51.100.9")
+    answers = [guesser.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token att_guess{n}") for n in range(6)]
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429, 429, 429]
+    assert int(answers[-1]["Retry-After"]) > 0
+    assert answers[-1].json()["error"]["code"] == "throttled"
+    assert AccessLog.objects.filter(action="token_refused", ip="198.51.100.9").count() == 3
+    # Only refusals count: a real token from that address works, and another address has its own budget.
+    _token, raw = create_api_token(actor=team.alice, name="laptop")
+    assert guesser.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {raw}").status_code == 200
+    other = Client(REMOTE_ADDR="198.51.100.10").get("/api/v1/cases/", HTTP_AUTHORIZATION="Token att_guess")
+    assert other.status_code == 401
