@@ -18,7 +18,7 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from cases.choices import AccessAction
-from cases.models import AccessLog, Case
+from cases.models import AccessLog, Case, CaseMembership
 from core.net import client_ip
 
 log = logging.getLogger(__name__)
@@ -179,8 +179,10 @@ def _named_case(request) -> Case | None:
     return _probed(Case, request.GET.get("case", "")) if "case" in request.GET else None
 
 
-def case_named_by_path(path: str) -> Case | None:
-    """The case a path of this site is about (where a sign-in's `next` leads), whoever may see it."""
+def case_named_by_path(path: str, *, member) -> Case | None:
+    """The case of `member`'s that a path of this site is about (where a sign-in's `next` leads).
+
+    Only theirs: a `next` is typed by whoever signs in, who could otherwise put the row on any case."""
     if not path.startswith("/") or path.startswith("//"):
         return None
     try:
@@ -190,7 +192,10 @@ def case_named_by_path(path: str) -> Case | None:
     model, pk = _model_and_pk_of(match)
     if model is None or not _is_case_scoped(model):
         return None
-    return case_of(_probed(model, pk))
+    case = case_of(_probed(model, pk))
+    if case is None or not CaseMembership.objects.filter(case=case, user=member).exists():
+        return None
+    return case
 
 
 def _is_case_scoped(model) -> bool:

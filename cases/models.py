@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -546,15 +546,15 @@ class AccessLogQuerySet(AppendOnlyQuerySet, CaseScopedQuerySet):
     def readable_by(self, user):
         """A case's log is for its leads (and superusers), not for everyone on the team.
 
-        A refusal about a member's account that names no case (a wrong TOTP code after the right
-        password, a revoked or expired token) is for the leads of every case of that member: someone
-        may hold their password or token."""
+        A refusal about a member's account (a wrong TOTP code after the right password, a revoked or
+        expired token), whichever case it names, is also for the leads of every case that member was
+        on when it happened: someone may hold their password or token. Not before they joined, so a
+        lead cannot add anyone to read their history."""
         if user.is_superuser:
             return self
         led = CaseMembership.objects.filter(user=user, role=Role.LEAD).values("case")
-        team = CaseMembership.objects.filter(case__in=led).values("user")
-        about_a_member = Q(case__isnull=True, action__in=ACCOUNT_REFUSALS, user__in=team)
-        return self.filter(Q(case__in=led) | about_a_member)
+        member_then = CaseMembership.objects.filter(user=OuterRef("user"), case__in=led, created_at__lte=OuterRef("at"))
+        return self.filter(Q(case__in=led) | Q(action__in=ACCOUNT_REFUSALS) & Exists(member_then))
 
     def visible_to(self, user):
         """Who may see a row is who may read it: visibility by case alone would hide a member's refusals."""

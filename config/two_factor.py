@@ -18,10 +18,11 @@ class AuditedOTPAuthenticationForm(OTPAdminAuthenticationForm):
         except ValidationError:
             # Only once the password was right: a wrong code then means someone may hold the password.
             if user is not None and self.cleaned_data.get("otp_token"):
-                # On the log of the case the sign-in was to open, if its `next` names one; the leads of
-                # the user's cases see it either way (AccessLog.objects.readable_by).
+                # On the log of the user's case the sign-in was to open, if its `next` names one; the
+                # leads of all the user's cases see it either way (AccessLog.objects.readable_by).
                 page = self.request.POST.get("next") or self.request.GET.get("next") or ""
-                record(self.request, AccessAction.TOTP_FAILED, user=user, case=case_named_by_path(page))
+                case = case_named_by_path(page, member=user)
+                record(self.request, AccessAction.TOTP_FAILED, user=user, case=case)
             raise
 
 

@@ -144,6 +144,9 @@ def test_a_wrong_code_is_on_the_log_of_the_case_the_sign_in_was_to_open(team, tw
     for page in ("/admin/", "https://elsewhere.example/admin/cases/case/1/", "/admin/cases/case/999999/change/"):
         wrong_code_for(UserFactory(), next=page)
         assert last(action="totp_failed").case is None, page
+    # A case the user is not on is not named: whoever signs in types `next`, and could pick any case.
+    wrong_code_for(UserFactory(), next=f"/admin/cases/case/{team.case.pk}/overview/")
+    assert last(action="totp_failed").case is None
 
 
 def test_a_refusal_about_a_members_account_is_for_the_leads_of_their_cases_only(team, two_factor_urls):
@@ -180,3 +183,24 @@ def test_a_token_guesser_is_slowed_and_stops_writing_rows_past_a_budget_per_addr
     assert guesser.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {raw}").status_code == 200
     other = Client(REMOTE_ADDR="198.51.100.10").get("/api/v1/cases/", HTTP_AUTHORIZATION="Token att_guess")
     assert other.status_code == 401
+
+
+def test_a_refusal_naming_another_case_still_reaches_the_owners_leads(team, two_factor_urls):
+    token, raw = create_api_token(actor=team.bob, name="laptop", two_factor_verified=True)
+    revoke_api_token(actor=team.bob, token=token)
+    Client().get(f"/api/v1/cases/{team.other_case.pk}/", HTTP_AUTHORIZATION=f"Token {raw}")
+    assert last(action="token_refused").case == team.other_case  # the case probed
+    assert ("token_refused", "bob") in {(row["action"], row["user"]) for row in lead_reads(team.alice)}
+    assert ("token_refused", "bob") in {(row["action"], row["user"]) for row in lead_reads(team.charlie)}
+
+
+def test_a_lead_cannot_read_refusals_from_before_someone_joined_their_case(team, two_factor_urls):
+    from cases.choices import Role
+    from tests.factories import MembershipFactory
+
+    wrong_code_for(team.ivan)
+    MembershipFactory(case=team.other_case, user=team.ivan, role=Role.VIEWER)  # charlie adds ivan
+    assert ("totp_failed", "ivan") not in {(row["action"], row["user"]) for row in lead_reads(team.charlie)}
+    wrong_code_for(team.ivan)
+    rows = [row for row in lead_reads(team.charlie) if (row["action"], row["user"]) == ("totp_failed", "ivan")]
+    assert len(rows) == 1
