@@ -56,10 +56,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return token.user, token
 
     def refuse(self, request, token: ApiToken | None, message) -> None:
-        """401, recorded by refused(); 429 unrecorded once the client's address spent its refusals."""
-        throttle = RefusedTokenThrottle()
-        if not throttle.allow_request(request, None):
-            raise exceptions.Throttled(wait=throttle.wait())
+        """401, recorded by refused(). A value that is no token at all is also counted per client
+        address, and past that budget answered 429 unrecorded, so guessing cannot flood the access
+        log; a real token that is expired or revoked is always recorded (it may have been stolen)."""
+        if token is None:
+            throttle = RefusedTokenThrottle()
+            if not throttle.allow_request(request, None):
+                raise exceptions.Throttled(wait=throttle.wait())
         self.refused(request, token)
         raise exceptions.AuthenticationFailed(message)
 

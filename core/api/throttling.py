@@ -10,6 +10,7 @@ database counts.
 """
 
 import functools
+import ipaddress
 import logging
 import time
 
@@ -203,10 +204,24 @@ class FixityCheckThrottle(SharedThrottle):
 
 
 class RefusedTokenThrottle(SharedThrottle):
-    """Refused API tokens, per client address: past the budget a guesser gets 429 and writes no more
-    access-log rows, where each refusal wrote one (authentication runs before the request's throttle)."""
+    """Values that are no API token, per client address (an IPv6 client per /64, which it holds whole):
+    past the budget a guesser gets 429 and writes no more access-log rows, where each refusal wrote one
+    (authentication runs before the request's throttle)."""
 
     scope = "refused_token"
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": f"anon-{self.get_ident(request)}"}
+        return self.cache_format % {"scope": self.scope, "ident": f"anon-{network_of(self.get_ident(request))}"}
+
+
+def network_of(address: str) -> str:
+    """The address, or for IPv6 its /64: one subscriber's, which can pick any address inside it."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))

@@ -183,6 +183,25 @@ def test_a_token_guesser_is_slowed_and_stops_writing_rows_past_a_budget_per_addr
     assert guesser.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {raw}").status_code == 200
     other = Client(REMOTE_ADDR="198.51.100.10").get("/api/v1/cases/", HTTP_AUTHORIZATION="Token att_guess")
     assert other.status_code == 401
+    # A real token that was revoked is refused and recorded whatever the budget: it may have been stolen.
+    token, stolen = create_api_token(actor=team.bob, name="stolen")
+    revoke_api_token(actor=team.bob, token=token)
+    assert guesser.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {stolen}").status_code == 401
+    assert last(action="token_refused", ip="198.51.100.9").user == team.bob
+
+
+def test_an_ipv6_guesser_cannot_escape_the_budget_by_changing_address(team, monkeypatch):
+    from core.api.throttling import RefusedTokenThrottle, network_of
+
+    assert network_of("2001:db8:1:2:aaaa::1") == network_of("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert network_of("::ffff:198.51.100.9") == "198.51.100.9"
+    assert network_of("198.51.100.9") == "198.51.100.9"
+    monkeypatch.setitem(RefusedTokenThrottle.THROTTLE_RATES, "refused_token", "2/min")
+    statuses = [
+        Client(REMOTE_ADDR=f"2001:db8:1:2::{n}").get("/api/v1/cases/", HTTP_AUTHORIZATION="Token att_x").status_code
+        for n in range(1, 5)
+    ]
+    assert statuses == [401, 401, 429, 429]
 
 
 def test_a_refusal_naming_another_case_still_reaches_the_owners_leads(team, two_factor_urls):
