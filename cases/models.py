@@ -51,8 +51,8 @@ def reference_problem(value: str) -> str | None:
     if kind == "separators":
         return (
             gettext(
-                "Character %(position)d of the case reference is a second separator in a row. "
-                "Put '-', '/' or '.' only between letters or digits."
+                "Character %(position)d of the case reference is a second '.' or '/' in a row. "
+                "Between two letters or digits there may be one."
             )
             % details
         )

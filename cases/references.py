@@ -2,10 +2,10 @@
 
 A reference is what prosecutors' registries print: capital Latin letters, digits and the separators
 `-`, `/` and `.` (e.g. `PGO-2024-0101`, `ICC-01/04`), 2 to 40 characters, starting and ending with a
-letter or digit, a separator always between two letters or digits (so no `..`, `./` or `//`, which
-read as paths wherever a reference is shown or written). Look-alikes (Cyrillic capitals, fullwidth
-or non-breaking hyphens, zero-width or bidi characters) are refused rather than folded, so two cases
-can never differ by an invisible character.
+letter or digit, with at most one `.` or `/` between two letters or digits (so no `..`, `./` or `//`,
+which read as paths wherever a reference is shown or written; `U.S.-1` or `A--1` are fine).
+Look-alikes (Cyrillic capitals, fullwidth or non-breaking hyphens, zero-width or bidi characters) are
+refused rather than folded, so two cases can never differ by an invisible character.
 Pure functions: no Django imports. See docs/architecture.md, "Case references".
 """
 
@@ -15,7 +15,8 @@ import re
 import unicodedata
 
 MAX_LENGTH = 40
-PATTERN = re.compile(r"[A-Z0-9]+(?:[./-][A-Z0-9]+)*")
+# Runs of letters and digits, and between two runs hyphens with at most one `.` or `/` among them.
+PATTERN = re.compile(r"[A-Z0-9]+(?:(?:-+[./]?-*|[./]-*)[A-Z0-9]+)*")
 
 
 def normalise(text: str) -> str:
@@ -45,7 +46,7 @@ def problem(reference: str) -> tuple[str, dict] | None:
             return "character", {"position": position, "character": _describe(character)}
     if not (reference[0].isalnum() and reference[-1].isalnum()):
         return "ends", {}
-    return "separators", {"position": re.search(r"[./-]{2}", reference).start() + 2}
+    return "separators", {"position": re.search(r"[./]-*[./]", reference).end()}
 
 
 def file_stem(reference: str) -> str:

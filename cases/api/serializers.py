@@ -83,7 +83,7 @@ class UsernameField(NoEmptyTextMixin, serializers.SlugRelatedField):
 @extend_schema_field(
     # The reference policy (cases/references.py) as a pattern, so the schema states what it refuses;
     # lower case is accepted and stored upper case. The policy's own messages name the character.
-    {"type": "string", "pattern": "^[A-Za-z0-9]+([./-][A-Za-z0-9]+)*$", "minLength": 2, "maxLength": 40}
+    {"type": "string", "pattern": "^[A-Za-z0-9]+((-+[./]?-*|[./]-*)[A-Za-z0-9]+)*$", "minLength": 2, "maxLength": 40}
 )
 class ReferenceField(CharField):
     pass

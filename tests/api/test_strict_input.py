@@ -305,7 +305,7 @@ def test_the_schema_states_the_reference_policy(api, team):
     assert_error(api(team.root).post("/api/v1/cases/", {"title": "T", "reference": "\x85"}, format="json"), 400)
 
 
-REFERENCE_SCHEMA = {"pattern": r"^[A-Za-z0-9]+([./-][A-Za-z0-9]+)*$", "minLength": 2, "maxLength": 40}
+REFERENCE_SCHEMA = {"pattern": r"^[A-Za-z0-9]+((-+[./]?-*|[./]-*)[A-Za-z0-9]+)*$", "minLength": 2, "maxLength": 40}
 
 
 @given(st.from_regex(REFERENCE_SCHEMA["pattern"], fullmatch=True).filter(lambda text: 2 <= len(text) <= 40))
