@@ -43,10 +43,13 @@ def file_response(
             response = FileResponse(filestore.open_stored(relative_path), content_type=content_type)
     except FileNotFoundError:
         raise Http404(gettext("The file is not available.")) from None
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=not inline, filename=download_name(filename)
-    )
+    response["Content-Disposition"] = content_disposition(filename, inline=inline)
     for name, value in SAFE_FILE_HEADERS.items():
         response[name] = value
     mark(getattr(request, "_request", request), obj, AccessAction.VIEW if inline else AccessAction.DOWNLOAD)
     return response
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """The Content-Disposition of every download: `filename` made one harmless name (download_name)."""
+    return content_disposition_header(as_attachment=not inline, filename=download_name(filename))

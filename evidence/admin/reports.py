@@ -7,7 +7,6 @@ import datetime as dt
 from django.contrib import admin
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from cases import audit
@@ -15,6 +14,7 @@ from cases.choices import AccessAction
 from cases.models import Case
 from evidence import selectors
 from evidence.choices import ManufacturePrecision
+from evidence.downloads import content_disposition
 from evidence.export.reports import sanctions_report_csv
 
 
@@ -32,9 +32,7 @@ def sanctions_report_view(request, case_id: int):
     audit.mark(request, case, AccessAction.DOWNLOAD if as_csv else AccessAction.VIEW)
     if as_csv:
         response = HttpResponse(sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"{case.file_stem}-sanctions-report.csv"
-        )
+        response["Content-Disposition"] = content_disposition(f"{case.file_stem}-sanctions-report.csv")
         return response
     context = {
         **admin.site.each_context(request),

@@ -2,7 +2,6 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -30,7 +29,7 @@ from core.api.viewsets import ETagMixin, IdempotentCreateMixin
 from evidence import filestore, selectors, services
 from evidence.api import filters, serializers
 from evidence.choices import ExportKind, PhotoStatus
-from evidence.downloads import file_response
+from evidence.downloads import content_disposition, file_response
 from evidence.export import reports
 from evidence.export.letters import render_letter
 from evidence.export.reports import sanctions_report_csv
@@ -86,7 +85,7 @@ class EvidenceItemViewSet(AttestModelViewSet):
         return HttpResponse(
             reports.exhibit_access_csv(item),
             content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{item.exhibit_number}-access.csv"'},
+            headers={"Content-Disposition": content_disposition(f"{item.exhibit_number}-access.csv")},
         )
 
     @extend_schema(responses=serializers.SubjectAttributionsSerializer)
@@ -407,9 +406,7 @@ class SanctionsReportViewSet(VisibleQuerysetMixin, viewsets.GenericViewSet):
         report = selectors.sanctions_report(case, after=after_date)
         if export == "csv":
             response = HttpResponse(sanctions_report_csv(report), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = content_disposition_header(
-                as_attachment=True, filename=f"{case.file_stem}-sanctions-report.csv"
-            )
+            response["Content-Disposition"] = content_disposition(f"{case.file_stem}-sanctions-report.csv")
             return response
         return Response(serializers.SanctionsReportSerializer(report).data)
 
@@ -664,9 +661,7 @@ class CaseEvidenceViewSet(CaseCustodyActions, VisibleQuerysetMixin, viewsets.Gen
             values[-1] = " ".join(str(pk) for pk in values[-1] or [])
             writer.writerow(["" if value is None else value for value in values])
         response = HttpResponse(stream.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"{case.file_stem}-components.csv"
-        )
+        response["Content-Disposition"] = content_disposition(f"{case.file_stem}-components.csv")
         return response
 
     @extend_schema(responses=serializers.ComponentCountsSerializer)

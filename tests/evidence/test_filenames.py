@@ -23,6 +23,12 @@ from evidence.lib.filenames import MAX_LENGTH, download_name
         ("..", "file"),
         ("", "file"),
         (" .hidden. ", "hidden"),
+        (
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.pdf",
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.pdf",
+        ),
+        ("zero\u200bwidth\ufeff.jpg", "zero_width_.jpg"),
+        ("lone\ud800.jpg", "lone_.jpg"),
     ],
 )
 def test_names(name, expected):
@@ -43,4 +49,5 @@ def test_any_name_becomes_one_harmless_component(name):
     assert not set(safe) & set('/\\"')
     assert ".." not in safe
     assert not safe.startswith((".", " "))
-    assert not any(unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} for c in safe)
+    assert not any(unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp", "Cs"} for c in safe if c not in "\u200c\u200d")
+    safe.encode("utf-8")  # a header can carry it (Django writes non-ASCII names as RFC 5987 UTF-8)
