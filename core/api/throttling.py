@@ -102,8 +102,9 @@ def spend_in_redis(*, script: Script, key: str, limit: int, duration: int, now: 
     started = int(now // duration) * duration
     into = now - started
     weight = 1 - into / duration
+    # The braces make both keys one hash slot, which a script's keys must share on Redis Cluster.
     admitted, hits, previous = script(
-        keys=[f"{key}:{started}", f"{key}:{started - duration}"], args=[limit, repr(weight), 2 * duration]
+        keys=[f"{{{key}}}:{started}", f"{{{key}}}:{started - duration}"], args=[limit, repr(weight), 2 * duration]
     )
     if admitted:
         return None
@@ -119,11 +120,15 @@ def counting_script(url: str) -> Script:
 
 
 def redis_location() -> tuple[str, str] | None:
-    """The default cache's Redis URL and key prefix, if the default cache is Redis (CACHE_URL or the broker's)."""
+    """The default cache's Redis URL and key prefix, if the default cache is Redis (CACHE_URL or the broker's).
+
+    Of several servers (Django's comma-separated LOCATION) the first, which Django's cache writes to."""
     cache = settings.CACHES["default"]
     if not cache["BACKEND"].endswith(".RedisCache"):
         return None
-    return cache["LOCATION"], cache.get("KEY_PREFIX", "")
+    location = cache["LOCATION"]
+    first = location[0] if isinstance(location, list | tuple) else location.split(",")[0]
+    return first.strip(), cache.get("KEY_PREFIX", "")
 
 
 # After Redis fails, the database counts for this long before Redis is tried again, so that an outage

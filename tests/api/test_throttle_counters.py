@@ -151,7 +151,7 @@ class TestSpendInRedis:
     def test_refused_requests_are_not_counted_and_counters_expire_after_two_windows(self, redis_spend):
         for _ in range(10):
             redis_spend(key="k", limit=3, duration=60, now=T0 + 1)
-        counter = f"{redis_spend.prefix}:k:{int(T0)}"
+        counter = f"{{{redis_spend.prefix}:k}}:{int(T0)}"
         assert int(redis_spend.client.get(counter)) == 3
         assert 60 < redis_spend.client.ttl(counter) <= 120
 
@@ -180,3 +180,18 @@ class TestSpendInRedis:
             thread.join(timeout=120)
         assert not errors, errors
         assert admitted.count(True) == limit
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "redis://a:6379/0,redis://b:6379/0",
+        "redis://a:6379/0, redis://b:6379/0",
+        ["redis://a:6379/0", "redis://b:6379/0"],
+    ],
+)
+def test_of_several_redis_servers_the_throttle_counts_on_the_first(settings, location):
+    from core.api.throttling import redis_location
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
+    assert redis_location() == ("redis://a:6379/0", "")
