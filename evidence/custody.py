@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -166,17 +167,30 @@ def signing_key_path() -> Path:
     return Path(settings.ATTEST_SIGNING_KEY_PATH)
 
 
-def _write_private_key(path: Path, key) -> None:
-    """Write `key` in PEM to a new file at `path` (FileExistsError if there is one).
+def _staged_private_key(path: Path, key) -> Path:
+    """`key` in PEM, written whole and synced to a new file beside `path`; returns that file.
 
     open() makes it 0600, so the key is never readable by others, not even between its creation and
-    a chmod that a killed process would never reach."""
+    a chmod that a killed process would never reach. The caller links or renames it into place, so
+    `path` never holds half a key."""
     from cryptography.hazmat.primitives import serialization
 
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    staged = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(pem)
+        out.flush()
+        os.fsync(out.fileno())
+    return staged
+
+
+def _sync_folder(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def ensure_signing_key(path: Path | None = None) -> Path:
@@ -187,8 +201,13 @@ def ensure_signing_key(path: Path | None = None) -> Path:
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):  # exclusive: of two processes starting at once, the first key stays
-        _write_private_key(path, Ed25519PrivateKey.generate())
+    staged = _staged_private_key(path, Ed25519PrivateKey.generate())
+    try:
+        with contextlib.suppress(FileExistsError):  # of two processes starting at once, the first key stays
+            os.link(staged, path)
+            _sync_folder(path.parent)
+    finally:
+        staged.unlink()
     return path
 
 
@@ -308,6 +327,21 @@ def rotate_signing_key(*, actor=None) -> tuple[str, str]:
     retired = retired_keys_dir()
     retired.mkdir(parents=True, exist_ok=True)
     (retired / f"{old[:16]}.pem").write_bytes(public_key_pem(old_key))
+    path = signing_key_path()
+    # The new key is on disk before any ledger names it: a full disk stops the rotation here.
+    staged = _staged_private_key(path, new_key)
+    try:
+        _hand_over(old=old, new=new, actor=actor)
+    except BaseException:
+        staged.unlink()
+        raise
+    os.replace(staged, path)  # atomic: a process reading the key gets the old one or the new one
+    _sync_folder(path.parent)
+    return old, new
+
+
+def _hand_over(*, old: str, new: str, actor) -> None:
+    """Every case's key.rotated event, each under a checkpoint the old key signs."""
     for case in Case.objects.order_by("pk"):
         with transaction.atomic():
             locked = lock_case(case)
@@ -316,12 +350,6 @@ def rotate_signing_key(*, actor=None) -> tuple[str, str]:
                 subject_label=locked.reference, actor=actor, payload={"from": old, "to": new},
             )  # fmt: skip
             sign_checkpoint(case=locked, reason="signing key rotated")  # still the old key
-    path = signing_key_path()
-    staged = path.with_name(f".{path.name}.new")
-    staged.unlink(missing_ok=True)  # left by a rotation that died before its rename
-    _write_private_key(staged, new_key)
-    os.replace(staged, path)  # atomic: a process reading the key gets the old one or the new one
-    return old, new
 
 
 # --- Verification --------------------------------------------------------------------------

@@ -119,3 +119,38 @@ def test_create_signing_key_never_replaces_a_key_and_prints_its_public_half(sett
     assert settings.ATTEST_SIGNING_KEY_PATH.read_bytes() == key
     assert "BEGIN PUBLIC KEY" in second.getvalue()
     assert "PRIVATE" not in first.getvalue() + second.getvalue()
+
+
+def test_a_rotation_that_cannot_write_its_key_names_none_in_any_ledger(team, own_key, monkeypatch):
+    EvidenceItemFactory(case=team.case, actor=team.ivan)
+    before = own_key.read_bytes()
+
+    def disk_full(path, key):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(custody, "_staged_private_key", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        custody.rotate_signing_key()
+    assert not CustodyEvent.objects.filter(event_type="key.rotated").exists()
+    assert own_key.read_bytes() == before
+
+
+def test_a_rotation_whose_hand_over_fails_keeps_the_old_key_and_leaves_no_file(team, own_key, monkeypatch):
+    before = own_key.read_bytes()
+
+    def fails(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(custody, "_hand_over", fails)
+    with pytest.raises(RuntimeError):
+        custody.rotate_signing_key()
+    assert own_key.read_bytes() == before
+    assert sorted(p.name for p in own_key.parent.iterdir() if p.is_file()) == [own_key.name]
+
+
+def test_creating_the_key_leaves_one_whole_key_and_nothing_else(settings, tmp_path):
+    settings.ATTEST_SIGNING_KEY_PATH = tmp_path / "keys" / "ledger-signing-key.pem"
+    custody.ensure_signing_key()
+    custody.ensure_signing_key()
+    assert [p.name for p in (tmp_path / "keys").iterdir()] == ["ledger-signing-key.pem"]
+    serialization.load_pem_private_key(settings.ATTEST_SIGNING_KEY_PATH.read_bytes(), password=None)
