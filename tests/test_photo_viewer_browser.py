@@ -122,6 +122,7 @@ def test_zoom_outlines_and_a_keyboard_region(live_server, browser_page, team, ea
     services.add_photo_from_path(actor=team.ivan, item=item, path=tmp_path / "copy.jpg")
     page.goto(f"{base}/admin/evidence/photo/{first.pk}/change/")
     page.click("text=Compare side by side")
+    page.wait_for_load_state()  # the click returns once the page has committed, maybe before its body is read
     images = page.locator(".attest-compare img")
     # This photo, its copy and Landscape_6 (the same picture stored rotated: pHash is taken upright).
     assert images.count() == 3
