@@ -85,10 +85,8 @@ class TestSpend:
         assert "core.tasks.forget_throttle_counters" in app.tasks
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_requests_of_one_budget_never_spend_more_than_it():
-    threads_count, each, limit = 8, 6, 20
+def admitted_at_once(spend_one, *, after=lambda: None, threads_count: int = 8, each: int = 6) -> list[bool]:
+    """`spend_one()` called `each` times on each of `threads_count` threads released together."""
     barrier = threading.Barrier(threads_count)
     admitted: list[bool] = []
     errors: list[BaseException] = []
@@ -97,11 +95,11 @@ def test_concurrent_requests_of_one_budget_never_spend_more_than_it():
         try:
             barrier.wait(timeout=30)
             for _ in range(each):
-                admitted.append(spend(key="shared", limit=limit, duration=3600, now=T0 + 10) is None)
+                admitted.append(spend_one() is None)
         except BaseException as exc:  # reported in the main thread
             errors.append(exc)
         finally:
-            connection.close()
+            after()
 
     threads = [threading.Thread(target=client) for _ in range(threads_count)]
     for thread in threads:
@@ -109,6 +107,16 @@ def test_concurrent_requests_of_one_budget_never_spend_more_than_it():
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors
+    return admitted
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_of_one_budget_never_spend_more_than_it():
+    limit = 20
+    admitted = admitted_at_once(
+        lambda: spend(key="shared", limit=limit, duration=3600, now=T0 + 10), after=connection.close
+    )
     assert admitted.count(True) == limit
     assert ThrottleCounter.objects.get(key="shared").hits == limit
 
@@ -160,26 +168,8 @@ class TestSpendInRedis:
         assert redis_spend(key="other", limit=1, duration=60, now=T0 + 2) is None
 
     def test_concurrent_requests_of_one_budget_never_spend_more_than_it(self, redis_spend):
-        threads_count, each, limit = 8, 6, 20
-        barrier = threading.Barrier(threads_count)
-        admitted: list[bool] = []
-        errors: list[BaseException] = []
-
-        def client() -> None:
-            try:
-                barrier.wait(timeout=30)
-                for _ in range(each):
-                    admitted.append(redis_spend(key="shared", limit=limit, duration=3600, now=T0 + 10) is None)
-            except BaseException as exc:  # reported in the main thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=client) for _ in range(threads_count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert not errors, errors
-        assert admitted.count(True) == limit
+        admitted = admitted_at_once(lambda: redis_spend(key="shared", limit=20, duration=3600, now=T0 + 10))
+        assert admitted.count(True) == 20
 
 
 @pytest.mark.parametrize(
