@@ -86,7 +86,8 @@ class TestSpend:
 
 
 def admitted_at_once(spend_one, *, after=lambda: None, threads_count: int = 8, each: int = 6) -> list[bool]:
-    """`spend_one()` called `each` times on each of `threads_count` threads released together."""
+    """`spend_one()` called `each` times on each of `threads_count` threads released together, then `after()`
+    on each thread (a failure there fails the test too)."""
     barrier = threading.Barrier(threads_count)
     admitted: list[bool] = []
     errors: list[BaseException] = []
@@ -99,7 +100,10 @@ def admitted_at_once(spend_one, *, after=lambda: None, threads_count: int = 8, e
         except BaseException as exc:  # reported in the main thread
             errors.append(exc)
         finally:
-            after()
+            try:
+                after()
+            except BaseException as exc:
+                errors.append(exc)
 
     threads = [threading.Thread(target=client) for _ in range(threads_count)]
     for thread in threads:
@@ -115,7 +119,7 @@ def admitted_at_once(spend_one, *, after=lambda: None, threads_count: int = 8, e
 def test_concurrent_requests_of_one_budget_never_spend_more_than_it():
     limit = 20
     admitted = admitted_at_once(
-        lambda: spend(key="shared", limit=limit, duration=3600, now=T0 + 10), after=connection.close
+        lambda: spend(key="shared", limit=limit, duration=3600, now=T0 + 10), after=lambda: connection.close()
     )
     assert admitted.count(True) == limit
     assert ThrottleCounter.objects.get(key="shared").hits == limit
