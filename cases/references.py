@@ -6,7 +6,7 @@ letter or digit, with at most one `.` or `/` between two letters or digits (so n
 which read as paths wherever a reference is shown or written; `U.S.-1` or `A--1` are fine).
 Look-alikes (Cyrillic capitals, fullwidth or non-breaking hyphens, zero-width or bidi characters) are
 refused rather than folded, so two cases can never differ by an invisible character.
-Pure functions: no Django imports. See docs/architecture.md, "Case references".
+Pure functions: no Django imports. The README's Security section ("Input") says it for operators.
 """
 
 from __future__ import annotations

@@ -230,7 +230,8 @@ REST_FRAMEWORK = {
         "token": env_str("API_THROTTLE_RATE", "1200/min"),
         # POST /cases/{id}/verify/ re-hashes every file of a case: a few per hour per user.
         "fixity_check": env_str("API_FIXITY_CHECK_RATE", "4/hour"),
-        # Refused API tokens per client address, each an access-log row; past it, 429 and no row.
+        # Values that are no API token, per client address (IPv6: per /64), each an access-log row;
+        # past it, 429 and no row. An expired or revoked token is always refused and recorded.
         "refused_token": env_str("API_REFUSED_TOKEN_RATE", "30/min"),
     },
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
