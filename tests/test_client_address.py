@@ -87,6 +87,9 @@ def test_the_anonymous_throttle_key_ignores_forged_entries(behind_proxy):
 
     request = RequestFactory().get("/", **through_proxy("203.0.113.7", forged="10.0.0.1"))
     assert TokenRateThrottle().get_ident(request) == "203.0.113.7"
+    # An IPv6 client holds a whole /64: any address inside it is the same client.
+    request = RequestFactory().get("/", **through_proxy("2001:db8:7:8:9::1", forged="10.0.0.1"))
+    assert TokenRateThrottle().get_ident(request) == "2001:db8:7:8::/64"
 
 
 def test_behind_proxy_trusts_one_proxy_unless_told_otherwise():

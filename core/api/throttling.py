@@ -179,8 +179,9 @@ class SharedThrottle(SimpleRateThrottle):
         return self.waiting
 
     def get_ident(self, request):
-        # DRF's would key on the whole X-Forwarded-For, which the client writes; ours takes what our proxy added.
-        return client_ip(request) or ""
+        # DRF's would key on the whole X-Forwarded-For, which the client writes; ours takes what our proxy
+        # added, and of IPv6 the /64 (network_of).
+        return network_of(client_ip(request) or "")
 
 
 class TokenRateThrottle(SharedThrottle):
@@ -209,18 +210,19 @@ class FixityCheckThrottle(SharedThrottle):
 
 
 class RefusedTokenThrottle(SharedThrottle):
-    """Values that are no API token, per client address (an IPv6 client per /64, which it holds whole):
-    past the budget a guesser gets 429 and writes no more access-log rows, where each refusal wrote one
-    (authentication runs before the request's throttle)."""
+    """Values that are no API token, per client address (get_ident): past the budget a guesser gets 429
+    and writes no more access-log rows, where each refusal wrote one (authentication runs before the
+    request's throttle)."""
 
     scope = "refused_token"
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": f"anon-{network_of(self.get_ident(request))}"}
+        return self.cache_format % {"scope": self.scope, "ident": f"anon-{self.get_ident(request)}"}
 
 
 def network_of(address: str) -> str:
-    """The address, or for IPv6 its /64: one subscriber's, which can pick any address inside it."""
+    """The address, or for IPv6 its /64: one subscriber's, who can pick any address inside it. A client
+    is counted by this, by every throttle, so that it cannot escape its budget by changing address."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
