@@ -13,14 +13,18 @@ import re
 from rest_framework.settings import api_settings
 
 NO_NUL = "^[^\\x00]*$"
+# What Python's str.strip() removes (str.isspace()), which DRF's CharField trims before it refuses a blank:
+# spelled out, because `\s` means other sets to other readers (ECMA's has U+FEFF and not U+001C-U+001F
+# or U+0085; Schemathesis reads it as ASCII).
+WHITESPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 # At least one character that is neither whitespace nor NUL, and no NUL anywhere.
-NOT_BLANK = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"
+NOT_BLANK = f"^[^\\x00]*[^\\x00{WHITESPACE}][^\\x00]*$"
 # URLs Django's URLValidator (DRF's URLField) accepts, and no others: http(s) or ftp(s), a host name
 # of at most 253 characters ending in a letter-only top-level domain, an optional port, then any
 # text without whitespace. (It accepts more, e.g. IP addresses; the schema promises these.)
 URL = (
     "^(?:https?|ftps?)://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.){1,3}[A-Za-z]{2,24}"
-    "(?::[0-9]{1,5})?(?:[/?#][^\\s\\x00]*)?$"
+    f"(?::[0-9]{{1,5}})?(?:[/?#][^{WHITESPACE}\\x00]*)?$"
 )
 JSON = "application/json"
 MULTIPART = "multipart/form-data"

@@ -327,3 +327,29 @@ def test_the_policy_allows_what_the_schema_allows_and_nothing_else(text):
 
     schema_allows = re.fullmatch(REFERENCE_SCHEMA["pattern"], text) is not None
     assert (references.problem(references.normalise(text)) is None) == schema_allows
+
+
+def test_the_schemas_whitespace_is_what_python_strips():
+    """Schemathesis sent claim="\\x1e": whitespace to str.strip() (so DRF refused it as blank), not to `\\s`
+    read as ASCII (so the schema allowed it). The schema now spells out Python's whitespace."""
+    from core.api.request_schema import NOT_BLANK, WHITESPACE
+
+    spelled = re.compile(f"[{WHITESPACE}]")
+    assert {chr(i) for i in range(0x110000) if spelled.fullmatch(chr(i))} == {
+        chr(i) for i in range(0x110000) if chr(i).isspace()
+    }
+    for reading in (0, re.ASCII):  # Python's reading, and Schemathesis's
+        not_blank = re.compile(NOT_BLANK, reading)
+        assert not any(not_blank.fullmatch(c * 2) for c in map(chr, range(0x110000)) if c.isspace())
+        assert not_blank.fullmatch(" \x1e claim \u3000")
+
+
+@pytest.mark.parametrize("blank", ["\x1e", "\x85", "\u3000 \x1c"])
+def test_text_python_strips_to_nothing_is_refused_and_outside_the_schema(api, team, blank):
+    from core.api.request_schema import NOT_BLANK
+
+    assert not re.fullmatch(NOT_BLANK, blank, re.ASCII)
+    item = api(team.ivan).post(
+        "/api/v1/evidence-items/", {"case": team.case.pk, "kind": "debris", "title": blank}, format="json"
+    )
+    assert_error(item, 400, field="title")
