@@ -25,3 +25,17 @@ def client_ip(request) -> str | None:
             except ValueError:
                 pass  # not written by a proxy of ours: the peer's address is all we know
     return request.META.get("REMOTE_ADDR") or None
+
+
+def client_network(address: str) -> str:
+    """The address, or for IPv6 its /64: one subscriber's, who can pick any address inside it. A client
+    is counted by this, by every throttle, so that it cannot escape its budget by changing address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))

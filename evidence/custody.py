@@ -185,14 +185,6 @@ def _staged_private_key(path: Path, key) -> Path:
     return staged
 
 
-def _sync_folder(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def ensure_signing_key(path: Path | None = None) -> Path:
     """Create an Ed25519 key at `path` if none is there (development); never replace one."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -205,7 +197,7 @@ def ensure_signing_key(path: Path | None = None) -> Path:
     try:
         with contextlib.suppress(FileExistsError):  # of two processes starting at once, the first key stays
             os.link(staged, path)
-            _sync_folder(path.parent)
+            filestore.sync_folder(path.parent)
     finally:
         staged.unlink()
     return path
@@ -336,7 +328,7 @@ def rotate_signing_key(*, actor=None) -> tuple[str, str]:
         staged.unlink()
         raise
     os.replace(staged, path)  # atomic: a process reading the key gets the old one or the new one
-    _sync_folder(path.parent)
+    filestore.sync_folder(path.parent)
     return old, new
 
 

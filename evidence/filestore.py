@@ -255,7 +255,7 @@ def _place(source: Path, target: Path, flushing: Future | None = None) -> None:
         finally:
             partial.unlink(missing_ok=True)
     target.chmod(0o444)
-    _flush(target.parent, data_only=False)  # the directory entry
+    sync_folder(target.parent)  # the directory entry
 
 
 _flusher: ThreadPoolExecutor | None = None
@@ -290,6 +290,11 @@ def _flushed(flushing: Future | None) -> bool:
     except OSError:
         return False  # flushed again in this thread, where the error is raised
     return True
+
+
+def sync_folder(path: Path) -> None:
+    """Make the entries of folder `path` durable: a file linked or renamed into it survives a crash."""
+    _flush(path, data_only=False)
 
 
 def _flush(path: Path, *, data_only: bool = True) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.utils import timezone
@@ -55,7 +56,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
 
-    def refuse(self, request, token: ApiToken | None, message) -> None:
+    def refuse(self, request, token: ApiToken | None, message) -> NoReturn:
         """401, recorded by refused(). A value that is no token at all is also counted per client
         address, and past that budget answered 429 unrecorded, so guessing cannot flood the access
         log; a real token that is expired or revoked is always recorded (it may have been stolen)."""

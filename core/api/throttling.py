@@ -10,7 +10,6 @@ database counts.
 """
 
 import functools
-import ipaddress
 import logging
 import time
 
@@ -21,7 +20,7 @@ from redis.commands.core import Script
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.models import ApiToken, ThrottleCounter
-from core.net import client_ip
+from core.net import client_ip, client_network
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +179,8 @@ class SharedThrottle(SimpleRateThrottle):
 
     def get_ident(self, request):
         # DRF's would key on the whole X-Forwarded-For, which the client writes; ours takes what our proxy
-        # added, and of IPv6 the /64 (network_of).
-        return network_of(client_ip(request) or "")
+        # added, and of IPv6 the /64 (client_network).
+        return client_network(client_ip(request) or "")
 
 
 class TokenRateThrottle(SharedThrottle):
@@ -218,17 +217,3 @@ class RefusedTokenThrottle(SharedThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": f"anon-{self.get_ident(request)}"}
-
-
-def network_of(address: str) -> str:
-    """The address, or for IPv6 its /64: one subscriber's, who can pick any address inside it. A client
-    is counted by this, by every throttle, so that it cannot escape its budget by changing address."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 4:
-        return str(ip)
-    if ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{ip}/64", strict=False))

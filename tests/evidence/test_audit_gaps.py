@@ -191,11 +191,12 @@ def test_a_token_guesser_is_slowed_and_stops_writing_rows_past_a_budget_per_addr
 
 
 def test_an_ipv6_guesser_cannot_escape_the_budget_by_changing_address(team, monkeypatch):
-    from core.api.throttling import RefusedTokenThrottle, network_of
+    from core.api.throttling import RefusedTokenThrottle
+    from core.net import client_network
 
-    assert network_of("2001:db8:1:2:aaaa::1") == network_of("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
-    assert network_of("::ffff:198.51.100.9") == "198.51.100.9"
-    assert network_of("198.51.100.9") == "198.51.100.9"
+    assert client_network("2001:db8:1:2:aaaa::1") == client_network("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_network("::ffff:198.51.100.9") == "198.51.100.9"
+    assert client_network("198.51.100.9") == "198.51.100.9"
     monkeypatch.setitem(RefusedTokenThrottle.THROTTLE_RATES, "refused_token", "2/min")
     statuses = [
         Client(REMOTE_ADDR=f"2001:db8:1:2::{n}").get("/api/v1/cases/", HTTP_AUTHORIZATION="Token att_x").status_code
