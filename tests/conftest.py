@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,10 @@ def fresh_throttle_budgets(monkeypatch):
     from core.api.throttling import SharedThrottle
 
     monkeypatch.setattr(SharedThrottle, "cache_format", f"t{uuid.uuid4().hex[:12]}_%(scope)s_%(ident)s")
+    # And its clock stands still: a test that crossed into a new minute had its budget's sliding
+    # estimate fall (5 spent became 4.9) and was admitted one request more than it expected.
+    instant = time.time()
+    monkeypatch.setattr(SharedThrottle, "timer", staticmethod(lambda: instant))
 
 
 @pytest.fixture(scope="session")
