@@ -7,6 +7,7 @@ import logging
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models
 from django.http import Http404
@@ -17,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cases import reference_data, services
+from cases.audit import MAX_ID
 from cases.choices import ROLE_RANK, IdentificationBasis, IncidentKind, Outcome, Role
 from cases.models import (
     Case,
@@ -91,7 +93,12 @@ class VisibleCaseFilter(admin.SimpleListFilter):
     case_field = "case_id"
 
     def queryset(self, request, queryset):
-        return queryset.filter(**{self.case_field: self.value()}) if self.value() else queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if not (value.isascii() and value.isdigit() and int(value) <= MAX_ID):
+            raise IncorrectLookupParameters  # the admin shows the list again, unfiltered, with "?e=1"
+        return queryset.filter(**{self.case_field: value})
 
 
 class _Refused(Exception):
@@ -284,7 +291,7 @@ class CaseScopedAdmin(RefusalsAsFormErrors, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
-        if request.method == "GET" and response.status_code == 200:
+        if request.method in ("GET", "HEAD"):
             # The access log records the list, and its case when the list is filtered to one the user sees.
             case_id = request.GET.get(VisibleCaseFilter.parameter_name, "")
             if case_id.isdigit():
@@ -551,7 +558,7 @@ class IncidentAdmin(CaseScopedAdmin):
 @admin.register(CaseMembership)
 class CaseMembershipAdmin(CaseScopedAdmin):
     list_display = [case_column(), "user", "role", "updated_at"]
-    list_filter = ["role"]
+    list_filter = [VisibleCaseFilter, "role"]
     search_fields = ["case__reference", "user__username"]
     list_select_related = ["case", "user"]
     autocomplete_fields = ["user"]
@@ -624,6 +631,13 @@ class ReferenceDataAdmin(RefusalsAsFormErrors, admin.ModelAdmin):
         saved = reference_data.create_reference(actor=request.user, model=self.model, via="admin", **fields)
         obj.pk = saved.pk
         obj._state.adding = False
+
+    def get_deleted_objects(self, objs, request):
+        # A row in use is "protected": Django's delete page and bulk action then list what uses it and
+        # delete nothing, as the service would refuse.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = [*protected, *(f"{obj}: {use}" for obj in objs for use in reference_data.uses(obj))]
+        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
         reference_data.delete_reference(actor=request.user, instance=obj, via="admin")

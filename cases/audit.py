@@ -9,6 +9,7 @@ the user is not on.
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlsplit
 
 from django.contrib.auth import signals as auth_signals
@@ -128,19 +129,24 @@ class AccessLogMiddleware:
             if request.method in ("GET", "HEAD"):
                 record(request, getattr(request, "audit_action", AccessAction.VIEW), obj=obj, status=status)
             return
+        listed = getattr(request, "audit_list", None)
+        if listed is not None and request.method in ("GET", "HEAD"):
+            self.listed(request, status, *listed)
+            return
         if status in (403, 404) and request.user.is_authenticated:
             model, pk = _model_and_pk(request)
             if status == 403 or (model is not None and pk is not None and _is_case_scoped(model)):
                 self.denied(request, status, model, pk)
             return
-        if status == 200 and request.method == "GET" and getattr(request, "audit_list", None) is not None:
-            model, case_id = request.audit_list
-            probed = _named_case(request) if case_id is None else None
-            if probed is not None:
-                # ?case= named a case the user is not on: the list is empty, as for no such case, and the
-                # refusal goes on that case's log, for its leads to see.
-                record(request, AccessAction.DENIED, obj=probed, status=status)
-                return
+
+    def listed(self, request, status, model, case_id) -> None:
+        """A list: its row when it answered, or, whatever it answered (a HEAD, page 2, a bad page size), a
+        refusal on the log of the case a parameter named if the user is not on it; the list is empty, as
+        for no such case, and the case's leads see the probe."""
+        probed = _named_case(request) if case_id is None else None
+        if probed is not None and not Case.objects.visible_to(request.user).filter(pk=probed.pk).exists():
+            record(request, AccessAction.DENIED, obj=probed, status=status)
+        elif status == 200:
             record(request, AccessAction.LIST, object_type=model._meta.model_name, case_id=case_id, status=status)
 
     def denied(self, request, status, model, pk) -> None:
@@ -174,9 +180,17 @@ def _probed(model, pk):
     return model._base_manager.filter(pk=pk).first()
 
 
+# The parameters that filter a list to a case: the API's and the admin's `case`, and the lookups the
+# admin also takes on a case field (case__id__exact, case_id, case__pk …).
+CASE_PARAMETER = re.compile(r"case(?:_id)?(?:__(?:id|pk))?(?:__exact)?")
+
+
 def _named_case(request) -> Case | None:
-    """The case a request's `case` parameter names, whoever may see it."""
-    return _probed(Case, request.GET.get("case", "")) if "case" in request.GET else None
+    """The case a request's case parameter names, whoever may see it."""
+    for name, value in request.GET.items():
+        if CASE_PARAMETER.fullmatch(name):
+            return _probed(Case, value)
+    return None
 
 
 def case_named_by_path(path: str, *, member) -> Case | None:

@@ -1,10 +1,13 @@
-"""Field definitions more than one model repeats: coordinates in decimal degrees (WGS 84)."""
+"""Field definitions more than one model repeats: coordinates in decimal degrees (WGS 84), lists of names."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext
 
 LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
 LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
@@ -41,3 +44,37 @@ def latitude_range(field: str, *, name: str) -> models.CheckConstraint:
 def longitude_range(field: str, *, name: str) -> models.CheckConstraint:
     """The database's own check of a longitude field: empty or -180 to 180."""
     return _within(field, 180, name)
+
+
+# Room for the longest alias lists of sanctions lists (a few dozen names), and a bound on what one row holds.
+MAX_NAMES = 200
+
+
+@deconstructible
+class NamesValidator:
+    """A list of names: each a non-blank string of at most `max_length` characters (a form or an API
+    client could store 5 or "Acme", which dossiers then read letter by letter)."""
+
+    def __init__(self, max_length: int):
+        self.max_length = max_length
+
+    def __call__(self, value) -> None:
+        if not isinstance(value, list):
+            raise ValidationError(gettext('Give a list of names, e.g. ["KN-23"].'), code="not_a_list")
+        if len(value) > MAX_NAMES:
+            raise ValidationError(gettext("Give at most %(most)d names.") % {"most": MAX_NAMES}, code="too_many")
+        for name in value:
+            if not isinstance(name, str) or not name.strip():
+                raise ValidationError(gettext("Every name is a text that is not blank."), code="not_a_name")
+            if len(name) > self.max_length:
+                raise ValidationError(
+                    gettext("A name has at most %(most)d characters.") % {"most": self.max_length}, code="too_long"
+                )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, NamesValidator) and other.max_length == self.max_length
+
+
+def names_field(verbose_name, *, max_length: int, **options) -> models.JSONField:
+    """Other names (aliases, programmes): a JSON list of strings, empty by default."""
+    return models.JSONField(verbose_name, default=list, blank=True, validators=[NamesValidator(max_length)], **options)

@@ -28,7 +28,7 @@ from cases.choices import (
     Role,
     WeaponCategory,
 )
-from cases.fields import latitude_field, latitude_range, longitude_field, longitude_range
+from cases.fields import latitude_field, latitude_range, longitude_field, longitude_range, names_field
 from cases.permanence import AppendOnlyModel, AppendOnlyQuerySet
 
 
@@ -219,7 +219,7 @@ class WeaponSystem(models.Model):
     """A weapon type, with the other names it goes by (Hwasong-11 is also KN-23)."""
 
     name = models.CharField(_("name"), max_length=120, unique=True)
-    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    aliases = names_field(_("aliases"), max_length=120)
     category = models.CharField(_("category"), max_length=32, choices=WeaponCategory.choices)
     country_of_origin = models.CharField(_("country of origin"), max_length=80, blank=True)
     notes = bounded_text(_("notes"), blank=True)
@@ -292,11 +292,11 @@ class Entity(TimestampedModel):
 
     kind = models.CharField(_("kind"), max_length=20, choices=EntityKind.choices)
     name = models.CharField(_("name"), max_length=350)
-    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    aliases = names_field(_("aliases"), max_length=350)
     identifiers = models.JSONField(
         _("identifiers"), default=list, blank=True, help_text=_('e.g. [{"type": "IMO", "value": "8712362"}]')
     )
-    programs = models.JSONField(_("sanctions programmes"), default=list, blank=True)
+    programs = names_field(_("sanctions programmes"), max_length=40)
     sanctioned = models.BooleanField(_("sanctioned"), default=False)
     list_name = models.CharField(_("list"), max_length=40, blank=True, help_text=_("e.g. OFAC SDN"))
     list_id = models.CharField(_("identifier on the list"), max_length=40, blank=True)

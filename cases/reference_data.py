@@ -17,8 +17,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from cases.choices import ReferenceAction
-from cases.models import ReferenceChange
+from cases.choices import EntityKind, ReferenceAction
+from cases.models import Entity, ReferenceChange
 
 PERMISSION = "cases.edit_reference_data"
 EDITORS_GROUP = "Reference data editors"
@@ -92,6 +92,10 @@ def create_reference(*, actor, model: type[models.Model], via: str, **fields) ->
     """Create one row of reference data: an editor's right. Recorded with its values."""
     _check_model(model)
     require_editor(actor)
+    return _create(actor=actor, model=model, via=via, fields=fields)
+
+
+def _create(*, actor, model: type[models.Model], via: str, fields: dict) -> models.Model:
     unknown = set(fields) - {field.name for field in model._meta.concrete_fields}
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in unknown})
@@ -100,6 +104,17 @@ def create_reference(*, actor, model: type[models.Model], via: str, **fields) ->
     instance.save()
     _record(actor=actor, via=via, action=ReferenceAction.CREATED, instance=instance, before=None, after=state(instance))
     return instance
+
+
+@transaction.atomic
+def add_named_organisation(*, actor, via: str, name: str, remarks: str) -> models.Model:
+    """An organisation that case work names, such as a trace response's distributor: added by whoever
+    may record that work (the caller checks the case role), never as sanctioned, and recorded as any
+    other change, so the trail holds every entity however it arrived."""
+    return _create(
+        actor=actor, model=Entity, via=via,
+        fields={"kind": EntityKind.ORGANISATION, "name": name, "sanctioned": False, "remarks": remarks},
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -125,12 +140,34 @@ def update_reference(*, actor, instance: models.Model, via: str, **changes) -> m
     return current
 
 
+def uses(instance: models.Model, *, most: int = 10) -> list[str]:
+    """What refers to the row, as "model: row" (at most `most`): a case's legal basis or entities, a
+    component's maker, another row of reference data. Deleting the row would change them unrecorded
+    (a many-to-many link is simply removed), so a row in use is not deleted."""
+    found: list[str] = []
+    for relation in instance._meta.related_objects:
+        if relation.one_to_one:
+            related = getattr(instance, relation.get_accessor_name(), None)
+            rows = [related] if related is not None else []
+        else:
+            rows = list(getattr(instance, relation.get_accessor_name()).all()[: most - len(found)])
+        found += [f"{row._meta.verbose_name}: {row}" for row in rows]
+        if len(found) >= most:
+            break
+    return found
+
+
 @transaction.atomic
 def delete_reference(*, actor, instance: models.Model, via: str) -> None:
-    """Delete one row of reference data that nothing refers to (references PROTECT it): an editor's right."""
+    """Delete one row of reference data that nothing refers to: an editor's right."""
     model = type(instance)
     _check_model(model)
     require_editor(actor)
     current = model._default_manager.select_for_update().get(pk=instance.pk)
+    in_use = uses(current)
+    if in_use:
+        raise ValidationError(
+            _("%(row)s is in use and cannot be deleted: %(uses)s.") % {"row": current, "uses": "; ".join(in_use)}
+        )
     _record(actor=actor, via=via, action=ReferenceAction.DELETED, instance=current, before=state(current), after=None)
     current.delete()

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from cases.audit import record
 from cases.choices import AccessAction, IdentificationBasis
+from cases.fields import MAX_NAMES
 from cases.models import Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
 from core.api.serializers import (
     CharField,
@@ -157,7 +158,7 @@ class IncidentSerializer(FixedAfterCreateMixin, ModelSerializer):
 
 
 class WeaponSystemSerializer(ModelSerializer):
-    aliases = serializers.ListField(child=CharField(max_length=120), required=False)
+    aliases = serializers.ListField(child=CharField(max_length=120), max_length=MAX_NAMES, required=False)
 
     class Meta:
         model = WeaponSystem
@@ -173,9 +174,9 @@ class SanctionsProvisionSerializer(ModelSerializer):
 
 
 class EntitySerializer(ModelSerializer):
-    aliases = serializers.ListField(child=CharField(max_length=350), required=False)
-    identifiers = serializers.ListField(child=TextDictField(), required=False)
-    programs = serializers.ListField(child=CharField(max_length=40), required=False)
+    aliases = serializers.ListField(child=CharField(max_length=350), max_length=MAX_NAMES, required=False)
+    identifiers = serializers.ListField(child=TextDictField(), max_length=MAX_NAMES, required=False)
+    programs = serializers.ListField(child=CharField(max_length=40), max_length=MAX_NAMES, required=False)
 
     class Meta:
         model = Entity

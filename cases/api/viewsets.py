@@ -29,7 +29,7 @@ class VisibleQuerysetMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(self, "action", None) != "list" or response.status_code != 200:
+        if getattr(self, "action", None) != "list":
             return response
         model = self.queryset.model
         if hasattr(model._default_manager.get_queryset(), "visible_to"):
@@ -48,7 +48,7 @@ class VisibleQuerysetMixin:
         case_filter = getattr(getattr(self, "filterset_class", None), "base_filters", {}).get("case")
         data = response.data
         rows = data.get("results") if isinstance(data, dict) else data
-        if isinstance(case_filter, RelatedIdFilter) and rows:
+        if isinstance(case_filter, RelatedIdFilter) and response.status_code == 200 and rows:
             return int(case_id)
         return Case.objects.visible_to(request.user).filter(pk=case_id).values_list("pk", flat=True).first()
 

@@ -3,8 +3,10 @@ parser refusing a body of which no part has a name."""
 
 from __future__ import annotations
 
+import codecs
 import io
 
+from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -18,7 +20,16 @@ class JSONParser(parsers.JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         data = stream.read()  # DATA_UPLOAD_MAX_MEMORY_SIZE bounds what reaches here
-        if nested_deeper_than(data, self.max_depth):
+        # DRF decodes the body in the charset the request names: brackets are counted in that text,
+        # or a body in EBCDIC (cp500), whose brackets are other bytes, passed the count.
+        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        text: bytes | str = data
+        if codecs.lookup(encoding).name != "utf-8":  # Django keeps only a charset Python knows
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                raise ParseError(f"JSON parse error - the body is not text in its charset ({encoding}).") from None
+        if nested_deeper_than(text, self.max_depth):
             raise ParseError(TOO_DEEP % {"limit": self.max_depth})
         return super().parse(io.BytesIO(data), media_type, parser_context)
 

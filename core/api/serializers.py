@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import html
 
 from core.api import drf_adapter
+from core.json_depth import MAX_DEPTH, TOO_DEEP, nested_deeper_than
 
 
 class NoEmptyTextMixin:
@@ -201,6 +202,16 @@ class CharField(serializers.CharField):
 FIXED_AFTER_CREATE = _("This is set when the record is made and cannot change.")
 
 
+class JSONField(serializers.JSONField):
+    """DRF's, refusing JSON text nested deeper than MAX_DEPTH: a form sends JSON as text, which DRF
+    parses itself, past the API's JSON parser (1,000 levels were a RecursionError, a 500)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str | bytes) and nested_deeper_than(data):
+            raise serializers.ValidationError(TOO_DEEP % {"limit": MAX_DEPTH}, code="too_deep")
+        return super().to_internal_value(data)
+
+
 class FixedAfterCreateMixin:
     """Fields set when the object is made and never changed (`fixed_after_create`). An update still
     reads them as the schema types them, and refuses a value other than the stored one: ignored as
@@ -276,6 +287,7 @@ class ModelSerializer(serializers.ModelSerializer):
         models.TextField: CharField,
         models.DateTimeField: DateTimeField,
         models.DecimalField: DecimalField,
+        models.JSONField: JSONField,
     }
     serializer_related_field = PrimaryKeyRelatedField
 

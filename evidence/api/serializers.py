@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.api.serializers import VisibleCaseField, VisibleRelatedField
+from cases.fields import MAX_NAMES
 from cases.models import TEXT_MAX_LENGTH, AccessLog, Incident
 from core.api.serializers import BooleanField, CharField, FixedAfterCreateMixin, ModelSerializer
 from evidence.choices import DossierLanguage, ItemStatus, PhotoStatus, TraceChannel
@@ -190,6 +191,8 @@ class VisibleSourceField(VisibleRelatedField):
 
 
 class ManufacturerSerializer(ModelSerializer):
+    aliases = serializers.ListField(child=CharField(max_length=200), max_length=MAX_NAMES, required=False)
+
     class Meta:
         model = Manufacturer
         fields = ["id", "name", "aliases", "country", "entity", "notes", "created_at", "updated_at"]

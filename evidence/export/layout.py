@@ -22,10 +22,17 @@ def kept_file_path(exhibit_number: str, sha256: str) -> str:
     return f"files/{exhibit_number}/{sha256}.bin"
 
 
+def _suffix(file_name: str) -> str:
+    """The extension of a file name as uploaded, when it is a short run of ASCII letters and digits, else
+    .bin: the name is the uploader's text, never a part of a path (it once carried 150 Cyrillic letters,
+    too long for the file system, or `":<>|*?`)."""
+    suffix = PurePosixPath(file_name or "").suffix.lower()
+    return suffix if 1 < len(suffix) <= 8 and suffix[1:].isalnum() and suffix.isascii() else ".bin"
+
+
 def source_path(source_id: int, sha256: str, archived_copy_name: str) -> str:
     """A source's archived copy: sources/<id>-<sha256><suffix of its file name, or .bin>."""
-    suffix = PurePosixPath(archived_copy_name or "").suffix or ".bin"
-    return f"sources/{source_id}-{sha256}{suffix}"
+    return f"sources/{source_id}-{sha256}{_suffix(archived_copy_name)}"
 
 
 def letter_path(trace_id: int, sha256: str) -> str:
@@ -35,10 +42,7 @@ def letter_path(trace_id: int, sha256: str) -> str:
 
 def response_path(trace_id: int, sha256: str, file_name: str) -> str:
     """An answer to a trace request: responses/<request id>-<sha256><suffix of its file name, or .bin>."""
-    suffix = PurePosixPath(file_name or "").suffix.lower()
-    if not (1 < len(suffix) <= 8 and suffix[1:].isalnum() and suffix.isascii()):
-        suffix = ".bin"
-    return f"responses/{trace_id}-{sha256}{suffix}"
+    return f"responses/{trace_id}-{sha256}{_suffix(file_name)}"
 
 
 def dossier_path(stem: str) -> str:

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cases.fields import names_field
 from cases.models import CaseScopedQuerySet, Entity, TimestampedModel, bounded_text
 from evidence.choices import Confidence, ManufacturePrecision, MarkingType
 from evidence.models.base import UndeletableMixin, WithdrawableModel
@@ -18,7 +19,7 @@ class Manufacturer(TimestampedModel):
     """A maker of components, with the other names it goes by; possibly a sanctioned entity."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
-    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    aliases = names_field(_("aliases"), max_length=200)
     legal_name = models.CharField(_("legal entity"), max_length=300, blank=True, help_text=_("the registered company"))
     country = models.CharField(_("headquarters country"), max_length=80, blank=True)
     entity = models.ForeignKey(

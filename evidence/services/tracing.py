@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import reference_data
 from cases.choices import EntityKind, Role
 from cases.models import Case, Entity, refuse_long_text
 from cases.services import require_role
@@ -207,7 +208,7 @@ def screen_name(name: str) -> list[dict]:
     return matches
 
 
-def _distributor(name: str, country: str) -> Entity:
+def _distributor(name: str, country: str, *, actor) -> Entity:
     """The organisation a response names: one already recorded under the same normalised name (not a
     sanctions-list entry, which screening matches instead), or a new one."""
     wanted = normalise_name(name)
@@ -215,10 +216,7 @@ def _distributor(name: str, country: str) -> Entity:
         if normalise_name(entity.name) == wanted:
             return entity
     remarks = "Named as a distributor in a trace response." + (f" Country: {country}." if country else "")
-    entity = Entity(kind=EntityKind.ORGANISATION, name=name, sanctioned=False, remarks=remarks)
-    entity.full_clean()
-    entity.save()
-    return entity
+    return reference_data.add_named_organisation(actor=actor, via="trace response", name=name, remarks=remarks)
 
 
 @transaction.atomic
@@ -260,7 +258,7 @@ def record_response(
             name = file_name or Path(str(getattr(upload, "name", "") or "")).name
             response.file_name = Path(name.replace("\\", "/")).name[:255] or "response"
         if distributor_name:
-            response.names_distributor = _distributor(distributor_name, distributor_country)
+            response.names_distributor = _distributor(distributor_name, distributor_country, actor=actor)
             response.screening = screen_name(distributor_name)
         response.save()
         if response.names_distributor is not None:

@@ -9,6 +9,7 @@ from base64 import b64encode
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.urls import reverse
+from rest_framework.exceptions import ValidationError
 
 from cases.models import Entity
 from config.api.urls import router
@@ -45,6 +46,43 @@ def test_json_nested_a_thousand_deep_is_a_400(api, team, prefix):
         return
     assert_error(response, 400, code="parse_error")
     assert f"more than {MAX_DEPTH} levels" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("charset", ["cp500", "utf-16", "utf-32"])
+def test_the_nesting_limit_holds_in_any_charset_the_request_names(api, team, charset):
+    """In EBCDIC (cp500) brackets are other bytes: counted in the raw body, they passed the limit."""
+    body = f'{{"title": {deep(1000)}}}'.encode(charset)
+    response = api(team.root).generic(
+        "PATCH", f"/api/v1/cases/{team.case.pk}/", body, content_type=f"application/json; charset={charset}"
+    )
+    assert_error(response, 400, code="parse_error")
+    assert f"more than {MAX_DEPTH} levels" in response.json()["error"]["message"]
+    fine = api(team.root).generic(
+        "PATCH", f"/api/v1/cases/{team.case.pk}/", '{"title": "Hwasong-11 [KN-23]"}'.encode(charset),
+        content_type=f"application/json; charset={charset}",
+    )  # fmt: skip
+    assert fine.status_code == 200, fine.content
+    assert fine.json()["title"] == "Hwasong-11 [KN-23]"
+
+
+@pytest.mark.parametrize("content_type", ["multipart", "urlencoded"])
+def test_json_text_nested_deep_in_a_form_field_is_a_400(api, team, content_type):
+    """A form's JSON field is parsed by the serializer, past the API's JSON parser."""
+    from django.db import models
+
+    from core.api.serializers import JSONField, ModelSerializer
+
+    assert ModelSerializer.serializer_field_mapping[models.JSONField] is JSONField
+    field = JSONField()
+    with pytest.raises(ValidationError):
+        field.run_validation(deep(1000))
+    client = api(team.root)
+    if content_type == "multipart":
+        response = client.post("/api/v1/manufacturers/", {"name": "Acme", "aliases": deep(1000)}, format="multipart")
+    else:
+        response = client.generic("POST", "/api/v1/manufacturers/", f"name=Acme&aliases={deep(1000)}",
+                                  content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert_error(response, 400, field="aliases")
 
 
 def test_nesting_within_the_limit_and_forms_still_work(api, team):

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from cases.models import AccessLog
+from cases.models import AccessLog, ReferenceChange
 from evidence.models import Component, TraceRequest
 from evidence.services.components import record_component
 from tests.api.test_endpoints import assert_error
@@ -159,6 +159,11 @@ def test_an_answer_with_its_file_names_the_distributor(api, team, component):
     assert detail["status"] == "answered"
     assert [row["id"] for row in detail["responses"]] == [data["id"]]
     assert Component.objects.get(pk=component.pk).distributor_id == data["names_distributor"]
+    # The new entity is reference data every case shares: the trail records who added it, and how.
+    added = ReferenceChange.objects.get(model="cases.entity", object_id=data["names_distributor"])
+    assert (added.action, added.actor, added.via) == ("created", team.ivan, "trace response")
+    assert added.after["name"] == "Shenzhen Example Trading Co., Ltd."
+    assert added.after["sanctioned"] is False
 
     early = (timezone.localdate() - dt.timedelta(days=30)).isoformat()
     assert_error(api(team.ivan).post(url, {"received_on": early}, format="multipart"), 400, field="received_on")

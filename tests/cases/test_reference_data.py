@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
@@ -249,6 +250,34 @@ def test_in_the_admin_a_viewer_cannot_change_an_entity_and_an_editor_is_recorded
     assert not Manufacturer.objects.filter(pk=maker.pk).exists()
     deleted = ReferenceChange.objects.get(model="evidence.manufacturer", action="deleted")
     assert (deleted.before["name"], deleted.after) == ("Xilinx", None)
+
+
+def test_a_row_in_use_is_not_deleted_so_no_case_changes_unrecorded(client, team):
+    """Deleting an entity or a provision removed it from every case's entities or legal basis, with no
+    custody event: the many-to-many links cascade where a foreign key would have protected the row."""
+    entity, provision = EntityFactory(), ProvisionFactory()
+    team.case.entities.add(entity)
+    team.case.legal_basis.add(provision)
+    root = team.root
+    for row in (entity, provision):
+        with pytest.raises(ValidationError) as refused:
+            reference_data.delete_reference(actor=root, instance=row, via="test")
+        assert team.case.reference in str(refused.value)
+    client.force_login(root)
+    for row in (entity, provision):
+        name = f"admin:{row._meta.app_label}_{row._meta.model_name}"
+        page = client.post(reverse(f"{name}_delete", args=[row.pk]), {"post": "yes"})
+        assert page.status_code == 200
+        assert team.case.reference in page.content.decode()
+        action = {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+        assert client.post(reverse(f"{name}_changelist"), action).status_code == 200
+    assert set(team.case.entities.all()) == {entity}
+    assert set(team.case.legal_basis.all()) == {provision}
+    assert not ReferenceChange.objects.exists()
+
+    team.case.entities.remove(entity)  # a case change of its own; then nothing uses the entity
+    reference_data.delete_reference(actor=root, instance=entity, via="test")
+    assert ReferenceChange.objects.get().action == "deleted"
 
 
 def test_the_trail_is_read_only_in_the_admin(client, team):

@@ -110,6 +110,33 @@ def test_a_list_filtered_to_another_teams_case_is_a_refusal_its_lead_sees(api, t
     assert (last(user=team.charlie).action, last(user=team.charlie).case) == ("list", None)
 
 
+@pytest.mark.parametrize(
+    ("method", "extra", "status"),
+    [("head", {}, 200), ("get", {"page": 2}, 404), ("get", {"page_size": "abc"}, 400)],
+    ids=["head", "a-page-past-the-end", "a-bad-page-size"],
+)
+def test_a_probe_of_another_teams_case_is_a_refusal_whatever_the_list_answers(api, team, method, extra, status):
+    response = getattr(api(team.charlie), method)("/api/v1/evidence-items/", {"case": team.case.pk, **extra})
+    assert response.status_code == status
+    row = last(user=team.charlie)
+    assert (row.action, row.case, row.method, row.status_code) == ("denied", team.case, method.upper(), status)
+    api(team.vera).get("/api/v1/evidence-items/", {"case": team.case.pk, "page_size": "abc"})
+    assert not AccessLog.objects.filter(user=team.vera, action="denied").exists()  # her case: no probe
+
+
+@pytest.mark.parametrize("parameter", ["case", "case__id__exact", "case__exact", "case_id", "case__pk"])
+def test_an_admin_list_filtered_to_another_teams_case_is_a_refusal(client, team, parameter):
+    EvidenceItemFactory(case=team.case)
+    client.force_login(team.charlie)
+    response = client.get(reverse("admin:evidence_evidenceitem_changelist"), {parameter: team.case.pk})
+    assert response.status_code in (200, 302)  # a lookup the admin does not take sends them back (?e=1)
+    row = last(user=team.charlie)
+    assert (row.action, row.case) == ("denied", team.case)
+    client.force_login(team.vera)
+    client.get(reverse("admin:evidence_evidenceitem_changelist"), {parameter: team.case.pk})
+    assert last(user=team.vera).action == "list"
+
+
 def wrong_code_for(user, **extra):
     """A sign-in with the right password and a wrong TOTP code; the device is made here."""
     from django_otp.oath import TOTP

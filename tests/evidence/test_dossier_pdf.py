@@ -489,3 +489,23 @@ def test_side_job_child_makes_the_charts_and_crops(case_files, tmp_path):
     for name, size in (("t.png", chart_pixels(TIMELINE_INCHES)), ("m.png", chart_pixels(MAP_INCHES))):
         with Image.open(tmp_path / name) as made:
             assert made.size == size
+
+
+def test_the_child_process_keeps_the_pixel_limit_of_its_parent(tmp_path, monkeypatch):
+    """The child has no Django settings; it took Pillow's default limit, not ATTEST_MAX_IMAGE_PIXELS."""
+    preview = tmp_path / "preview.jpg"
+    Image.new("RGB", (1500, 1500), "grey").save(preview)
+    geometry = crop_geometry((1500, 1500), (100, 100, 200, 100))
+    crop = {"preview": str(preview), "box": list(geometry.box), "region": list(geometry.region),
+            "size": list(geometry.size), "out": str(tmp_path / "crop.jpg")}  # fmt: skip
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)  # the parent's limit, below this preview
+    with _side_job(in_child=True):
+        job = sidejob.SideJob({"crops": [crop]}, tmp_path)
+        assert job.process is not None
+        job.process.wait(timeout=60)
+        assert job.process.returncode == 0
+    assert not (tmp_path / "crop.jpg").exists()  # refused in the child: the dossier draws a grey box
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3_000_000)
+    with _side_job(in_child=True):
+        sidejob.SideJob({"crops": [crop]}, tmp_path).wait()
+    assert (tmp_path / "crop.jpg").exists()

@@ -210,6 +210,21 @@ class TestPackage:
         assert any(name.endswith("/bagit.txt") for name in names)
         assert any(name.endswith("/verify.py") for name in names)
 
+    @pytest.mark.parametrize("name", ["a." + "ж" * 151, 'a.":<>|*?', "report.pdf/../../x", "a.\u202egpj"])
+    def test_an_uploaded_file_name_never_makes_a_path_in_the_package(self, team, evidence_case, name):
+        """A source archived as `a.жжж…` (150 letters) failed every package of its case: the name's
+        suffix became part of a file name, too long for the file system."""
+        from evidence.services import add_source
+
+        with filestore.hashed_copy(io.BytesIO(b"archived page")) as archive:
+            source = add_source(actor=team.bob, case=evidence_case, archive=archive, archive_name=name,
+                                title="Archived report", kind="news_report", reliability="B")  # fmt: skip
+        export = build(team, evidence_case, kind="package")
+        assert export.status == ExportStatus.DONE, export.error
+        with zipfile.ZipFile(io.BytesIO(filestore.absolute(export.file.path).read_bytes())) as bundle:
+            [archived] = [entry for entry in bundle.namelist() if f"/sources/{source.pk}-" in entry]
+        assert archived.endswith(f"{source.archived_copy.sha256}.bin")
+
 
 def test_the_dossier_names_incident_kinds_and_outcomes_in_its_language():
     from django.utils import translation

@@ -230,6 +230,21 @@ class TestSweeperAndCommands:
         assert "truncated_jpeg.jpg: refused:" in out
         assert Photo.objects.count() == 1
 
+    def test_ingest_photos_writes_a_file_name_as_one_harmless_line(self, team, item, tmp_path, capsys, eager_tasks):
+        """A file name with a newline forged an "accepted" line; escapes and a bidi override reached the terminal."""
+        folder = tmp_path / "batch"
+        folder.mkdir()
+        name = "a\x1b[2J\x1b]0;owned\x07\u202egpj.exe\nEX-0009: accepted"
+        (folder / name).write_bytes(b"not a photo")
+        with pytest.raises(SystemExit):
+            call_command("ingest_photos", team.case.reference, item.exhibit_number, str(folder), "--as", "ivan")
+        captured = capsys.readouterr()
+        for stream in (captured.out, captured.err):
+            assert not any(character in stream for character in "\x1b\x07\u202e")
+            assert not any(line.startswith("EX-0009") for line in stream.splitlines())
+        assert "\\u001b[2J" in captured.err
+        assert "\\u000aEX-0009: accepted: refused" in captured.err
+
     def test_ingest_photos_names_a_wrong_exhibit_in_one_line(self, team, item):
         from django.core.management.base import CommandError
 

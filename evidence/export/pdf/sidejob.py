@@ -17,6 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # False makes everything in this process, when first needed.
 IN_CHILD_PROCESS = True
 CHILD_TIMEOUT = 600
+PIXEL_LIMIT_VARIABLE = "ATTEST_SIDEJOB_PIXEL_LIMIT"
 
 
 def run(part: str, spec: Any) -> None:
@@ -37,7 +38,7 @@ def run(part: str, spec: Any) -> None:
                     image.load()  # reads the whole file and closes it
                     decoded = (crop["preview"], image if image.mode == "RGB" else image.convert("RGB"))
                 marking_crop(decoded[1], geometry, Path(crop["out"]))
-            except (OSError, ValueError):
+            except (OSError, ValueError, Image.DecompressionBombError):
                 continue  # the writer finds no file and draws a grey box instead
     elif part == "charts":
         from evidence.export import charts
@@ -66,6 +67,10 @@ class SideJob:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         env["MPLBACKEND"] = "Agg"
+        from PIL import Image
+
+        # The child has no Django settings: it takes this process's pixel limit (ATTEST_MAX_IMAGE_PIXELS).
+        env[PIXEL_LIMIT_VARIABLE] = str(Image.MAX_IMAGE_PIXELS)
         try:
             # Our own interpreter running our own module on a file we wrote: no untrusted input.
             self.process = subprocess.Popen(  # noqa: S603
@@ -107,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m evidence.export.pdf.sidejob SPEC.json", file=sys.stderr)
         return 2
+    if os.environ.get(PIXEL_LIMIT_VARIABLE, "").isdigit():
+        from evidence.lib.imaging import set_pillow_pixel_limit
+
+        set_pillow_pixel_limit(int(os.environ[PIXEL_LIMIT_VARIABLE]))
     for name, spec in json.loads(Path(args[0]).read_text(encoding="utf-8")).items():
         run(name, spec)
     return 0

@@ -63,7 +63,7 @@ class Command(BaseCommand):
             )
         missing = [str(path) for path in paths if not path.exists()]
         if missing:
-            raise CommandError(f"no such file or folder: {', '.join(missing)}")
+            raise CommandError(references.printable(f"no such file or folder: {', '.join(missing)}"))
         files = _files(paths)
         accepted = duplicates = 0
         refused: list[tuple[Path, str]] = []
@@ -85,7 +85,9 @@ class Command(BaseCommand):
                 else:
                     refused.append((path, _reason(error)))
             except (PermissionDenied, Http404) as error:
-                raise CommandError(f"{username} may not add photos to {exhibit_number}: {error}") from None
+                raise CommandError(
+                    references.printable(f"{username} may not add photos to {exhibit_number}: {error}")
+                ) from None
             except OSError as error:
                 refused.append((path, f"cannot read: {error.strerror}"))
                 outcome = "refused"
@@ -93,12 +95,16 @@ class Command(BaseCommand):
                 duplicates += result.duplicate
                 accepted += not result.duplicate
                 outcome = "duplicate" if result.duplicate else "accepted"
-            self.stderr.write(f"[{number}/{len(files)}] {'#' * (20 * number // len(files)):<20} {path.name}: {outcome}")
+            # File names are whoever named the files': escaped, so none can write a line or move the cursor.
+            name = references.printable(path.name)
+            self.stderr.write(f"[{number}/{len(files)}] {'#' * (20 * number // len(files)):<20} {name}: {outcome}")
         summary = f"{accepted} accepted, {duplicates} duplicates, {len(refused)} refused"
         self.stdout.write(summary + (f", {len(kept)} kept as evidence files" if keep_refused else ""))
         for path, sha256 in kept:
-            self.stdout.write(f"  {path}: refused as a photo, kept as an evidence file, SHA-256 {sha256}")
+            self.stdout.write(
+                f"  {references.printable(str(path))}: refused as a photo, kept as an evidence file, SHA-256 {sha256}"
+            )
         for path, reason in refused:
-            self.stdout.write(f"  {path}: refused: {reason}")
+            self.stdout.write(f"  {references.printable(str(path))}: refused: {references.printable(reason)}")
         if refused:
             sys.exit(1)
