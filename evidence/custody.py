@@ -332,16 +332,17 @@ def rotate_signing_key(*, actor=None) -> tuple[str, str]:
     return old, new
 
 
+@transaction.atomic
 def _hand_over(*, old: str, new: str, actor) -> None:
-    """Every case's key.rotated event, each under a checkpoint the old key signs."""
-    for case in Case.objects.order_by("pk"):
-        with transaction.atomic():
-            locked = lock_case(case)
-            append_event(
-                case=locked, event_type=EventType.KEY_ROTATED, subject_type=SubjectType.CASE, subject_id=locked.pk,
-                subject_label=locked.reference, actor=actor, payload={"from": old, "to": new},
-            )  # fmt: skip
-            sign_checkpoint(case=locked, reason="signing key rotated")  # still the old key
+    """Every case's key.rotated event, each under a checkpoint the old key signs: all or none, since a
+    case whose ledger named the new key while the old one stayed in use would no longer verify."""
+    for case in Case.objects.order_by("pk"):  # locked in id order, as every writer locks one case
+        locked = lock_case(case)
+        append_event(
+            case=locked, event_type=EventType.KEY_ROTATED, subject_type=SubjectType.CASE, subject_id=locked.pk,
+            subject_label=locked.reference, actor=actor, payload={"from": old, "to": new},
+        )  # fmt: skip
+        sign_checkpoint(case=locked, reason="signing key rotated")  # still the old key
 
 
 # --- Verification --------------------------------------------------------------------------

@@ -148,6 +148,28 @@ def test_a_rotation_whose_hand_over_fails_keeps_the_old_key_and_leaves_no_file(t
     assert sorted(p.name for p in own_key.parent.iterdir() if p.is_file()) == [own_key.name]
 
 
+def test_a_hand_over_failing_at_the_second_case_names_the_new_key_in_no_ledger(team, own_key, monkeypatch):
+    """Each case was handed over in a transaction of its own: the first case's ledger named a new key
+    that was never installed, and its later checkpoints, signed by the old one, would not verify."""
+    before = own_key.read_bytes()
+    signed = custody.sign_checkpoint
+
+    def fails_on_the_second_case(*, case, **kwargs):
+        if case.pk == max(team.case.pk, team.other_case.pk):
+            raise RuntimeError("database gone")
+        return signed(case=case, **kwargs)
+
+    monkeypatch.setattr(custody, "sign_checkpoint", fails_on_the_second_case)
+    with pytest.raises(RuntimeError):
+        custody.rotate_signing_key()
+    assert not CustodyEvent.objects.filter(event_type="key.rotated").exists()
+    assert own_key.read_bytes() == before
+    monkeypatch.undo()
+    out = io.StringIO()
+    call_command("verify_custody", "--skip-files", stdout=out)
+    assert out.getvalue().count(": intact") == 2
+
+
 def test_creating_the_key_leaves_one_whole_key_and_nothing_else(settings, tmp_path):
     settings.ATTEST_SIGNING_KEY_PATH = tmp_path / "keys" / "ledger-signing-key.pem"
     custody.ensure_signing_key()
