@@ -34,7 +34,7 @@ def check_database() -> Check:
             cursor.fetchone()
     except Exception as exc:  # any driver error means "not ok"
         return Check(False, _describe(exc))
-    return Check(True, connections["default"].vendor)
+    return Check(True, "answers")  # not which engine: /healthz is public
 
 
 def check_broker(timeout: float | None = None) -> Check:
