@@ -130,7 +130,8 @@ class AccessLogMiddleware:
                 record(request, getattr(request, "audit_action", AccessAction.VIEW), obj=obj, status=status)
             return
         listed = getattr(request, "audit_list", None)
-        if listed is not None and request.method in ("GET", "HEAD"):
+        # Signed-in users only: an anonymous request is refused before any throttle, and could write rows freely.
+        if listed is not None and request.method in ("GET", "HEAD") and request.user.is_authenticated:
             self.listed(request, status, *listed)
             return
         if status in (403, 404) and request.user.is_authenticated:

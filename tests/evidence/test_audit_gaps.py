@@ -122,6 +122,9 @@ def test_a_probe_of_another_teams_case_is_a_refusal_whatever_the_list_answers(ap
     assert (row.action, row.case, row.method, row.status_code) == ("denied", team.case, method.upper(), status)
     api(team.vera).get("/api/v1/evidence-items/", {"case": team.case.pk, "page_size": "abc"})
     assert not AccessLog.objects.filter(user=team.vera, action="denied").exists()  # her case: no probe
+    rows = AccessLog.objects.count()
+    assert api(None).get("/api/v1/evidence-items/", {"case": team.case.pk}).status_code == 401
+    assert AccessLog.objects.count() == rows  # anonymous requests write no row: nothing throttles them
 
 
 @pytest.mark.parametrize("parameter", ["case", "case__id__exact", "case__exact", "case_id", "case__pk"])
