@@ -140,20 +140,17 @@ def update_reference(*, actor, instance: models.Model, via: str, **changes) -> m
     return current
 
 
-def uses(instance: models.Model, *, most: int = 10) -> list[str]:
-    """What refers to the row, as "model: row" (at most `most`): a case's legal basis or entities, a
-    component's maker, another row of reference data. Deleting the row would change them unrecorded
-    (a many-to-many link is simply removed), so a row in use is not deleted."""
-    found: list[str] = []
+def uses(instance: models.Model) -> list[str]:
+    """What refers to the row, counted by kind ("cases: 2"): a case's entities or legal basis, a
+    component's maker, another row of reference data. Deleting the row would change them unrecorded (a
+    many-to-many link is simply removed), so a row in use is not deleted. Counted, never named: an
+    editor need not be on those cases."""
+    found = []
     for relation in instance._meta.related_objects:
-        if relation.one_to_one:
-            related = getattr(instance, relation.get_accessor_name(), None)
-            rows = [related] if related is not None else []
-        else:
-            rows = list(getattr(instance, relation.get_accessor_name()).all()[: most - len(found)])
-        found += [f"{row._meta.verbose_name}: {row}" for row in rows]
-        if len(found) >= most:
-            break
+        model = relation.related_model
+        count = model._base_manager.filter(**{relation.field.name: instance}).count()
+        if count:
+            found.append(f"{model._meta.verbose_name_plural}: {count}")
     return found
 
 

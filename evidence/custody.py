@@ -334,8 +334,8 @@ def rotate_signing_key(*, actor=None) -> tuple[str, str]:
 
 @transaction.atomic
 def _hand_over(*, old: str, new: str, actor) -> None:
-    """Every case's key.rotated event, each under a checkpoint the old key signs: all or none, since a
-    case whose ledger named the new key while the old one stayed in use would no longer verify."""
+    """Every case's key.rotated event, each under a checkpoint the old key signs: all or none, or a
+    failure part-way left ledgers telling of a hand-over to a key that was never installed."""
     for case in Case.objects.order_by("pk"):  # locked in id order, as every writer locks one case
         locked = lock_case(case)
         append_event(

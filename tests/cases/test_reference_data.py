@@ -262,13 +262,14 @@ def test_a_row_in_use_is_not_deleted_so_no_case_changes_unrecorded(client, team)
     for row in (entity, provision):
         with pytest.raises(ValidationError) as refused:
             reference_data.delete_reference(actor=root, instance=row, via="test")
-        assert team.case.reference in str(refused.value)
+        assert "cases: 1" in str(refused.value)
+        assert team.case.reference not in str(refused.value)  # counted, not named: the editor may not be on it
     client.force_login(root)
     for row in (entity, provision):
         name = f"admin:{row._meta.app_label}_{row._meta.model_name}"
         page = client.post(reverse(f"{name}_delete", args=[row.pk]), {"post": "yes"})
         assert page.status_code == 200
-        assert team.case.reference in page.content.decode()
+        assert "cases: 1" in page.content.decode()  # what uses it
         action = {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
         assert client.post(reverse(f"{name}_changelist"), action).status_code == 200
     assert set(team.case.entities.all()) == {entity}

@@ -95,7 +95,7 @@ class Command(BaseCommand):
                 duplicates += result.duplicate
                 accepted += not result.duplicate
                 outcome = "duplicate" if result.duplicate else "accepted"
-            # File names are whoever named the files': escaped, so none can write a line or move the cursor.
+            # A file's name is its maker's text: escaped, so that none can write a line or move the cursor.
             name = references.printable(path.name)
             self.stderr.write(f"[{number}/{len(files)}] {'#' * (20 * number // len(files)):<20} {name}: {outcome}")
         summary = f"{accepted} accepted, {duplicates} duplicates, {len(refused)} refused"
