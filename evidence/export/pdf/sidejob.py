@@ -113,9 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m evidence.export.pdf.sidejob SPEC.json", file=sys.stderr)
         return 2
     if os.environ.get(PIXEL_LIMIT_VARIABLE, "").isdigit():
-        from evidence.lib.imaging import set_pillow_pixel_limit
+        from PIL import Image
 
-        set_pillow_pixel_limit(int(os.environ[PIXEL_LIMIT_VARIABLE]))
+        Image.MAX_IMAGE_PIXELS = int(os.environ[PIXEL_LIMIT_VARIABLE])  # what set_pillow_pixel_limit sets
     for name, spec in json.loads(Path(args[0]).read_text(encoding="utf-8")).items():
         run(name, spec)
     return 0
