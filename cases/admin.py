@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cases import reference_data, services
-from cases.audit import MAX_ID
+from cases.audit import is_id, named_cases, probed_case
 from cases.choices import ROLE_RANK, IdentificationBasis, IncidentKind, Outcome, Role
 from cases.models import (
     Case,
@@ -96,7 +96,7 @@ class VisibleCaseFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not (value.isascii() and value.isdigit() and int(value) <= MAX_ID):
+        if not is_id(value):
             raise IncorrectLookupParameters  # the admin shows the list again, unfiltered, with "?e=1"
         return queryset.filter(**{self.case_field: value})
 
@@ -289,15 +289,26 @@ class CaseScopedAdmin(RefusalsAsFormErrors, admin.ModelAdmin):
     def case_of(self, obj):
         return obj.case
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # A list is narrowed to a case by the visible-case filter (`case`) only: other lookups on the case
+        # field (case__in, case_id__gte …) are refused with a 400, and logged as probes (changelist_view).
+        if lookup.split("__")[0] in ("case", "case_id"):
+            return lookup == VisibleCaseFilter.parameter_name and any(
+                isinstance(each, type) and issubclass(each, VisibleCaseFilter) for each in self.get_list_filter(request)
+            )
+        return super().lookup_allowed(lookup, value, request)
+
     def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
+        # Before the list is made: a lookup the admin refuses ends the view with an exception.
         if request.method in ("GET", "HEAD"):
-            # The access log records the list, and its case when the list is filtered to one the user sees.
+            # The access log records the list, its case when filtered to one the user sees, or the probe
+            # of a case they are not on.
+            named = named_cases(request, admin_lookups=True)
             case_id = request.GET.get(VisibleCaseFilter.parameter_name, "")
-            if case_id.isdigit():
-                case_id = Case.objects.visible_to(request.user).filter(pk=case_id).values_list("pk", flat=True).first()
-            request.audit_list = (self.model, case_id or None)
-        return response
+            visible = Case.objects.visible_to(request.user).filter(pk=case_id) if is_id(case_id) else None
+            case_id = visible.values_list("pk", flat=True).first() if visible is not None else None
+            request.audit_list = (self.model, case_id, probed_case(request, named))
+        return super().changelist_view(request, extra_context)
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff

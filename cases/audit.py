@@ -140,12 +140,11 @@ class AccessLogMiddleware:
                 self.denied(request, status, model, pk)
             return
 
-    def listed(self, request, status, model, case_id) -> None:
-        """A list: its row when it answered, or, whatever it answered (a HEAD, page 2, a bad page size), a
-        refusal on the log of the case a parameter named if the user is not on it; the list is empty, as
-        for no such case, and the case's leads see the probe."""
-        probed = _named_case(request) if case_id is None else None
-        if probed is not None and not Case.objects.visible_to(request.user).filter(pk=probed.pk).exists():
+    def listed(self, request, status, model, case_id, probed) -> None:
+        """A list (request.audit_list): its row when it answered; or, whatever it answered (a HEAD, page 2,
+        a bad page size, a lookup the admin refuses), a refusal on the log of the case it named that the
+        user is not on (`probed`). The list is empty, as for no such case, and that case's leads see it."""
+        if probed is not None:
             record(request, AccessAction.DENIED, obj=probed, status=status)
         elif status == 200:
             record(request, AccessAction.LIST, object_type=model._meta.model_name, case_id=case_id, status=status)
@@ -168,7 +167,8 @@ class AccessLogMiddleware:
         if model is not None and pk is not None and _is_case_scoped(model):
             object_type, object_id, target = model._meta.model_name, str(pk), _probed(model, pk)
         else:
-            target = _named_case(request) or token
+            named = named_cases(request)
+            target = _probed(Case, named[0]) if named else token
             object_type = object_id = ""
         record(request, AccessAction.TOKEN_REFUSED, obj=target, object_type=object_type, object_id=object_id,
                status=status, user=owner)  # fmt: skip
@@ -176,22 +176,39 @@ class AccessLogMiddleware:
 
 def _probed(model, pk):
     """The object an id names, looked up regardless of rights: the log (read by leads) should say what was probed."""
-    if model is None or pk is None or not str(pk).isdigit() or int(pk) > MAX_ID:
+    if model is None or pk is None or not is_id(str(pk)):
         return None
     return model._base_manager.filter(pk=pk).first()
 
 
-# The parameters that filter a list to a case: the API's and the admin's `case`, and the lookups the
-# admin also takes on a case field (case__id__exact, case_id, case__pk …).
-CASE_PARAMETER = re.compile(r"case(?:_id)?(?:__(?:id|pk))?(?:__exact)?")
+def is_id(text: str) -> bool:
+    """Whether `text` is a row id as databases take it: ASCII digits, at most MAX_ID ("²" and U+0661, an
+    Arabic-Indic one, are digits to str.isdigit() too)."""
+    return text.isascii() and text.isdigit() and int(text) <= MAX_ID
 
 
-def _named_case(request) -> Case | None:
-    """The case a request's case parameter names, whoever may see it."""
-    for name, value in request.GET.items():
-        if CASE_PARAMETER.fullmatch(name):
-            return _probed(Case, value)
-    return None
+# In the admin, a lookup on a list's case field: `case`, `case__in`, `case_id__exact` …
+CASE_LOOKUP = re.compile(r"case(?:_id)?(?:__\w+)?")
+
+
+def named_cases(request, *, admin_lookups: bool = False) -> list[int]:
+    """The case ids a request's query names: its `case` parameter (the API's and the admin's filter) and,
+    with `admin_lookups`, every other lookup on a case field, each value split at commas (`__in`)."""
+    found = []
+    for name, values in request.GET.lists():
+        if name == "case" or (admin_lookups and CASE_LOOKUP.fullmatch(name)):
+            found += [int(part) for value in values for part in value.split(",") if is_id(part)]
+    return found
+
+
+def probed_case(request, case_ids: list[int]) -> Case | None:
+    """The first of `case_ids` that names a case the user is not on, whoever may see it."""
+    if not case_ids:
+        return None
+    theirs = set(Case.objects.visible_to(request.user).filter(pk__in=case_ids).values_list("pk", flat=True))
+    others = [case_id for case_id in case_ids if case_id not in theirs]
+    found = {case.pk: case for case in Case._base_manager.filter(pk__in=others)} if others else {}
+    return next((found[case_id] for case_id in others if case_id in found), None)
 
 
 def case_named_by_path(path: str, *, member) -> Case | None:

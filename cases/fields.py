@@ -75,6 +75,16 @@ class NamesValidator:
         return isinstance(other, NamesValidator) and other.max_length == self.max_length
 
 
+def as_names(value, *, max_length: int | None = None) -> list[str]:
+    """A stored value read as a list of names, as NamesValidator wants it: a bare string is one name;
+    what is not text, or blank, is left out; at most MAX_NAMES, each cut to `max_length`."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [name[:max_length] for name in value if isinstance(name, str) and name.strip()][:MAX_NAMES]
+
+
 def names_field(verbose_name, *, max_length: int, **options) -> models.JSONField:
     """Other names (aliases, programmes): a JSON list of strings, empty by default."""
     return models.JSONField(verbose_name, default=list, blank=True, validators=[NamesValidator(max_length)], **options)

@@ -61,8 +61,8 @@ def from_file_stem(stem: str) -> str:
 
 
 def printable(text: str) -> str:
-    """Text safe for one line of terminal output: control, format and separator characters escaped."""
+    """Text safe for one line of terminal output: control, format, surrogate and separator characters escaped."""
     return "".join(
-        f"\\u{ord(character):04x}" if unicodedata.category(character) in {"Cc", "Cf", "Zl", "Zp"} else character
+        f"\\u{ord(character):04x}" if unicodedata.category(character) in {"Cc", "Cf", "Cs", "Zl", "Zp"} else character
         for character in text
     )

@@ -127,10 +127,10 @@ def test_a_search_or_filter_with_a_nul_is_no_server_error(client, team, model):
     _row(model, team)
     client.force_login(team.root)
     queries = [{"q": "a\x00b"}, {"o": "\x00"}, {"p": "\x00"}, {"case__id__exact": "\x00"}, {"case": "abc"},
-               {"case": "9" * 30}, {"case": "\u0661"}]  # fmt: skip
+               {"case": "9" * 30}, {"case": "\u0661"}, {"case": "\u00b2"}, {"case": "\u2460"}]  # fmt: skip
     for query in queries:
         response = client.get(reverse(_name(model, "changelist")), query)
-        assert response.status_code in (200, 302), (query, response.status_code)
+        assert response.status_code in (200, 302, 400), (query, response.status_code)
 
 
 @pytest.mark.parametrize("model", list(_models()))

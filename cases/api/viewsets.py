@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import mixins, viewsets
 
-from cases.audit import mark
+from cases.audit import is_id, mark, named_cases, probed_case
 from cases.models import Case
 from core.api.filters import RelatedIdFilter
 from core.api.viewsets import ETagMixin, IdempotentCreateMixin, IfMatchUpdateMixin
@@ -33,7 +33,9 @@ class VisibleQuerysetMixin:
             return response
         model = self.queryset.model
         if hasattr(model._default_manager.get_queryset(), "visible_to"):
-            request._request.audit_list = (model, self._listed_case_id(request, response))
+            case_id = self._listed_case_id(request, response)
+            probed = probed_case(request, named_cases(request._request)) if case_id is None else None
+            request._request.audit_list = (model, case_id, probed)
         return response
 
     def _listed_case_id(self, request, response) -> int | None:
@@ -43,7 +45,7 @@ class VisibleQuerysetMixin:
         filter keeps only the case's rows), so the case is visible too.
         """
         case_id = request.query_params.get("case", "")
-        if not case_id.isdigit():
+        if not is_id(case_id):
             return None
         case_filter = getattr(getattr(self, "filterset_class", None), "base_filters", {}).get("case")
         data = response.data

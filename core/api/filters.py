@@ -15,6 +15,16 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 TEXT_SCHEMA = {"type": "string", "pattern": "^[^\\x00]*$"}
 
 
+class IdField(forms.IntegerField):
+    """An id in ASCII digits: Django's IntegerField also reads U+0661 (an Arabic-Indic one) as 1, which the
+    schema's integer is not, and which the access log could not tell from no id."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.strip().isascii():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 @extend_schema_field(ID_SCHEMA)
 class RelatedIdFilter(django_filters.NumberFilter):
     """Rows related to one object, by its id: the filter for every foreign key.
@@ -25,7 +35,7 @@ class RelatedIdFilter(django_filters.NumberFilter):
     one only, which tells outsiders which ids exist, and costs a query to check.
     """
 
-    field_class = forms.IntegerField
+    field_class = IdField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)

@@ -27,6 +27,8 @@ class JSONParser(parsers.JSONParser):
         if codecs.lookup(encoding).name != "utf-8":  # Django keeps only a charset Python knows
             try:
                 text = data.decode(encoding)
+            except LookupError:  # a codec, but not of text (zlib, base64, rot13)
+                raise ParseError(f'Unsupported charset "{encoding}"') from None
             except UnicodeDecodeError:
                 raise ParseError(f"JSON parse error - the body is not text in its charset ({encoding}).") from None
         if nested_deeper_than(text, self.max_depth):

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.choices import IncidentKind, Outcome, Role
+from cases.fields import as_names
 from cases.models import Case, Entity, SanctionsProvision
 from cases.stats import case_statistics
 from evidence import custody, filestore
@@ -243,21 +244,13 @@ def exhibits(case: Case, export: Export, redact: Redactor, viewer, local: Callab
 # --- components, date codes and disclosure ------------------------------------------------------------
 
 
-def _names(value) -> tuple[str, ...]:
-    """Aliases as stored: a list of names (the model validates that; rows older than the check may hold a
-    bare string, which is one name, not its letters)."""
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(name) for name in value) if isinstance(value, list) else ()
-
-
 def _manufacturer_party(manufacturer: Manufacturer) -> Party:
     return Party(
         role="manufacturer",
         key=manufacturer.pk,
         name=manufacturer.name,
         legal_name=manufacturer.legal_name,
-        aliases=_names(manufacturer.aliases),
+        aliases=tuple(as_names(manufacturer.aliases)),
         may_be_named=manufacturer.may_be_named,
         named_from=manufacturer.named_from,
     )
@@ -268,7 +261,7 @@ def _entity_party(entity: Entity, role: str) -> Party:
         role=role,
         key=entity.pk,
         name=entity.name,
-        aliases=_names(entity.aliases),
+        aliases=tuple(as_names(entity.aliases)),
         may_be_named=entity.may_be_named,
         named_from=entity.named_from,
     )

@@ -65,6 +65,17 @@ def test_the_nesting_limit_holds_in_any_charset_the_request_names(api, team, cha
     assert fine.json()["title"] == "Hwasong-11 [KN-23]"
 
 
+@pytest.mark.parametrize("charset", ["zlib", "base64", "rot13", "hex"])
+def test_a_charset_that_is_no_text_encoding_is_a_400(api, team, charset):
+    response = api(team.root).generic(
+        "PATCH",
+        f"/api/v1/cases/{team.case.pk}/",
+        b'{"title": "x"}',
+        content_type=f"application/json; charset={charset}",
+    )
+    assert_error(response, 400, code="parse_error")
+
+
 @pytest.mark.parametrize("content_type", ["multipart", "urlencoded"])
 def test_json_text_nested_deep_in_a_form_field_is_a_400(api, team, content_type):
     """A form's JSON field is parsed by the serializer, past the API's JSON parser."""

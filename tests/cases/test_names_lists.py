@@ -9,9 +9,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from cases import reference_data
-from cases.fields import MAX_NAMES
+from cases.fields import MAX_NAMES, as_names
 from cases.models import Entity, WeaponSystem
-from evidence.export.collect import _names
 from evidence.models import Manufacturer
 from tests.api.test_endpoints import assert_error
 
@@ -65,9 +64,45 @@ def test_the_admin_form_refuses_a_number(client, team):
     assert not Manufacturer.objects.filter(name="Acme").exists()
 
 
-def test_a_dossier_reads_an_older_bare_string_as_one_name():
-    assert _names("Acme Corp") == ("Acme Corp",)
-    assert _names(["Acme Corp", "ACME"]) == ("Acme Corp", "ACME")
-    assert _names(5) == ()
-    assert _names(None) == ()
-    assert _names({"a": 1}) == ()
+def test_an_older_value_is_read_as_the_names_it_holds():
+    """What dossiers and the migration that made old rows valid read: a bare string is one name, not its letters."""
+    assert as_names("Acme Corp") == ["Acme Corp"]
+    assert as_names(["Acme Corp", 5, "", "  ", None, "ACME"]) == ["Acme Corp", "ACME"]
+    assert as_names(5) == []
+    assert as_names(None) == []
+    assert as_names({"a": 1}) == []
+    assert as_names(["x" * 300], max_length=200) == ["x" * 200]
+    assert len(as_names(["n"] * (MAX_NAMES + 5))) == MAX_NAMES
+
+
+def test_rows_stored_before_the_check_are_made_lists_and_the_change_is_in_the_trail(api, team):
+    """Without it, an edit of a manufacturer's country was refused for aliases it had not sent."""
+    import importlib
+
+    from django.apps import apps
+
+    from cases.models import ReferenceChange
+
+    migration = importlib.import_module("cases.migrations.0010_old_names_made_lists")
+    maker = Manufacturer.objects.create(name="Acme")
+    Manufacturer.objects.filter(pk=maker.pk).update(aliases="Acme Corp")
+    entity = Entity.objects.create(kind="organisation", name="KOMID", programs=["DPRK"])
+    Entity.objects.filter(pk=entity.pk).update(aliases=["KOMID", 5, ""])
+    fine = Manufacturer.objects.create(name="Fine", aliases=["Fine Ltd"])
+    client = api(team.root)
+    assert_error(
+        client.patch(f"/api/v1/manufacturers/{maker.pk}/", {"country": "DE"}, format="json"), 400, field="aliases"
+    )
+
+    migration.make_names_lists(apps, None)
+
+    assert Manufacturer.objects.get(pk=maker.pk).aliases == ["Acme Corp"]
+    assert Entity.objects.get(pk=entity.pk).aliases == ["KOMID"]
+    assert Manufacturer.objects.get(pk=fine.pk).aliases == ["Fine Ltd"]
+    made = ReferenceChange.objects.get(model="evidence.manufacturer", object_id=maker.pk)
+    assert (made.actor, made.via, made.action, made.changed) == (None, "migration", "changed", ["aliases"])
+    assert (made.before["aliases"], made.after["aliases"]) == ("Acme Corp", ["Acme Corp"])
+    assert ReferenceChange.objects.filter(model="cases.entity", object_id=entity.pk).count() == 1
+    assert not ReferenceChange.objects.filter(object_id=fine.pk, model="evidence.manufacturer").exists()
+    response = client.patch(f"/api/v1/manufacturers/{maker.pk}/", {"country": "DE"}, format="json")
+    assert response.status_code == 200, response.content

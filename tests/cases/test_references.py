@@ -82,6 +82,9 @@ class TestPolicy:
         assert "\n" not in shown
         assert "\u202e" not in shown
         assert shown == "A\\u000aB\\u202eC\\u200bD"
+        # A file name of bytes that are no UTF-8 reaches Python as lone surrogates, which a UTF-8 terminal
+        # cannot write at all.
+        assert references.printable("\udcff.jpg").encode("utf-8") == b"\\udcff.jpg"
 
 
 @pytest.mark.django_db

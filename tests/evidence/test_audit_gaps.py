@@ -127,16 +127,39 @@ def test_a_probe_of_another_teams_case_is_a_refusal_whatever_the_list_answers(ap
     assert AccessLog.objects.count() == rows  # anonymous requests write no row: nothing throttles them
 
 
-@pytest.mark.parametrize("parameter", ["case", "case__id__exact", "case__exact", "case_id", "case__pk"])
+@pytest.mark.parametrize(
+    "parameter",
+    ["case", "case__id__exact", "case__exact", "case_id", "case__pk", "case__in", "case_id__in", "case__gte"],
+)
 def test_an_admin_list_filtered_to_another_teams_case_is_a_refusal(client, team, parameter):
     EvidenceItemFactory(case=team.case)
     client.force_login(team.charlie)
-    response = client.get(reverse("admin:evidence_evidenceitem_changelist"), {parameter: team.case.pk})
-    assert response.status_code in (200, 302)  # a lookup the admin does not take sends them back (?e=1)
+    url = reverse("admin:evidence_evidenceitem_changelist")
+    response = client.get(url, {parameter: team.case.pk})
+    # The visible-case filter shows an empty list; the admin refuses every other lookup on the case field.
+    assert response.status_code == (200 if parameter == "case" else 400)
     row = last(user=team.charlie)
     assert (row.action, row.case) == ("denied", team.case)
+    # His own case named first does not hide the probe.
+    client.get(url, {"case": team.other_case.pk, parameter if parameter != "case" else "case__exact": team.case.pk})
+    assert (last(user=team.charlie).action, last(user=team.charlie).case) == ("denied", team.case)
     client.force_login(team.vera)
-    client.get(reverse("admin:evidence_evidenceitem_changelist"), {parameter: team.case.pk})
+    client.get(url, {parameter: team.case.pk})
+    assert not AccessLog.objects.filter(user=team.vera, action="denied").exists()
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "1\u00b2", "\u2460", "\u0661", "9" * 30, "-1", "1,2"])
+def test_a_case_id_that_is_no_id_is_a_400_and_no_server_error(api, client, team, value):
+    """ "²" is a digit to Python's isdigit() and not to the database: a 500 in the API's list and the admin's."""
+    assert api(team.vera).get("/api/v1/evidence-items/", {"case": value}).status_code == 400
+    client.force_login(team.vera)
+    assert client.get(reverse("admin:evidence_evidenceitem_changelist"), {"case": value}).status_code == 302  # ?e=1
+
+
+def test_a_parameter_the_api_does_not_take_names_no_case(api, team):
+    """The API ignores ?case_id= (its filter is ?case=): the list is the user's own, logged as a list."""
+    response = api(team.vera).get("/api/v1/evidence-items/", {"case_id": team.other_case.pk})
+    assert response.status_code == 200
     assert last(user=team.vera).action == "list"
 
 
