@@ -259,7 +259,7 @@ def limit_to_case(form, request, links: dict[str, str]) -> None:
     """On an add page opened with ?case=, offer in each linked field only that case's objects (change
     pages limit them to the object's case themselves). Without it, the form's own limits hold."""
     requested = request.GET.get("case", "")
-    if not requested.isdigit():
+    if not is_id(requested):
         return
     case_id = int(requested)
     for name, link in links.items():
@@ -307,7 +307,8 @@ class CaseScopedAdmin(RefusalsAsFormErrors, admin.ModelAdmin):
             case_id = request.GET.get(VisibleCaseFilter.parameter_name, "")
             visible = Case.objects.visible_to(request.user).filter(pk=case_id) if is_id(case_id) else None
             case_id = visible.values_list("pk", flat=True).first() if visible is not None else None
-            request.audit_list = (self.model, case_id, probed_case(request, named))
+            others = [named_id for named_id in named if named_id != case_id]  # their own case is no probe
+            request.audit_list = (self.model, case_id, probed_case(request, others))
         return super().changelist_view(request, extra_context)
 
     def has_module_permission(self, request):

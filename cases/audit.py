@@ -131,8 +131,8 @@ class AccessLogMiddleware:
             return
         listed = getattr(request, "audit_list", None)
         # Signed-in users only: an anonymous request is refused before any throttle, and could write rows freely.
-        if listed is not None and request.method in ("GET", "HEAD") and request.user.is_authenticated:
-            self.listed(request, status, *listed)
+        signed_in_list = listed is not None and request.method in ("GET", "HEAD") and request.user.is_authenticated
+        if signed_in_list and self.listed(request, status, *listed):
             return
         if status in (403, 404) and request.user.is_authenticated:
             model, pk = _model_and_pk(request)
@@ -140,14 +140,18 @@ class AccessLogMiddleware:
                 self.denied(request, status, model, pk)
             return
 
-    def listed(self, request, status, model, case_id, probed) -> None:
+    def listed(self, request, status, model, case_id, probed) -> bool:
         """A list (request.audit_list): its row when it answered; or, whatever it answered (a HEAD, page 2,
         a bad page size, a lookup the admin refuses), a refusal on the log of the case it named that the
-        user is not on (`probed`). The list is empty, as for no such case, and that case's leads see it."""
+        user is not on (`probed`). The list is empty, as for no such case, and that case's leads see it.
+        False when it wrote nothing, so that a list refused outright (403) is logged as any refusal is."""
         if probed is not None:
             record(request, AccessAction.DENIED, obj=probed, status=status)
         elif status == 200:
             record(request, AccessAction.LIST, object_type=model._meta.model_name, case_id=case_id, status=status)
+        else:
+            return False
+        return True
 
     def denied(self, request, status, model, pk) -> None:
         record(

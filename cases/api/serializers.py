@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.audit import record
+from cases.audit import is_id, record
 from cases.choices import AccessAction, IdentificationBasis
 from cases.fields import MAX_NAMES
 from cases.models import Case, CaseMembership, Entity, Incident, SanctionsProvision, WeaponSystem
@@ -56,7 +56,7 @@ class VisibleRelatedField(NoEmptyTextMixin, serializers.PrimaryKeyRelatedField):
             raise
 
     def _log_refusal(self, data) -> None:
-        probed = self.model._base_manager.filter(pk=data).first() if str(data).isdigit() else None
+        probed = self.model._base_manager.filter(pk=data).first() if is_id(str(data)) else None
         if probed is not None:
             request = self.context["request"]
             record(request._request, AccessAction.DENIED, obj=probed, status=400)

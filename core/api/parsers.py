@@ -29,7 +29,7 @@ class JSONParser(parsers.JSONParser):
                 text = data.decode(encoding)
             except LookupError:  # a codec, but not of text (zlib, base64, rot13)
                 raise ParseError(f'Unsupported charset "{encoding}"') from None
-            except UnicodeDecodeError:
+            except ValueError:  # UnicodeDecodeError, or a decoder's own UnicodeError (punycode)
                 raise ParseError(f"JSON parse error - the body is not text in its charset ({encoding}).") from None
         if nested_deeper_than(text, self.max_depth):
             raise ParseError(TOO_DEEP % {"limit": self.max_depth})

@@ -65,7 +65,7 @@ def test_the_nesting_limit_holds_in_any_charset_the_request_names(api, team, cha
     assert fine.json()["title"] == "Hwasong-11 [KN-23]"
 
 
-@pytest.mark.parametrize("charset", ["zlib", "base64", "rot13", "hex"])
+@pytest.mark.parametrize("charset", ["zlib", "base64", "rot13", "hex", "punycode"])
 def test_a_charset_that_is_no_text_encoding_is_a_400(api, team, charset):
     response = api(team.root).generic(
         "PATCH",

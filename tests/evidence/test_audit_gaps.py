@@ -12,6 +12,7 @@ from django.utils import timezone
 from cases.models import AccessLog
 from cases.services import create_api_token, revoke_api_token
 from core.models import ApiToken
+from tests.api.test_endpoints import assert_error
 from tests.factories import PASSWORD, EvidenceItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +155,22 @@ def test_a_case_id_that_is_no_id_is_a_400_and_no_server_error(api, client, team,
     assert api(team.vera).get("/api/v1/evidence-items/", {"case": value}).status_code == 400
     client.force_login(team.vera)
     assert client.get(reverse("admin:evidence_evidenceitem_changelist"), {"case": value}).status_code == 302  # ?e=1
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "9" * 30])
+def test_a_case_id_that_is_no_id_on_an_add_page_or_in_a_body_is_no_server_error(api, client, team, value):
+    client.force_login(team.alice)
+    assert client.get(reverse("admin:evidence_evidenceitem_add"), {"case": value}).status_code == 200
+    response = api(team.alice).post("/api/v1/incidents/", {"case": value, "kind": "strike"}, format="json")
+    assert_error(response, 400, field="case")
+
+
+def test_a_list_refused_outright_is_still_logged_as_a_refusal(client, team):
+    """The admin's access log is for leads: the 403 others get is a refusal on the log, as before."""
+    client.force_login(team.vera)
+    assert client.get(reverse("admin:cases_accesslog_changelist")).status_code == 403
+    row = last(user=team.vera)
+    assert (row.action, row.status_code, row.object_type) == ("denied", 403, "accesslog")
 
 
 def test_a_parameter_the_api_does_not_take_names_no_case(api, team):
