@@ -2,12 +2,10 @@
 are made valid, so that an edit of another field is not refused for them; each row changed is
 recorded in the reference data trail, with its values before and after, as every change is."""
 
-import json
-
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import migrations
 
 from cases.fields import as_names
+from cases.reference_data import state  # reads any model's fields, the historical ones too
 
 # model label -> {field: the longest name it takes}
 FIELDS = {
@@ -15,16 +13,6 @@ FIELDS = {
     "cases.entity": {"aliases": 350, "programs": 40},
     "evidence.manufacturer": {"aliases": 200},
 }
-
-
-def _state(row) -> dict:
-    """The row as the trail keeps it (cases.reference_data.state), from the historical model."""
-    values = {
-        field.attname: field.value_from_object(row)
-        for field in row._meta.concrete_fields
-        if not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
-    }
-    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 
 def make_names_lists(apps, schema_editor):
@@ -36,13 +24,13 @@ def make_names_lists(apps, schema_editor):
             changed = sorted(name for name, names in fixed.items() if names != getattr(row, name))
             if not changed:
                 continue
-            before = _state(row)
+            before = state(row)
             for name in changed:
                 setattr(row, name, fixed[name])
             model.objects.filter(pk=row.pk).update(**{name: fixed[name] for name in changed})
             trail.objects.create(
                 actor=None, actor_name="", via="migration", action="changed", model=label, object_id=row.pk,
-                object_label=str(getattr(row, "name", row.pk))[:300], before=before, after=_state(row),
+                object_label=str(getattr(row, "name", row.pk))[:300], before=before, after=state(row),
                 changed=changed,
             )  # fmt: skip
 
